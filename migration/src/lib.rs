@@ -1,0 +1,15 @@
+//! Database migrations: frozen history, applied in order; never imports `entity`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_drive;
+
+/// Every migration Quire knows, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_create_drive::Migration)]
+    }
+}

@@ -1,0 +1,88 @@
+//! The verified caller of one request and the company roles their token grants.
+
+use std::collections::HashMap;
+
+use crate::domain::{CompanyId, UserId};
+use crate::error::AppError;
+
+/// A caller's role in a company; a company absent from the token means `Guest`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Guest,
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "owner" => Ok(Self::Owner),
+            "admin" => Ok(Self::Admin),
+            "member" => Ok(Self::Member),
+            "guest" => Ok(Self::Guest),
+            _ => Err(AppError::bad_input(format!(
+                "role must be one of owner, admin, member, guest; got {raw:?}"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Guest => "guest",
+        }
+    }
+
+    /// Owners and admins manage the Shared Drive.
+    pub fn is_admin(self) -> bool {
+        self >= Self::Admin
+    }
+
+    /// Everyone but guests counts as a member for `company` access entries.
+    pub fn is_member(self) -> bool {
+        self >= Self::Member
+    }
+}
+
+/// The verified identity behind a request.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    roles: HashMap<CompanyId, Role>,
+    /// Channels the caller is a member of, per company (from a tab token).
+    channels: Vec<(CompanyId, String)>,
+}
+
+impl Viewer {
+    pub fn new(user_id: UserId, roles: HashMap<CompanyId, Role>) -> Self {
+        Self {
+            user_id,
+            name: None,
+            email: None,
+            roles,
+            channels: Vec::new(),
+        }
+    }
+
+    pub fn role(&self, company: CompanyId) -> Role {
+        self.roles.get(&company).copied().unwrap_or(Role::Guest)
+    }
+
+    /// The channels of `company` the caller belongs to.
+    pub fn channels(&self, company: CompanyId) -> impl Iterator<Item = &str> {
+        self.channels
+            .iter()
+            .filter(move |(c, _)| *c == company)
+            .map(|(_, channel)| channel.as_str())
+    }
+
+    /// Makes the caller a member of a channel (what a verified tab token says).
+    pub fn join_channel(&mut self, company: CompanyId, channel: String) {
+        self.channels.push((company, channel));
+    }
+}

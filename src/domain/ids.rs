@@ -1,0 +1,188 @@
+//! Typed ids, parsed once at the edge: companies, items (with the special folders), users.
+
+use std::fmt;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// A company, as named by the identity provider.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CompanyId(pub Uuid);
+
+/// A real (stored) drive item.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(pub Uuid);
+
+/// A file version.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VersionId(pub Uuid);
+
+/// A user id: opaque, 1–128 characters of `[A-Za-z0-9._@:-]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+fn parse_uuid(kind: &str, raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim())
+        .map_err(|_| AppError::bad_input(format!("{kind} must be a UUID, got {raw:?}")))
+}
+
+impl CompanyId {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        parse_uuid("company id", raw).map(Self)
+    }
+}
+
+impl ItemId {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        parse_uuid("item id", raw).map(Self)
+    }
+
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+impl VersionId {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        parse_uuid("version id", raw).map(Self)
+    }
+
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+/// Whether `raw` is an opaque id of the allowed alphabet and length (users, channels, tabs).
+pub fn is_opaque_id(raw: &str) -> bool {
+    (1..=128).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b':' | b'-'))
+}
+
+/// Checks an opaque id (user, channel, tab) and names what it is when it is not one.
+pub fn opaque_id(kind: &str, raw: &str) -> Result<String, AppError> {
+    if is_opaque_id(raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(AppError::bad_input(format!(
+            "{kind} must be 1-128 characters of [A-Za-z0-9._@:-], got {raw:?}"
+        )))
+    }
+}
+
+impl UserId {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        opaque_id("user id", raw).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where an `:id` points: a stored item or one of the special folders.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ItemRef {
+    /// The company's Shared Drive (`root`).
+    Root,
+    /// A user's personal drive (`user_<uid>`).
+    UserDrive(UserId),
+    /// The Shared Drive's trash (`trash`).
+    Trash,
+    /// A user's personal trash (`trash_<uid>`).
+    UserTrash(UserId),
+    /// What others shared with the viewer (`shared_with_me`).
+    SharedWithMe,
+    /// A stored item.
+    Item(ItemId),
+}
+
+impl ItemRef {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        Ok(match raw {
+            "" | "root" => Self::Root,
+            "trash" => Self::Trash,
+            "shared_with_me" => Self::SharedWithMe,
+            _ => {
+                if let Some(uid) = raw.strip_prefix("user_") {
+                    Self::UserDrive(UserId::parse(uid)?)
+                } else if let Some(uid) = raw.strip_prefix("trash_") {
+                    Self::UserTrash(UserId::parse(uid)?)
+                } else {
+                    Self::Item(ItemId::parse(raw).map_err(|_| {
+                        AppError::bad_input(format!(
+                            "item id must be a UUID or one of root, trash, trash_<user>, user_<user>, shared_with_me; got {raw:?}"
+                        ))
+                    })?)
+                }
+            }
+        })
+    }
+
+    /// A drive's top: the places an item's `parent_id` may name besides a folder.
+    pub fn is_drive(&self) -> bool {
+        matches!(self, Self::Root | Self::UserDrive(_))
+    }
+}
+
+impl fmt::Display for CompanyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for VersionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for ItemRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root => f.write_str("root"),
+            Self::UserDrive(uid) => write!(f, "user_{uid}"),
+            Self::Trash => f.write_str("trash"),
+            Self::UserTrash(uid) => write!(f, "trash_{uid}"),
+            Self::SharedWithMe => f.write_str("shared_with_me"),
+            Self::Item(id) => id.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_ids_round_trip() {
+        for raw in ["root", "trash", "shared_with_me", "user_alice", "trash_bob@x.io"] {
+            assert_eq!(ItemRef::parse(raw).unwrap().to_string(), raw);
+        }
+        let id = Uuid::now_v7().to_string();
+        assert_eq!(ItemRef::parse(&id).unwrap().to_string(), id);
+    }
+
+    #[test]
+    fn malformed_ids_are_bad_input() {
+        for raw in ["nope", "user_", "user_a/b", "trash_ bad", "1234"] {
+            assert!(matches!(ItemRef::parse(raw), Err(AppError::BadInput(_))), "{raw}");
+        }
+        assert!(CompanyId::parse("x").is_err());
+        assert!(UserId::parse(&"a".repeat(129)).is_err());
+    }
+}

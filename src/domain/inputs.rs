@@ -1,0 +1,52 @@
+//! What callers ask the service to change, already parsed into typed values.
+
+use super::{AccessEntity, ItemRef, Level};
+
+/// A new file or folder.
+#[derive(Clone, Debug)]
+pub struct CreateItem {
+    pub parent: ItemRef,
+    pub name: String,
+    pub is_directory: bool,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// The first version of a file.
+    pub version: Option<NewVersion>,
+}
+
+/// A change to an item; every field that is present applies, even when empty or false.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateItem {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// Move into this folder or drive.
+    pub parent: Option<ItemRef>,
+}
+
+/// The metadata of a new version (its bytes, if any, were stored before).
+#[derive(Clone, Debug, Default)]
+pub struct NewVersion {
+    pub provider: String,
+    pub file_name: String,
+    pub mime: String,
+    pub size: i64,
+    pub sha256: Option<String>,
+    pub external_id: Option<String>,
+    pub application_id: String,
+}
+
+/// A replacement access list.
+#[derive(Clone, Debug)]
+pub struct AccessUpdate {
+    pub entities: Vec<AccessEntity>,
+}
+
+/// A tab to attach (or re-attach) to an item.
+#[derive(Clone, Debug)]
+pub struct SetTab {
+    pub tab_id: String,
+    pub channel_id: String,
+    pub item_id: super::ItemId,
+    pub level: Level,
+}

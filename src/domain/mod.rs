@@ -1,0 +1,23 @@
+//! API-neutral types shared by the service and both faces: ids, levels, items, pages, inputs.
+
+pub mod access;
+pub mod ids;
+pub mod inputs;
+pub mod item;
+pub mod level;
+pub mod names;
+pub mod page;
+
+pub use access::{AccessEntity, AccessInfo, EntityKind, PublicLink};
+pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
+pub use item::{Item, Scope, Tab, User, Version};
+pub use level::Level;
+pub use page::{Page, PageRequest, SortBy, SortOrder, Sorting};
+
+/// Milliseconds since the Unix epoch, the unit of every timestamp Quire stores and sends.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,49 @@
+//! What a resolver reads from its request: the viewer (or why there is none) and the service.
+
+use async_graphql::{Context, ErrorExtensions};
+
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::service::Service;
+
+/// Per-request data every resolver can reach.
+pub struct RequestContext {
+    pub service: Service,
+    /// The verified viewer, or the message saying why the credentials were refused.
+    pub viewer: Result<Viewer, String>,
+}
+
+impl RequestContext {
+    pub fn viewer(&self) -> AppResult<&Viewer> {
+        self.viewer
+            .as_ref()
+            .map_err(|message| AppError::unauthenticated(message.clone()))
+    }
+}
+
+/// Shortcuts from a resolver's context.
+pub(super) trait ContextExt {
+    fn request(&self) -> async_graphql::Result<&RequestContext>;
+
+    fn service(&self) -> async_graphql::Result<&Service> {
+        Ok(&self.request()?.service)
+    }
+
+    fn viewer(&self) -> async_graphql::Result<&Viewer> {
+        self.request()?.viewer().map_err(|err| err.extend())
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn request(&self) -> async_graphql::Result<&RequestContext> {
+        self.data::<RequestContext>()
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        self.log_if_internal();
+        let code = self.code().as_str();
+        async_graphql::Error::new(self.public_message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}

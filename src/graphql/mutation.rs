@@ -1,0 +1,321 @@
+//! The mutation root: one input and one payload per change.
+
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
+
+use super::context::ContextExt;
+use super::scalars::ByteCount;
+use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
+use crate::domain::inputs::{AccessUpdate, CreateItem, NewVersion, SetTab, UpdateItem};
+use crate::domain::{CompanyId, ItemId, ItemRef, Level};
+
+#[derive(Default)]
+pub struct MutationRoot;
+
+/// The metadata of a file version (its bytes are uploaded separately).
+#[derive(InputObject, Default)]
+pub struct VersionInput {
+    /// The name the content was uploaded under; defaults to empty.
+    pub file_name: Option<String>,
+    /// The content's media type.
+    pub mime: Option<String>,
+    /// The content's size.
+    pub size: Option<ByteCount>,
+    /// Where the content is kept; default `internal`.
+    pub provider: Option<String>,
+    /// The application adding the version, if any.
+    pub application_id: Option<String>,
+    /// The stored file the version points at (the files service's id).
+    pub external_id: Option<String>,
+}
+
+impl From<VersionInput> for NewVersion {
+    fn from(input: VersionInput) -> Self {
+        Self {
+            provider: input.provider.unwrap_or_default(),
+            file_name: input.file_name.unwrap_or_default(),
+            mime: input.mime.unwrap_or_default(),
+            size: input.size.map_or(0, |s| s.0),
+            sha256: None,
+            external_id: input.external_id,
+            application_id: input.application_id.unwrap_or_default(),
+        }
+    }
+}
+
+/// A new file or folder.
+#[derive(InputObject)]
+pub struct CreateItemInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The folder or drive to create it in: a folder id, `root` or `user_<your id>`.
+    pub parent_id: ID,
+    /// The name; a taken name becomes `name-2`, `name-3`…
+    pub name: String,
+    /// Whether to create a folder (default: a file).
+    #[graphql(default)]
+    pub is_directory: bool,
+    /// A free-text description.
+    pub description: Option<String>,
+    /// Free-form tags.
+    pub tags: Option<Vec<String>>,
+    /// A file's first version.
+    pub version: Option<VersionInput>,
+}
+
+/// The created item.
+#[derive(SimpleObject)]
+pub struct CreateItemPayload {
+    /// The new item, under the name it really got.
+    pub item: ItemObject,
+}
+
+/// A change to an item: every field given applies, even when empty.
+#[derive(InputObject)]
+pub struct UpdateItemInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The item to change.
+    pub id: ID,
+    /// A new name (a taken name becomes `name-2`…).
+    pub name: Option<String>,
+    /// A new description; `""` clears it.
+    pub description: Option<String>,
+    /// New tags, replacing the old ones.
+    pub tags: Option<Vec<String>>,
+    /// Move into this folder or drive (needs `MANAGE` on the item, `WRITE` on the target).
+    pub parent_id: Option<ID>,
+}
+
+/// The changed item.
+#[derive(SimpleObject)]
+pub struct UpdateItemPayload {
+    /// The item after the change.
+    pub item: ItemObject,
+}
+
+/// An item to act on.
+#[derive(InputObject)]
+pub struct ItemInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The item.
+    pub id: ID,
+}
+
+/// The item after it moved to the trash.
+#[derive(SimpleObject)]
+pub struct TrashItemPayload {
+    /// The trashed item.
+    pub item: ItemObject,
+}
+
+/// What was deleted for good.
+#[derive(SimpleObject)]
+pub struct DeleteItemPayload {
+    /// The id of the deleted item (everything under it went with it).
+    pub deleted_id: ID,
+}
+
+/// The item back from the trash.
+#[derive(SimpleObject)]
+pub struct RestoreItemPayload {
+    /// The restored item, where it now is.
+    pub item: ItemObject,
+}
+
+/// A new version of a file.
+#[derive(InputObject)]
+pub struct CreateVersionInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The file.
+    pub item_id: ID,
+    /// The version's metadata.
+    pub version: VersionInput,
+}
+
+/// The new version and the file it now heads.
+#[derive(SimpleObject)]
+pub struct CreateVersionPayload {
+    /// The version added.
+    pub version: VersionObject,
+    /// The file, with its size and last modification updated.
+    pub item: ItemObject,
+}
+
+/// A tab to attach to an item.
+#[derive(InputObject)]
+pub struct SetTabInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The tab's id.
+    pub tab_id: String,
+    /// The channel the tab is in; its members get `level` on the item.
+    pub channel_id: String,
+    /// The item the tab shows (needs `MANAGE` on it).
+    pub item_id: ID,
+    /// `READ` or `WRITE`.
+    pub level: Level,
+}
+
+/// The attached tab.
+#[derive(SimpleObject)]
+pub struct SetTabPayload {
+    /// The tab as stored.
+    pub tab: TabObject,
+}
+
+/// A new access list for an item or the Shared Drive (`root`).
+#[derive(InputObject)]
+pub struct UpdateItemAccessInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The item, or `root`.
+    pub id: ID,
+    /// The whole new list; it replaces the old one. Without a `FOLDER` entry, nothing is
+    /// inherited from the parent.
+    pub entities: Vec<AccessEntityInput>,
+}
+
+/// The item with its new access list.
+#[derive(SimpleObject)]
+pub struct UpdateItemAccessPayload {
+    /// The item after the change.
+    pub item: ItemObject,
+}
+
+fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef)> {
+    let company = CompanyId::parse(company_id).map_err(|e| e.extend())?;
+    let id = ItemRef::parse(id).map_err(|e| e.extend())?;
+    Ok((company, id))
+}
+
+/// Changing the drive.
+#[Object]
+impl MutationRoot {
+    /// Creates a file (metadata and first version) or a folder.
+    async fn create_item(&self, ctx: &Context<'_>, input: CreateItemInput) -> async_graphql::Result<CreateItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, parent) = target(&input.company_id, &input.parent_id)?;
+        let item = ctx
+            .service()?
+            .create_item(
+                viewer,
+                company,
+                CreateItem {
+                    parent,
+                    name: input.name,
+                    is_directory: input.is_directory,
+                    description: input.description.unwrap_or_default(),
+                    tags: input.tags.unwrap_or_default(),
+                    version: input.version.map(NewVersion::from),
+                },
+            )
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(CreateItemPayload { item: ItemObject(item) })
+    }
+
+    /// Renames, describes, tags or moves an item.
+    async fn update_item(&self, ctx: &Context<'_>, input: UpdateItemInput) -> async_graphql::Result<UpdateItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let parent = input
+            .parent_id
+            .map(|p| ItemRef::parse(&p))
+            .transpose()
+            .map_err(|e| e.extend())?;
+        let change = UpdateItem {
+            name: input.name,
+            description: input.description,
+            tags: input.tags,
+            parent,
+        };
+        let item = ctx
+            .service()?
+            .update_item(viewer, company, &id, change)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(UpdateItemPayload { item: ItemObject(item) })
+    }
+
+    /// Moves an item (and what it holds) to the trash.
+    async fn trash_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<TrashItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let item = ctx.service()?.trash_item(viewer, company, &id).await.map_err(|e| e.extend())?;
+        Ok(TrashItemPayload { item: ItemObject(item) })
+    }
+
+    /// Deletes an item in the trash for good, with everything under it.
+    async fn delete_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<DeleteItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let deleted = ctx.service()?.delete_item(viewer, company, &id).await.map_err(|e| e.extend())?;
+        Ok(DeleteItemPayload { deleted_id: ID(deleted.to_string()) })
+    }
+
+    /// Takes an item out of the trash (to the top of its drive when its folder is trashed).
+    async fn restore_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<RestoreItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let item = ctx.service()?.restore_item(viewer, company, &id).await.map_err(|e| e.extend())?;
+        Ok(RestoreItemPayload { item: ItemObject(item) })
+    }
+
+    /// Adds a version to a file.
+    async fn create_version(&self, ctx: &Context<'_>, input: CreateVersionInput) -> async_graphql::Result<CreateVersionPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.item_id)?;
+        let (version, item) = ctx
+            .service()?
+            .create_version(viewer, company, &id, input.version.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(CreateVersionPayload {
+            version: VersionObject(version),
+            item: ItemObject(item),
+        })
+    }
+
+    /// Attaches a chat-channel tab to an item.
+    async fn set_tab(&self, ctx: &Context<'_>, input: SetTabInput) -> async_graphql::Result<SetTabPayload> {
+        let viewer = ctx.viewer()?;
+        let company = CompanyId::parse(&input.company_id).map_err(|e| e.extend())?;
+        let item_id = ItemId::parse(&input.item_id).map_err(|e| e.extend())?;
+        let tab = ctx
+            .service()?
+            .set_tab(
+                viewer,
+                company,
+                SetTab {
+                    tab_id: input.tab_id,
+                    channel_id: input.channel_id,
+                    item_id,
+                    level: input.level,
+                },
+            )
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(SetTabPayload { tab: TabObject(tab) })
+    }
+
+    /// Replaces who may do what with an item (needs `MANAGE`).
+    async fn update_item_access(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateItemAccessInput,
+    ) -> async_graphql::Result<UpdateItemAccessPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let update = AccessUpdate {
+            entities: input.entities.into_iter().map(Into::into).collect(),
+        };
+        let item = ctx
+            .service()?
+            .set_access(viewer, company, &id, update)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(UpdateItemAccessPayload { item: ItemObject(item) })
+    }
+}

@@ -1,0 +1,105 @@
+//! The query root: items by company and id, nodes, tabs, and the viewer.
+
+use async_graphql::{Context, ErrorExtensions, ID, Object};
+
+use super::context::ContextExt;
+use super::loaders::{Loaders, loader_error};
+use super::types::{ItemObject, Node, TabObject, UserObject, VersionObject};
+use crate::domain::{CompanyId, ItemId, ItemRef, VersionId};
+use crate::error::AppError;
+
+#[derive(Default)]
+pub struct QueryRoot;
+
+/// Reading the drive.
+#[Object]
+impl QueryRoot {
+    /// One item by company and id: a UUID, or `root` (the Shared Drive), `user_<id>` (a
+    /// personal drive), `trash`, `trash_<id>`, `shared_with_me`. `NOT_FOUND` unless the viewer
+    /// may read it.
+    async fn item(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The company (a UUID).")] company_id: ID,
+        #[graphql(desc = "The item's id or a special folder's id.")] id: ID,
+    ) -> async_graphql::Result<ItemObject> {
+        let viewer = ctx.viewer()?;
+        let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
+        let id = ItemRef::parse(&id).map_err(|e| e.extend())?;
+        ctx.service()?
+            .get_item(viewer, company, &id)
+            .await
+            .map(ItemObject)
+            .map_err(|e| e.extend())
+    }
+
+    /// Any item or version by its UUID; null when there is none the viewer may read.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "An item or version id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        Ok(self.nodes(ctx, vec![id]).await?.pop().flatten())
+    }
+
+    /// Items and versions by their UUIDs, in order; null for each there is none the viewer
+    /// may read.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Item or version ids.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        let viewer = ctx.viewer()?;
+        if ids.len() > 1000 {
+            return Err(AppError::bad_input("at most 1000 ids at once").extend());
+        }
+        let parsed = ids
+            .iter()
+            .map(|id| ItemId::parse(id).map_err(|_| AppError::bad_input(format!("{} is not a node id (a UUID)", id.as_str()))))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.extend())?;
+        let loaders = ctx.data::<Loaders>()?;
+        let items = loaders.items.load_many(parsed.iter().copied()).await.map_err(loader_error)?;
+        let service = ctx.service()?;
+        let mut nodes = Vec::with_capacity(parsed.len());
+        for id in parsed {
+            let node = match items.get(&id) {
+                Some(item) => Some(Node::Item(ItemObject(item.clone()))),
+                None => service
+                    .readable_version(viewer, VersionId(id.0))
+                    .await
+                    .map_err(|e| e.extend())?
+                    .map(|v| Node::Version(VersionObject(v))),
+            };
+            nodes.push(node);
+        }
+        Ok(nodes)
+    }
+
+    /// A chat-channel tab; null when there is none. `NOT_FOUND` when the viewer may not read
+    /// its item.
+    async fn tab(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The company (a UUID).")] company_id: ID,
+        #[graphql(desc = "The tab's id.")] tab_id: String,
+    ) -> async_graphql::Result<Option<TabObject>> {
+        let viewer = ctx.viewer()?;
+        let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
+        ctx.service()?
+            .get_tab(viewer, company, &tab_id)
+            .await
+            .map(|tab| tab.map(TabObject))
+            .map_err(|e| e.extend())
+    }
+
+    /// The caller, as their token names them.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
+        let viewer = ctx.viewer()?;
+        Ok(UserObject(crate::domain::User {
+            id: viewer.user_id.to_string(),
+            name: viewer.name.clone(),
+            email: viewer.email.clone(),
+        }))
+    }
+}

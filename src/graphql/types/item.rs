@@ -1,0 +1,199 @@
+//! `Item`: a file, a folder or a special folder, as the viewer sees it.
+
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
+
+use super::{AccessInfoObject, UserObject, VersionObject};
+use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting};
+use crate::graphql::connection::{Paged, paginate};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::{Loaders, loader_error};
+use crate::graphql::scalars::{ByteCount, Timestamp};
+
+pub struct ItemObject(pub Item);
+
+impl From<Item> for ItemObject {
+    fn from(item: Item) -> Self {
+        Self(item)
+    }
+}
+
+/// The order of a folder's children; folders always come first.
+#[derive(InputObject, Default)]
+pub struct ChildrenSort {
+    /// What to order by (default `NAME`, in natural order).
+    #[graphql(default)]
+    pub by: SortBy,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub order: SortOrder,
+}
+
+/// A drive item: a file, a folder, or one of the special folders (`root`, `user_<id>`,
+/// `trash`, `trash_<id>`, `shared_with_me`).
+#[Object(name = "Item")]
+impl ItemObject {
+    /// The item's id: a UUID, or a special folder's id. The same string as in REST.
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The company the item belongs to.
+    async fn company_id(&self) -> ID {
+        ID(self.0.company_id.to_string())
+    }
+
+    /// The folder or drive the item is in; null for special folders.
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.parent_id.as_ref().map(|p| ID(p.to_string()))
+    }
+
+    /// The item's name, unique among its siblings of the same kind.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The file extension taken from the name (`pdf`), empty for folders.
+    async fn extension(&self) -> &str {
+        &self.0.extension
+    }
+
+    /// A free-text description.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Free-form tags.
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+
+    /// Whether the item is a folder.
+    async fn is_directory(&self) -> bool {
+        self.0.is_directory
+    }
+
+    /// Whether the item itself was put in the trash.
+    async fn is_in_trash(&self) -> bool {
+        self.0.is_in_trash
+    }
+
+    /// Whether the item is in the trash, itself or through a trashed folder above it.
+    async fn in_trash(&self) -> bool {
+        self.0.in_trash
+    }
+
+    /// Whether the item lives in a personal drive or the Shared Drive.
+    async fn scope(&self) -> Scope {
+        self.0.scope
+    }
+
+    /// Who created the item; null for special folders.
+    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
+        let Some(creator) = &self.0.creator else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        let user = loaders.users.load_one(creator.clone()).await.map_err(loader_error)?;
+        Ok(user.map(UserObject))
+    }
+
+    /// When the item was created.
+    async fn added(&self) -> Timestamp {
+        Timestamp(self.0.added)
+    }
+
+    /// When the item's name, place, metadata or content last changed.
+    async fn last_modified(&self) -> Timestamp {
+        Timestamp(self.0.last_modified)
+    }
+
+    /// A file's size, or the total size of what a folder holds outside the trash.
+    async fn size(&self) -> ByteCount {
+        ByteCount(self.0.size)
+    }
+
+    /// What the viewer may do with the item.
+    async fn viewer_level(&self) -> Level {
+        self.0.level
+    }
+
+    /// The folders above the item that the viewer may read (from the drive down), then the
+    /// item itself.
+    async fn path(&self) -> Vec<ItemObject> {
+        self.0.path().into_iter().map(ItemObject).collect()
+    }
+
+    /// What the folder holds (outside the trash), folders first; for `trash`, `trash_<id>`
+    /// and `shared_with_me`, what they list. Empty for files.
+    #[graphql(complexity = "first.or(last).unwrap_or(100).max(1) as usize * child_complexity")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
+        #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
+        #[graphql(desc = "The order; default: by name, ascending.")] sort: Option<ChildrenSort>,
+    ) -> async_graphql::Result<Paged<ItemObject>> {
+        let viewer = ctx.viewer()?;
+        let service = ctx.service()?;
+        let sort = sort.unwrap_or_default();
+        let sorting = Sorting {
+            by: sort.by,
+            order: sort.order,
+        };
+        let (company, id) = (self.0.company_id, &self.0.id);
+        paginate(after, before, first, last, |page| {
+            service.list_children(viewer, company, id, sorting, page)
+        })
+        .await
+    }
+
+    /// A file's versions, newest first; empty for folders.
+    #[graphql(complexity = "first.or(last).unwrap_or(100).max(1) as usize * child_complexity")]
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
+        #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
+    ) -> async_graphql::Result<Paged<VersionObject>> {
+        let viewer = ctx.viewer()?;
+        let service = ctx.service()?;
+        let company = self.0.company_id;
+        let stored = self.0.stored_id();
+        paginate(after, before, first, last, |page| async move {
+            match stored {
+                Some(id) => service.list_versions(viewer, company, id, page).await,
+                None => Ok(crate::domain::Page::slice(Vec::new(), page)),
+            }
+        })
+        .await
+    }
+
+    /// The file's current version; null for folders.
+    async fn latest_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<VersionObject>> {
+        let Some(id) = self.0.last_version_id else {
+            return Ok(None);
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        let version = loaders.versions.load_one(id).await.map_err(loader_error)?;
+        Ok(version.map(VersionObject))
+    }
+
+    /// Who may do what with the item.
+    async fn access_info(&self, ctx: &Context<'_>) -> async_graphql::Result<AccessInfoObject> {
+        if self.0.level < Level::Read {
+            return Err(crate::error::AppError::not_found(format!("item {}", self.0.id)).extend());
+        }
+        let loaders = ctx.data::<Loaders>()?;
+        let stored = loaders
+            .access
+            .load_one((self.0.company_id, self.0.id.clone()))
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        Ok(AccessInfoObject(AccessInfo::of(&self.0, stored)))
+    }
+}

@@ -1,0 +1,15 @@
+//! GraphQL object types: thin wrappers over the domain types.
+
+mod access;
+mod item;
+mod node;
+mod tab;
+mod user;
+mod version;
+
+pub use access::{AccessEntityInput, AccessInfoObject};
+pub use item::ItemObject;
+pub use node::Node;
+pub use tab::TabObject;
+pub use user::UserObject;
+pub use version::VersionObject;

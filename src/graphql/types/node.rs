@@ -1,0 +1,13 @@
+//! The Relay `Node` interface: anything refetchable by its id alone.
+
+use async_graphql::{ID, Interface};
+
+use super::{ItemObject, VersionObject};
+
+/// An object that can be fetched again by its id with `node`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The object's id."))]
+pub enum Node {
+    Item(ItemObject),
+    Version(VersionObject),
+}

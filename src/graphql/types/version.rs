@@ -1,0 +1,73 @@
+//! `Version`: one version of a file's content.
+
+use async_graphql::{ID, Object};
+
+use crate::domain::Version;
+use crate::graphql::scalars::{ByteCount, Timestamp};
+
+pub struct VersionObject(pub Version);
+
+impl From<Version> for VersionObject {
+    fn from(version: Version) -> Self {
+        Self(version)
+    }
+}
+
+/// One version of a file's content.
+#[Object(name = "Version")]
+impl VersionObject {
+    /// The version's id (a UUID, the same string as in REST).
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The file the version belongs to.
+    async fn item_id(&self) -> ID {
+        ID(self.0.item_id.to_string())
+    }
+
+    /// Where the content is kept (`internal` for Quire's own store).
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+
+    /// The name the content was uploaded under.
+    async fn file_name(&self) -> &str {
+        &self.0.file_name
+    }
+
+    /// The content's media type.
+    async fn mime(&self) -> &str {
+        &self.0.mime
+    }
+
+    /// The content's size.
+    async fn size(&self) -> ByteCount {
+        ByteCount(self.0.size)
+    }
+
+    /// The SHA-256 of the content, in hex, when Quire stored it.
+    async fn sha256(&self) -> Option<&str> {
+        self.0.sha256.as_deref()
+    }
+
+    /// The stored file this version points at (the files service's id).
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
+    /// Who added the version.
+    async fn creator_id(&self) -> ID {
+        ID(self.0.creator.clone())
+    }
+
+    /// The application that added it, if any.
+    async fn application_id(&self) -> &str {
+        &self.0.application_id
+    }
+
+    /// When the version was added.
+    async fn date_added(&self) -> Timestamp {
+        Timestamp(self.0.date_added)
+    }
+}

@@ -1,0 +1,17 @@
+//! Quire: a GraphQL-first document drive with a Twake Drive REST compatibility shim.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod server;
+pub mod service;
+pub mod state;
+
+pub use state::AppState;
+
+/// The application router over a state; what `serve` runs and what tests drive.
+pub fn app(state: AppState) -> axum::Router {
+    server::router(state)
+}

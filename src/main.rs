@@ -1,0 +1,144 @@
+//! The `quire` binary: parses the command line, loads the configuration, runs a subcommand.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use quire::auth::{Keys, Role};
+use quire::config::Config;
+use quire::domain::CompanyId;
+use quire::service::{self, Service};
+use quire::state::{AppState, Limits};
+
+#[derive(Parser)]
+#[command(name = "quire", version, about = "A GraphQL-first document drive")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    config: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Mint an access token signed with the configured key.
+    Token {
+        /// The user id (the token's `sub`).
+        #[arg(long)]
+        user: String,
+        /// A company and the role there, `<uuid>:<owner|admin|member|guest>`; repeatable.
+        #[arg(long = "company")]
+        companies: Vec<String>,
+        /// A display name to carry.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        ttl: u64,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema {
+        /// Fail when `schema.graphql` differs from what the code generates.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            init_tracing(&config);
+            config.ensure_data_dir()?;
+            service::connect(&config.database_url()).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            user,
+            companies,
+            name,
+            ttl,
+        } => {
+            config.ensure_data_dir()?;
+            let keys = Keys::from_secret(&config.jwt_secret()?);
+            let companies = companies
+                .iter()
+                .map(|spec| parse_company_role(spec))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            println!("{}", keys.mint_access(&user, &companies, ttl, name)?);
+            Ok(())
+        }
+        Command::Schema { check } => {
+            let sdl = quire::graphql::sdl();
+            if check {
+                let committed = std::fs::read_to_string("schema.graphql")
+                    .context("reading schema.graphql")?;
+                anyhow::ensure!(
+                    committed == sdl,
+                    "schema.graphql is stale: run `cargo run -- schema > schema.graphql` (or UPDATE_SCHEMA=1 cargo test)"
+                );
+                println!("schema.graphql is current");
+            } else {
+                print!("{sdl}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse_company_role(spec: &str) -> anyhow::Result<(CompanyId, Role)> {
+    let (company, role) = spec.rsplit_once(':').unwrap_or((spec, "member"));
+    let company = CompanyId::parse(company).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let role = Role::parse(role).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((company, role))
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    init_tracing(&config);
+    config.ensure_data_dir()?;
+    let db = service::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let keys = Keys::from_secret(&config.jwt_secret()?);
+    let limits = Limits {
+        graphql_max_depth: config.graphql_max_depth,
+        graphql_max_complexity: config.graphql_max_complexity,
+        max_upload_bytes: config.max_upload_bytes,
+    };
+    let state = AppState::new(Service::new(db), keys, limits);
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let address = listener.local_addr()?;
+    println!("Quire is listening on http://{address}");
+    println!("GraphQL playground: http://{address}/graphql");
+    println!(
+        "Mint a token: quire token --user alice --company <company uuid>:admin  (cargo run --release -- token …)"
+    );
+    quire::server::serve(
+        listener,
+        quire::app(state),
+        Duration::from_secs(config.shutdown_grace_secs),
+    )
+    .await
+}

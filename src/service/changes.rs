@@ -1,0 +1,300 @@
+//! Changing items: create, update (rename, move, describe, tag), trash, delete for good, restore.
+
+use entity::{grant, item};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+
+use super::access::{self, path_ids, require};
+use super::naming::{NameWrite, write_with_free_name};
+use super::{Service, items, sizes, subtree, users, versions};
+use crate::auth::Viewer;
+use crate::domain::inputs::{CreateItem, UpdateItem};
+use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, names, now_millis};
+use crate::error::{AppError, AppResult};
+
+/// The most tags an item carries, and the longest tag and description.
+const MAX_TAGS: usize = 64;
+const MAX_TAG_BYTES: usize = 128;
+const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
+
+/// Where an item can be put: a drive top or a folder the viewer may write to.
+struct Place {
+    parent_id: String,
+    drive: String,
+    path: String,
+}
+
+async fn writable_place<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    target: &ItemRef,
+) -> AppResult<Place> {
+    match target {
+        ItemRef::Root | ItemRef::UserDrive(_) => {
+            let top = items::get(db, viewer, company, target).await?;
+            require(&top, Level::Write, "adding items here")?;
+            Ok(Place {
+                parent_id: target.to_string(),
+                drive: target.to_string(),
+                path: "/".to_owned(),
+            })
+        }
+        ItemRef::Item(id) => {
+            let (folder, row) = access::readable_item(db, viewer, company, id.0).await?;
+            require(&folder, Level::Write, "adding items to this folder")?;
+            if !row.is_directory {
+                return Err(AppError::bad_input(format!("{id} is a file, not a folder")));
+            }
+            if folder.in_trash {
+                return Err(AppError::bad_input(format!("folder {id} is in the trash")));
+            }
+            Ok(Place {
+                parent_id: id.to_string(),
+                path: subtree::descendant_prefix(&row),
+                drive: row.drive,
+            })
+        }
+        other => Err(AppError::bad_input(format!(
+            "items cannot be put in {other}; use a folder, root or user_<id>"
+        ))),
+    }
+}
+
+fn stored(id: &ItemRef) -> AppResult<ItemId> {
+    match id {
+        ItemRef::Item(id) => Ok(*id),
+        other => Err(AppError::bad_input(format!(
+            "{other} is a special folder and cannot be changed this way"
+        ))),
+    }
+}
+
+fn validate_tags(tags: &[String]) -> AppResult<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(AppError::bad_input(format!("at most {MAX_TAGS} tags")));
+    }
+    tags.iter()
+        .map(|tag| {
+            let tag = tag.trim();
+            if tag.is_empty() || tag.len() > MAX_TAG_BYTES {
+                Err(AppError::bad_input(format!(
+                    "tags must be 1-{MAX_TAG_BYTES} bytes, got {tag:?}"
+                )))
+            } else {
+                Ok(tag.to_owned())
+            }
+        })
+        .collect()
+}
+
+fn validate_description(description: &str) -> AppResult<String> {
+    if description.len() > MAX_DESCRIPTION_BYTES {
+        return Err(AppError::bad_input(format!(
+            "description must be at most {MAX_DESCRIPTION_BYTES} bytes"
+        )));
+    }
+    Ok(description.to_owned())
+}
+
+impl Service {
+    /// Creates a folder or a file (with its first version's metadata) in a folder or drive the
+    /// viewer may write to. A taken name becomes `name-2`, `name-3`…
+    pub async fn create_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        input: CreateItem,
+    ) -> AppResult<Item> {
+        let name = names::validate(&input.name)?;
+        let tags = validate_tags(&input.tags)?;
+        let description = validate_description(&input.description)?;
+        if input.is_directory && input.version.is_some() {
+            return Err(AppError::bad_input("a folder has no versions"));
+        }
+        let version = input.version.map(versions::validate).transpose()?;
+
+        let txn = self.write().await?;
+        let place = writable_place(&*txn, viewer, company, &input.parent).await?;
+        let id = ItemId::new();
+        let now = now_millis();
+        let size = version.as_ref().map_or(0, |v| v.size);
+        let model = item::ActiveModel {
+            id: Set(id.0),
+            company_id: Set(company.0),
+            parent_id: Set(place.parent_id.clone()),
+            drive: Set(place.drive.clone()),
+            path: Set(place.path.clone()),
+            name: NotSet,
+            sort_name: NotSet,
+            extension: Set(String::new()),
+            description: Set(description),
+            tags: Set(serde_json::json!(tags)),
+            is_directory: Set(input.is_directory),
+            is_in_trash: Set(false),
+            creator: Set(viewer.user_id.to_string()),
+            added: Set(now),
+            last_modified: Set(now),
+            size: Set(size),
+            folder_level: Set(Level::Manage.as_str().to_owned()),
+            public_token: Set(None),
+            public_level: Set(Level::None.as_str().to_owned()),
+            public_password_hash: Set(None),
+            public_expiration: Set(0),
+            last_version_id: Set(None),
+        };
+        write_with_free_name(&txn, &name, NameWrite::Insert(model)).await?;
+        grant::Entity::insert(grant::ActiveModel {
+            company_id: Set(company.0),
+            item_id: Set(id.0),
+            kind: Set("user".to_owned()),
+            subject: Set(viewer.user_id.to_string()),
+            level: Set(Level::Manage.as_str().to_owned()),
+            grantor: Set(None),
+        })
+        .exec(&*txn)
+        .await?;
+        if let Some(version) = version {
+            versions::insert(&*txn, viewer, company, id, version, now).await?;
+        }
+        sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
+        users::remember(&*txn, viewer).await?;
+        txn.commit().await?;
+        self.get_item(viewer, company, &ItemRef::Item(id)).await
+    }
+
+    /// Renames, moves, describes or tags an item: `write` for metadata, `manage` on the item
+    /// and `write` on the target to move it.
+    pub async fn update_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        change: UpdateItem,
+    ) -> AppResult<Item> {
+        let id = stored(id)?;
+        let name = change.name.as_deref().map(names::validate).transpose()?;
+        let tags = change.tags.as_deref().map(validate_tags).transpose()?;
+        let description = change.description.as_deref().map(validate_description).transpose()?;
+
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
+        require(&item, Level::Write, "changing this item")?;
+        let target = change
+            .parent
+            .filter(|target| target.to_string() != row.parent_id);
+        let place = match &target {
+            Some(target) => {
+                require(&item, Level::Manage, "moving this item")?;
+                if item.in_trash {
+                    return Err(AppError::bad_input("restore the item before moving it"));
+                }
+                let place = writable_place(&*txn, viewer, company, target).await?;
+                if target == &ItemRef::Item(id) || path_ids(&place.path).any(|a| a == id.0) {
+                    return Err(AppError::bad_input(
+                        "a folder cannot be moved into itself or one of its descendants",
+                    ));
+                }
+                Some(place)
+            }
+            None => None,
+        };
+
+        let mut model = row.clone().into_active_model();
+        if let Some(description) = description {
+            model.description = Set(description);
+        }
+        if let Some(tags) = tags {
+            model.tags = Set(serde_json::json!(tags));
+        }
+        model.last_modified = Set(now_millis());
+        if let Some(place) = &place {
+            model.parent_id = Set(place.parent_id.clone());
+            model.drive = Set(place.drive.clone());
+            model.path = Set(place.path.clone());
+        }
+        match (&name, &place) {
+            (None, None) => {
+                model.update(&*txn).await?;
+            }
+            _ => {
+                let wanted = name.unwrap_or_else(|| row.name.clone());
+                write_with_free_name(&txn, &wanted, NameWrite::Update(model)).await?;
+            }
+        }
+        if let Some(place) = place {
+            subtree::move_descendants(&*txn, &row, &place.path, &place.drive).await?;
+            let old = sizes::ancestors(&*txn, &row).await?;
+            sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &old), -row.size).await?;
+            sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
+        }
+        users::remember(&*txn, viewer).await?;
+        txn.commit().await?;
+        self.get_item(viewer, company, &ItemRef::Item(id)).await
+    }
+
+    /// Puts an item (and so everything under it) in the trash; `manage` needed.
+    pub async fn trash_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+        let id = stored(id)?;
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
+        require(&item, Level::Manage, "trashing this item")?;
+        if !item.in_trash {
+            let ancestors = sizes::ancestors(&*txn, &row).await?;
+            sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size)
+                .await?;
+            let mut model = row.into_active_model();
+            model.is_in_trash = Set(true);
+            model.update(&*txn).await?;
+        }
+        txn.commit().await?;
+        self.get_item(viewer, company, &ItemRef::Item(id)).await
+    }
+
+    /// Deletes an item in the trash for good, with everything under it; `manage` needed.
+    pub async fn delete_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<ItemId> {
+        let id = stored(id)?;
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
+        require(&item, Level::Manage, "deleting this item")?;
+        if !item.in_trash {
+            return Err(AppError::bad_input(
+                "only items in the trash can be deleted for good; trash it first",
+            ));
+        }
+        let ancestors = sizes::ancestors(&*txn, &row).await?;
+        sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size).await?;
+        subtree::delete(&*txn, &row).await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Takes an item out of the trash: back into its folder, or to the top of its drive when
+    /// that folder is itself in the trash. `manage` needed; an item not in the trash is left as is.
+    pub async fn restore_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+        let id = stored(id)?;
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
+        require(&item, Level::Manage, "restoring this item")?;
+        if item.in_trash {
+            let ancestors = sizes::ancestors(&*txn, &row).await?;
+            let folder_trashed = ancestors.values().any(|a| a.is_in_trash);
+            let mut model = row.clone().into_active_model();
+            model.is_in_trash = Set(false);
+            if folder_trashed {
+                // Its folder is gone: the item goes to the top of its drive.
+                sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size)
+                    .await?;
+                model.parent_id = Set(row.drive.clone());
+                model.path = Set("/".to_owned());
+                write_with_free_name(&txn, &row.name, NameWrite::Update(model)).await?;
+                subtree::move_descendants(&*txn, &row, "/", &row.drive).await?;
+            } else {
+                model.update(&*txn).await?;
+                sizes::add_to_folders(&*txn, path_ids(&row.path).collect(), row.size).await?;
+            }
+        }
+        txn.commit().await?;
+        self.get_item(viewer, company, &ItemRef::Item(id)).await
+    }
+}

@@ -1,0 +1,247 @@
+//! Reading items: one item (special folders included), children and the special listings.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use entity::{grant, item};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+use super::access::{self, scope};
+use super::{Service, convert};
+use crate::auth::Viewer;
+use crate::domain::{
+    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder, Sorting, names,
+};
+use crate::error::{AppError, AppResult};
+
+impl Service {
+    /// One item, or a special folder, as the viewer sees it; not found unless they may read it.
+    pub async fn get_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+        get(self.db(), viewer, company, id).await
+    }
+
+    /// The items among `ids` the viewer may read, in any company (for `node`/`nodes`).
+    pub async fn items_by_ids(
+        &self,
+        viewer: &Viewer,
+        ids: &[ItemId],
+    ) -> AppResult<HashMap<ItemId, Item>> {
+        let rows = item::Entity::find()
+            .filter(item::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(self.db())
+            .await?;
+        let mut by_company: HashMap<CompanyId, Vec<item::Model>> = HashMap::new();
+        for row in rows {
+            by_company.entry(CompanyId(row.company_id)).or_default().push(row);
+        }
+        let mut found = HashMap::new();
+        for (company, rows) in by_company {
+            for item in scope(self.db(), viewer, company, rows).await? {
+                if let (Some(id), true) = (item.stored_id(), item.level >= Level::Read) {
+                    found.insert(id, item);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// A page of what a folder, drive, trash or `shared_with_me` lists, folders first.
+    pub async fn list_children(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        sorting: Sorting,
+        page: PageRequest,
+    ) -> AppResult<Page<Item>> {
+        let db = self.db();
+        let in_company = item::Entity::find().filter(item::Column::CompanyId.eq(company.0));
+        match id {
+            ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_) => {
+                let (parent, drive) = match id {
+                    ItemRef::Item(item_id) => {
+                        let (parent, row) =
+                            access::readable_item(db, viewer, company, item_id.0).await?;
+                        (parent, row.drive)
+                    }
+                    top => (get(db, viewer, company, top).await?, top.to_string()),
+                };
+                if !parent.is_directory {
+                    return Ok(Page::slice(Vec::new(), page));
+                }
+                let mut select = in_company
+                    .filter(item::Column::ParentId.eq(id.to_string()))
+                    .filter(item::Column::IsInTrash.eq(false));
+                if let Some(visible) = access::visible_children(viewer, company, &drive) {
+                    select = select.filter(visible);
+                }
+                exact_page(db, viewer, company, select, sorting, page).await
+            }
+            ItemRef::Trash => {
+                get(db, viewer, company, id).await?;
+                let select = in_company
+                    .filter(item::Column::IsInTrash.eq(true))
+                    .filter(item::Column::Drive.eq("root"));
+                if viewer.role(company).is_admin() {
+                    exact_page(db, viewer, company, select, sorting, page).await
+                } else {
+                    filtered_page(db, viewer, company, select, sorting, page, |_| true).await
+                }
+            }
+            ItemRef::UserTrash(owner) => {
+                get(db, viewer, company, id).await?;
+                let select = in_company
+                    .filter(item::Column::IsInTrash.eq(true))
+                    .filter(item::Column::Drive.eq(convert::user_drive(owner)));
+                exact_page(db, viewer, company, select, sorting, page).await
+            }
+            ItemRef::SharedWithMe => {
+                let shared = Query::select()
+                    .column(grant::Column::ItemId)
+                    .from(grant::Entity)
+                    .and_where(Expr::col(grant::Column::CompanyId).eq(company.0))
+                    .and_where(Expr::col(grant::Column::Kind).eq("user"))
+                    .and_where(Expr::col(grant::Column::Subject).eq(viewer.user_id.as_str()))
+                    .and_where(Expr::col(grant::Column::Level).ne("none"))
+                    .to_owned();
+                let select = in_company
+                    .filter(item::Column::Id.in_subquery(shared))
+                    .filter(item::Column::Drive.ne(convert::user_drive(&viewer.user_id)));
+                filtered_page(db, viewer, company, select, sorting, page, |item| !item.in_trash)
+                    .await
+            }
+        }
+    }
+}
+
+pub(super) async fn get<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    id: &ItemRef,
+) -> AppResult<Item> {
+    let not_found = || AppError::not_found(format!("item {id}"));
+    let visible = |level: Level| if level >= Level::Read { Ok(level) } else { Err(not_found()) };
+    let (level, size) = match id {
+        ItemRef::Item(item_id) => {
+            return access::readable_item(db, viewer, company, item_id.0)
+                .await
+                .map(|(item, _)| item);
+        }
+        ItemRef::Root => {
+            let level = visible(access::root_level(db, viewer, company).await?)?;
+            (level, drive_size(db, company, "root").await?)
+        }
+        ItemRef::UserDrive(owner) => {
+            if owner != &viewer.user_id {
+                return Err(not_found());
+            }
+            (Level::Manage, drive_size(db, company, &convert::user_drive(owner)).await?)
+        }
+        ItemRef::Trash => (visible(access::root_level(db, viewer, company).await?)?, 0),
+        ItemRef::UserTrash(owner) => {
+            if owner != &viewer.user_id {
+                return Err(not_found());
+            }
+            (Level::Manage, 0)
+        }
+        ItemRef::SharedWithMe => (Level::Read, 0),
+    };
+    Ok(convert::special_folder(company, id.clone(), level, size))
+}
+
+/// The size of a drive: its top-level items outside the trash.
+async fn drive_size<C: ConnectionTrait>(db: &C, company: CompanyId, drive: &str) -> AppResult<i64> {
+    let size = item::Entity::find()
+        .select_only()
+        .expr(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"))
+        .filter(item::Column::CompanyId.eq(company.0))
+        .filter(item::Column::ParentId.eq(drive))
+        .filter(item::Column::IsInTrash.eq(false))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(size.unwrap_or_default())
+}
+
+fn sort_column(by: SortBy) -> item::Column {
+    match by {
+        SortBy::Name => item::Column::SortName,
+        SortBy::Date => item::Column::LastModified,
+        SortBy::Size => item::Column::Size,
+    }
+}
+
+fn ordered(select: Select<item::Entity>, sorting: Sorting) -> Select<item::Entity> {
+    let order = match sorting.order {
+        SortOrder::Asc => Order::Asc,
+        SortOrder::Desc => Order::Desc,
+    };
+    select
+        .order_by(item::Column::IsDirectory, Order::Desc)
+        .order_by(sort_column(sorting.by), order.clone())
+        .order_by(item::Column::Id, order)
+}
+
+/// A page where the query already returns exactly what the viewer may see: paginated in SQL.
+async fn exact_page<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    select: Select<item::Entity>,
+    sorting: Sorting,
+    page: PageRequest,
+) -> AppResult<Page<Item>> {
+    let total = select.clone().count(db).await?;
+    let rows = ordered(select, sorting)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(db)
+        .await?;
+    let items = scope(db, viewer, company, rows).await?;
+    Ok(Page {
+        items,
+        total,
+        offset: page.offset,
+    })
+}
+
+/// A page of a listing whose visibility depends on each row's ancestors: every candidate is
+/// scoped (in two statements), filtered, ordered and cut in memory.
+async fn filtered_page<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    select: Select<item::Entity>,
+    sorting: Sorting,
+    page: PageRequest,
+    keep: impl Fn(&Item) -> bool,
+) -> AppResult<Page<Item>> {
+    let rows = select.all(db).await?;
+    let mut items: Vec<Item> = scope(db, viewer, company, rows)
+        .await?
+        .into_iter()
+        .filter(|item| item.level >= Level::Read && keep(item))
+        .collect();
+    items.sort_by(|a, b| compare(a, b, sorting));
+    Ok(Page::slice(items, page))
+}
+
+/// The in-memory twin of `ordered`.
+fn compare(a: &Item, b: &Item, sorting: Sorting) -> Ordering {
+    let by_kind = b.is_directory.cmp(&a.is_directory);
+    let by_key = match sorting.by {
+        SortBy::Name => names::sort_key(&a.name).cmp(&names::sort_key(&b.name)),
+        SortBy::Date => a.last_modified.cmp(&b.last_modified),
+        SortBy::Size => a.size.cmp(&b.size),
+    }
+    .then_with(|| a.id.to_string().cmp(&b.id.to_string()));
+    by_kind.then(match sorting.order {
+        SortOrder::Asc => by_key,
+        SortOrder::Desc => by_key.reverse(),
+    })
+}

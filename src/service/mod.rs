@@ -1,0 +1,104 @@
+//! THE service layer: every rule, access check and transaction; the only code that touches the
+//! database. GraphQL and REST are thin faces over it.
+
+mod access;
+mod access_list;
+mod changes;
+mod convert;
+mod items;
+mod naming;
+mod sizes;
+mod subtree;
+mod tabs;
+mod users;
+mod versions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::AppResult;
+use migration::MigratorTrait;
+
+/// The service: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Service {
+    db: DatabaseConnection,
+    /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction, holding the writer lock where the database needs one.
+pub(crate) struct WriteTxn {
+    txn: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> AppResult<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Opens the database (SQLite with WAL and a busy timeout, or PostgreSQL) and applies the
+/// migrations.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(16);
+    }
+    let db = Database::connect(options).await?;
+    migration::Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+impl Service {
+    pub fn new(db: DatabaseConnection) -> Self {
+        let write_lock = (db.get_database_backend() == DatabaseBackend::Sqlite)
+            .then(|| Arc::new(Mutex::new(())));
+        Self { db, write_lock }
+    }
+
+    /// The connection, for readiness checks.
+    pub async fn ping(&self) -> AppResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) async fn write(&self) -> AppResult<WriteTxn> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.db.begin().await?;
+        Ok(WriteTxn { txn, _guard: guard })
+    }
+}

@@ -1,0 +1,80 @@
+//! Whole subtrees through the materialised `path`: moving and deleting them in one statement each.
+
+use entity::{grant, item, tab, version};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::AppResult;
+
+/// The `path` prefix every descendant of `row` has.
+pub(super) fn descendant_prefix(row: &item::Model) -> String {
+    format!("{}{}/", row.path, row.id)
+}
+
+/// The row and everything under it: a byte range on `path` (`/` + 1 = `0`), index-friendly.
+pub(super) fn whole(row: &item::Model) -> Condition {
+    Condition::any()
+        .add(item::Column::Id.eq(row.id))
+        .add(descendants(row))
+}
+
+fn descendants(row: &item::Model) -> Condition {
+    let prefix = descendant_prefix(row);
+    let end = format!("{}{}0", row.path, row.id);
+    Condition::all()
+        .add(item::Column::CompanyId.eq(row.company_id))
+        .add(item::Column::Path.gte(prefix))
+        .add(item::Column::Path.lt(end))
+}
+
+/// Re-roots the descendants of `row` after it moved to `new_path` in `new_drive`.
+pub(super) async fn move_descendants<C: ConnectionTrait>(
+    db: &C,
+    row: &item::Model,
+    new_path: &str,
+    new_drive: &str,
+) -> AppResult<()> {
+    let old_prefix = descendant_prefix(row);
+    let new_prefix = format!("{new_path}{}/", row.id);
+    let keep_from = i32::try_from(old_prefix.len() + 1).unwrap_or(i32::MAX);
+    item::Entity::update_many()
+        .col_expr(
+            item::Column::Path,
+            Expr::cust_with_values(
+                "? || SUBSTR(path, CAST(? AS INTEGER))",
+                [sea_orm::Value::from(new_prefix), sea_orm::Value::from(keep_from)],
+            ),
+        )
+        .col_expr(item::Column::Drive, Expr::value(new_drive))
+        .filter(descendants(row))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the row, everything under it, and their versions, grants and tabs.
+pub(super) async fn delete<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResult<()> {
+    let ids = || {
+        Query::select()
+            .column(item::Column::Id)
+            .from(item::Entity)
+            .cond_where(whole(row))
+            .to_owned()
+    };
+    version::Entity::delete_many()
+        .filter(version::Column::ItemId.in_subquery(ids()))
+        .exec(db)
+        .await?;
+    grant::Entity::delete_many()
+        .filter(grant::Column::CompanyId.eq(row.company_id))
+        .filter(grant::Column::ItemId.in_subquery(ids()))
+        .exec(db)
+        .await?;
+    tab::Entity::delete_many()
+        .filter(tab::Column::CompanyId.eq(row.company_id))
+        .filter(tab::Column::ItemId.in_subquery(ids()))
+        .exec(db)
+        .await?;
+    item::Entity::delete_many().filter(whole(row)).exec(db).await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! File versions: adding one (the item follows it), listing them newest first, loading by id.
+
+use std::collections::HashMap;
+
+use entity::{item, version};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::access::{self, require};
+use super::{Service, convert, sizes, users};
+use crate::auth::Viewer;
+use crate::domain::inputs::NewVersion;
+use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Version, VersionId, names, now_millis};
+use crate::error::{AppError, AppResult};
+
+/// Checks a new version's metadata; the file name falls back to nothing (the item's name is
+/// used by whoever reads it).
+pub(super) fn validate(mut version: NewVersion) -> AppResult<NewVersion> {
+    if version.size < 0 {
+        return Err(AppError::bad_input("version size must not be negative"));
+    }
+    if !version.file_name.is_empty() {
+        version.file_name = names::validate(&version.file_name)?;
+    }
+    if version.provider.is_empty() {
+        version.provider = "internal".to_owned();
+    }
+    if version.mime.len() > 255 || version.provider.len() > 64 || version.application_id.len() > 128 {
+        return Err(AppError::bad_input(
+            "version mime, provider or application_id is too long",
+        ));
+    }
+    Ok(version)
+}
+
+/// Inserts a version and makes it the item's latest (size, last_modified follow). The caller
+/// moves folder sizes.
+pub(super) async fn insert<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    item_id: ItemId,
+    version: NewVersion,
+    now: i64,
+) -> AppResult<Version> {
+    let id = VersionId::new();
+    let row = version::ActiveModel {
+        id: Set(id.0),
+        item_id: Set(item_id.0),
+        company_id: Set(company.0),
+        provider: Set(version.provider),
+        file_name: Set(version.file_name),
+        mime: Set(version.mime),
+        size: Set(version.size),
+        sha256: Set(version.sha256),
+        external_id: Set(version.external_id),
+        creator: Set(viewer.user_id.to_string()),
+        application_id: Set(version.application_id),
+        date_added: Set(now),
+    }
+    .insert(db)
+    .await?;
+    item::Entity::update_many()
+        .col_expr(item::Column::LastVersionId, sea_orm::sea_query::Expr::value(id.0))
+        .col_expr(item::Column::Size, sea_orm::sea_query::Expr::value(row.size))
+        .col_expr(item::Column::LastModified, sea_orm::sea_query::Expr::value(now))
+        .filter(item::Column::Id.eq(item_id.0))
+        .exec(db)
+        .await?;
+    Ok(convert::version(row))
+}
+
+impl Service {
+    /// Adds a version to a file the viewer may write; returns it and the updated item.
+    pub async fn create_version(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        item_id: &ItemRef,
+        version: NewVersion,
+    ) -> AppResult<(Version, Item)> {
+        let ItemRef::Item(item_id) = item_id else {
+            return Err(AppError::bad_input(format!("{item_id} is a folder; folders have no versions")));
+        };
+        let version = validate(version)?;
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, item_id.0).await?;
+        require(&item, Level::Write, "adding a version")?;
+        if row.is_directory {
+            return Err(AppError::bad_input(format!("{item_id} is a folder; folders have no versions")));
+        }
+        let delta = version.size - row.size;
+        let created = insert(&*txn, viewer, company, *item_id, version, now_millis()).await?;
+        let ancestors = sizes::ancestors(&*txn, &row).await?;
+        sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), delta).await?;
+        users::remember(&*txn, viewer).await?;
+        txn.commit().await?;
+        let item = self.get_item(viewer, company, &ItemRef::Item(*item_id)).await?;
+        Ok((created, item))
+    }
+
+    /// A page of an item's versions, newest first.
+    pub async fn list_versions(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        item_id: ItemId,
+        page: PageRequest,
+    ) -> AppResult<Page<Version>> {
+        access::readable_item(self.db(), viewer, company, item_id.0).await?;
+        let select = version::Entity::find().filter(version::Column::ItemId.eq(item_id.0));
+        let total = select.clone().count(self.db()).await?;
+        let rows = select
+            .order_by(version::Column::DateAdded, Order::Desc)
+            .order_by(version::Column::Id, Order::Desc)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(self.db())
+            .await?;
+        Ok(Page {
+            items: rows.into_iter().map(convert::version).collect(),
+            total,
+            offset: page.offset,
+        })
+    }
+
+    /// Versions by id, for loaders behind items the viewer was already allowed to read.
+    pub async fn versions_by_ids(&self, ids: &[VersionId]) -> AppResult<HashMap<VersionId, Version>> {
+        let rows = version::Entity::find()
+            .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (VersionId(row.id), convert::version(row)))
+            .collect())
+    }
+
+    /// One version, if the viewer may read its item (for `node`).
+    pub async fn readable_version(&self, viewer: &Viewer, id: VersionId) -> AppResult<Option<Version>> {
+        let Some(row) = version::Entity::find_by_id(id.0).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let readable = access::readable_item(self.db(), viewer, CompanyId(row.company_id), row.item_id)
+            .await
+            .is_ok();
+        Ok(readable.then(|| convert::version(row)))
+    }
+}
+

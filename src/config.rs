@@ -26,7 +26,12 @@ impl std::str::FromStr for Secret {
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Listen address.
-    #[arg(long, env = "QUIRE_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "QUIRE_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
     /// Where the embedded defaults live (database, blobs, generated secret).
     #[arg(long, env = "QUIRE_DATA_DIR", default_value = "./data", global = true)]
@@ -51,13 +56,28 @@ pub struct Config {
     #[arg(long, env = "QUIRE_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
     /// Deepest GraphQL query accepted.
-    #[arg(long, env = "QUIRE_GRAPHQL_MAX_DEPTH", default_value_t = 24, global = true)]
+    #[arg(
+        long,
+        env = "QUIRE_GRAPHQL_MAX_DEPTH",
+        default_value_t = 24,
+        global = true
+    )]
     pub graphql_max_depth: usize,
     /// Most complex GraphQL query accepted (each field costs 1, lists cost their page size).
-    #[arg(long, env = "QUIRE_GRAPHQL_MAX_COMPLEXITY", default_value_t = 20_000, global = true)]
+    #[arg(
+        long,
+        env = "QUIRE_GRAPHQL_MAX_COMPLEXITY",
+        default_value_t = 20_000,
+        global = true
+    )]
     pub graphql_max_complexity: usize,
     /// Seconds in-flight requests get to finish after SIGTERM.
-    #[arg(long, env = "QUIRE_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "QUIRE_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
 }
 

@@ -80,8 +80,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Schema { check } => {
             let sdl = quire::graphql::sdl();
             if check {
-                let committed = std::fs::read_to_string("schema.graphql")
-                    .context("reading schema.graphql")?;
+                let committed =
+                    std::fs::read_to_string("schema.graphql").context("reading schema.graphql")?;
                 anyhow::ensure!(
                     committed == sdl,
                     "schema.graphql is stale: run `cargo run -- schema > schema.graphql` (or UPDATE_SCHEMA=1 cargo test)"

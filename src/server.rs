@@ -51,7 +51,11 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish for up to `grace`.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router, grace: Duration) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    grace: Duration,
+) -> anyhow::Result<()> {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;

@@ -113,7 +113,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Items::PublicToken).string().null())
                     .col(ColumnDef::new(Items::PublicLevel).string().not_null())
                     .col(ColumnDef::new(Items::PublicPasswordHash).string().null())
-                    .col(ColumnDef::new(Items::PublicExpiration).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Items::PublicExpiration)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Items::LastVersionId).uuid().null())
                     .to_owned(),
             )

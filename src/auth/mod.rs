@@ -22,6 +22,8 @@ pub fn viewer_from_headers(keys: &Keys, headers: &HeaderMap) -> Result<Option<Vi
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| AppError::unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
+        .ok_or_else(|| {
+            AppError::unauthenticated("the Authorization header must be 'Bearer <token>'")
+        })?;
     keys.verify_access(token.trim()).map(Some)
 }

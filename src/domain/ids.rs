@@ -37,7 +37,8 @@ impl ItemId {
         parse_uuid("item id", raw).map(Self)
     }
 
-    pub fn new() -> Self {
+    /// A fresh id (UUID v7, so new rows keep indexes ordered).
+    pub fn generate() -> Self {
         Self(Uuid::now_v7())
     }
 }
@@ -47,7 +48,8 @@ impl VersionId {
         parse_uuid("version id", raw).map(Self)
     }
 
-    pub fn new() -> Self {
+    /// A fresh id (UUID v7, so new rows keep indexes ordered).
+    pub fn generate() -> Self {
         Self(Uuid::now_v7())
     }
 }
@@ -170,7 +172,13 @@ mod tests {
 
     #[test]
     fn special_ids_round_trip() {
-        for raw in ["root", "trash", "shared_with_me", "user_alice", "trash_bob@x.io"] {
+        for raw in [
+            "root",
+            "trash",
+            "shared_with_me",
+            "user_alice",
+            "trash_bob@x.io",
+        ] {
             assert_eq!(ItemRef::parse(raw).unwrap().to_string(), raw);
         }
         let id = Uuid::now_v7().to_string();
@@ -180,7 +188,10 @@ mod tests {
     #[test]
     fn malformed_ids_are_bad_input() {
         for raw in ["nope", "user_", "user_a/b", "trash_ bad", "1234"] {
-            assert!(matches!(ItemRef::parse(raw), Err(AppError::BadInput(_))), "{raw}");
+            assert!(
+                matches!(ItemRef::parse(raw), Err(AppError::BadInput(_))),
+                "{raw}"
+            );
         }
         assert!(CompanyId::parse("x").is_err());
         assert!(UserId::parse(&"a".repeat(129)).is_err());

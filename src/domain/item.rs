@@ -42,6 +42,8 @@ pub struct Item {
     /// The item is in the trash, itself or through a trashed folder above it.
     pub in_trash: bool,
     pub scope: Scope,
+    /// The drive the item lives in (`root` or `user_<uid>`); special folders name themselves.
+    pub drive: String,
     pub creator: Option<String>,
     pub added: i64,
     pub last_modified: i64,

@@ -34,46 +34,55 @@ where
     F: Fn(PageRequest) -> Fut,
     Fut: Future<Output = AppResult<Page<T>>>,
 {
-    query(after, before, first, last, |after: Option<usize>, before: Option<usize>, first, last| async move {
-        let start = after.map_or(0, |a| a + 1);
-        let (offset, limit) = match (first, last) {
-            (Some(first), _) => {
-                let limit = before.map_or(first, |b| first.min(b.saturating_sub(start)));
-                (start, limit)
-            }
-            (None, Some(last)) => {
-                let end = match before {
-                    Some(before) => before,
-                    None => {
-                        let probe = fetch(PageRequest::new(0, 0)).await.map_err(|e| e.extend())?;
-                        probe.total as usize
-                    }
-                };
-                let from = end.saturating_sub(last).max(start);
-                (from, end.saturating_sub(from))
-            }
-            (None, None) => {
-                let limit = before.map_or(DEFAULT_PAGE, |b| b.saturating_sub(start).min(DEFAULT_PAGE));
-                (start, limit)
-            }
-        };
-        let page = fetch(PageRequest::new(offset as u64, limit as u64))
-            .await
-            .map_err(|e| e.extend())?;
-        let mut connection = Connection::with_additional_fields(
-            offset > 0,
-            page.has_next(),
-            ConnectionFields {
-                total_count: page.total as usize,
-            },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| Edge::new(offset + i, N::from(item))),
-        );
-        Ok::<_, async_graphql::Error>(connection)
-    })
+    query(
+        after,
+        before,
+        first,
+        last,
+        |after: Option<usize>, before: Option<usize>, first, last| async move {
+            let start = after.map_or(0, |a| a + 1);
+            let (offset, limit) = match (first, last) {
+                (Some(first), _) => {
+                    let limit = before.map_or(first, |b| first.min(b.saturating_sub(start)));
+                    (start, limit)
+                }
+                (None, Some(last)) => {
+                    let end = match before {
+                        Some(before) => before,
+                        None => {
+                            let probe = fetch(PageRequest::new(0, 0))
+                                .await
+                                .map_err(|e| e.extend())?;
+                            probe.total as usize
+                        }
+                    };
+                    let from = end.saturating_sub(last).max(start);
+                    (from, end.saturating_sub(from))
+                }
+                (None, None) => {
+                    let limit =
+                        before.map_or(DEFAULT_PAGE, |b| b.saturating_sub(start).min(DEFAULT_PAGE));
+                    (start, limit)
+                }
+            };
+            let page = fetch(PageRequest::new(offset as u64, limit as u64))
+                .await
+                .map_err(|e| e.extend())?;
+            let mut connection = Connection::with_additional_fields(
+                offset > 0,
+                page.has_next(),
+                ConnectionFields {
+                    total_count: page.total as usize,
+                },
+            );
+            connection.edges.extend(
+                page.items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| Edge::new(offset + i, N::from(item))),
+            );
+            Ok::<_, async_graphql::Error>(connection)
+        },
+    )
     .await
 }

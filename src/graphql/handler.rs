@@ -13,28 +13,43 @@ use crate::auth;
 use crate::state::AppState;
 
 /// Attaches the viewer (or why there is none), the service and the loaders to a request.
-pub fn prepare(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Request {
+pub fn prepare(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
     let viewer = match auth::viewer_from_headers(&state.keys, headers) {
         Ok(Some(viewer)) => Ok(viewer),
-        Ok(None) => Err("this needs credentials: an 'Authorization: Bearer <token>' header".to_owned()),
+        Ok(None) => {
+            Err("this needs credentials: an 'Authorization: Bearer <token>' header".to_owned())
+        }
         Err(err) => Err(err.public_message()),
     };
     let loaders = Loaders::new(&state.service, viewer.clone());
-    request.data(RequestContext {
-        service: state.service.clone(),
-        viewer,
-    })
-    .data(loaders)
+    request
+        .data(RequestContext {
+            service: state.service.clone(),
+            viewer,
+        })
+        .data(loaders)
 }
 
 /// `POST /graphql`: queries and mutations.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
     let request = prepare(&state, &headers, request.into_inner());
     state.schema.execute(request).await.into()
 }
 
 /// `GET /graphql`: the playground for browsers, queries (never mutations) for everyone else.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -45,7 +60,13 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(que
     }
     let mut request = match parse_query_string(&query) {
         Ok(request) => request,
-        Err(err) => return (StatusCode::BAD_REQUEST, format!("bad GraphQL GET request: {err}")).into_response(),
+        Err(err) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("bad GraphQL GET request: {err}"),
+            )
+                .into_response();
+        }
     };
     let is_mutation = match request.parsed_query() {
         Ok(document) => document

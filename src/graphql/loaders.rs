@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::auth::Viewer;
 use crate::domain::{AccessEntity, CompanyId, Item, ItemId, ItemRef, User, Version, VersionId};
@@ -27,26 +28,28 @@ pub struct AccessLoader(Service);
 
 /// The loaders of one request.
 pub struct Loaders {
-    pub items: DataLoader<ItemLoader>,
-    pub versions: DataLoader<VersionLoader>,
-    pub users: DataLoader<UserLoader>,
-    pub access: DataLoader<AccessLoader>,
+    pub items: DataLoader<ItemLoader, HashMapCache>,
+    pub versions: DataLoader<VersionLoader, HashMapCache>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub access: DataLoader<AccessLoader, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(service: &Service, viewer: Result<Viewer, String>) -> Self {
         let spawn = |f| tokio::spawn(f);
+        let cache = HashMapCache::default;
         Self {
-            items: DataLoader::new(
+            items: DataLoader::with_cache(
                 ItemLoader {
                     service: service.clone(),
                     viewer,
                 },
                 spawn,
+                cache(),
             ),
-            versions: DataLoader::new(VersionLoader(service.clone()), spawn),
-            users: DataLoader::new(UserLoader(service.clone()), spawn),
-            access: DataLoader::new(AccessLoader(service.clone()), spawn),
+            versions: DataLoader::with_cache(VersionLoader(service.clone()), spawn, cache()),
+            users: DataLoader::with_cache(UserLoader(service.clone()), spawn, cache()),
+            access: DataLoader::with_cache(AccessLoader(service.clone()), spawn, cache()),
         }
     }
 }
@@ -60,7 +63,10 @@ impl Loader<ItemId> for ItemLoader {
             .viewer
             .as_ref()
             .map_err(|message| Arc::new(AppError::unauthenticated(message.clone())))?;
-        self.service.items_by_ids(viewer, keys).await.map_err(Arc::new)
+        self.service
+            .items_by_ids(viewer, keys)
+            .await
+            .map_err(Arc::new)
     }
 }
 
@@ -97,4 +103,34 @@ impl Loader<(CompanyId, ItemRef)> for AccessLoader {
 /// Turns a loader's shared error into a GraphQL error with its code.
 pub fn loader_error(err: Arc<AppError>) -> async_graphql::Error {
     async_graphql::ErrorExtensions::extend(err.as_ref())
+}
+
+/// Loads, in one batch each, what the selection will ask of every item of a listing (latest
+/// versions, creators, access lists), so that resolving each item hits the cache. Batching by
+/// timing alone splits a large listing into several batches.
+pub async fn prefetch(ctx: &Context<'_>, items: &[&Item]) -> async_graphql::Result<()> {
+    let look_ahead = ctx.look_ahead();
+    let nodes = [
+        look_ahead.field("edges").field("node"),
+        look_ahead.field("nodes"),
+    ];
+    let wants = |field: &str| nodes.iter().any(|node| node.field(field).exists());
+    let loaders = ctx.data::<Loaders>()?;
+    if wants("latestVersion") {
+        let ids = items.iter().filter_map(|item| item.last_version_id);
+        loaders
+            .versions
+            .load_many(ids)
+            .await
+            .map_err(loader_error)?;
+    }
+    if wants("creator") {
+        let ids = items.iter().filter_map(|item| item.creator.clone());
+        loaders.users.load_many(ids).await.map_err(loader_error)?;
+    }
+    if wants("accessInfo") {
+        let keys = items.iter().map(|item| (item.company_id, item.id.clone()));
+        loaders.access.load_many(keys).await.map_err(loader_error)?;
+    }
+    Ok(())
 }

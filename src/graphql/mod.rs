@@ -24,8 +24,8 @@ pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySub
 /// Builds the schema with the configured depth and complexity limits.
 pub fn build_schema(limits: &Limits) -> QuireSchema {
     Schema::build(
-        query::QueryRoot::default(),
-        mutation::MutationRoot::default(),
+        query::QueryRoot,
+        mutation::MutationRoot,
         EmptySubscription,
     )
     .register_output_type::<ErrorCode>()

@@ -194,7 +194,11 @@ fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef
 #[Object]
 impl MutationRoot {
     /// Creates a file (metadata and first version) or a folder.
-    async fn create_item(&self, ctx: &Context<'_>, input: CreateItemInput) -> async_graphql::Result<CreateItemPayload> {
+    async fn create_item(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateItemInput,
+    ) -> async_graphql::Result<CreateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, parent) = target(&input.company_id, &input.parent_id)?;
         let item = ctx
@@ -213,11 +217,17 @@ impl MutationRoot {
             )
             .await
             .map_err(|e| e.extend())?;
-        Ok(CreateItemPayload { item: ItemObject(item) })
+        Ok(CreateItemPayload {
+            item: ItemObject(item),
+        })
     }
 
     /// Renames, describes, tags or moves an item.
-    async fn update_item(&self, ctx: &Context<'_>, input: UpdateItemInput) -> async_graphql::Result<UpdateItemPayload> {
+    async fn update_item(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateItemInput,
+    ) -> async_graphql::Result<UpdateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
         let parent = input
@@ -236,35 +246,71 @@ impl MutationRoot {
             .update_item(viewer, company, &id, change)
             .await
             .map_err(|e| e.extend())?;
-        Ok(UpdateItemPayload { item: ItemObject(item) })
+        Ok(UpdateItemPayload {
+            item: ItemObject(item),
+        })
     }
 
     /// Moves an item (and what it holds) to the trash.
-    async fn trash_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<TrashItemPayload> {
+    async fn trash_item(
+        &self,
+        ctx: &Context<'_>,
+        input: ItemInput,
+    ) -> async_graphql::Result<TrashItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
-        let item = ctx.service()?.trash_item(viewer, company, &id).await.map_err(|e| e.extend())?;
-        Ok(TrashItemPayload { item: ItemObject(item) })
+        let item = ctx
+            .service()?
+            .trash_item(viewer, company, &id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(TrashItemPayload {
+            item: ItemObject(item),
+        })
     }
 
     /// Deletes an item in the trash for good, with everything under it.
-    async fn delete_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<DeleteItemPayload> {
+    async fn delete_item(
+        &self,
+        ctx: &Context<'_>,
+        input: ItemInput,
+    ) -> async_graphql::Result<DeleteItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
-        let deleted = ctx.service()?.delete_item(viewer, company, &id).await.map_err(|e| e.extend())?;
-        Ok(DeleteItemPayload { deleted_id: ID(deleted.to_string()) })
+        let deleted = ctx
+            .service()?
+            .delete_item(viewer, company, &id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(DeleteItemPayload {
+            deleted_id: ID(deleted.to_string()),
+        })
     }
 
     /// Takes an item out of the trash (to the top of its drive when its folder is trashed).
-    async fn restore_item(&self, ctx: &Context<'_>, input: ItemInput) -> async_graphql::Result<RestoreItemPayload> {
+    async fn restore_item(
+        &self,
+        ctx: &Context<'_>,
+        input: ItemInput,
+    ) -> async_graphql::Result<RestoreItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
-        let item = ctx.service()?.restore_item(viewer, company, &id).await.map_err(|e| e.extend())?;
-        Ok(RestoreItemPayload { item: ItemObject(item) })
+        let item = ctx
+            .service()?
+            .restore_item(viewer, company, &id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(RestoreItemPayload {
+            item: ItemObject(item),
+        })
     }
 
     /// Adds a version to a file.
-    async fn create_version(&self, ctx: &Context<'_>, input: CreateVersionInput) -> async_graphql::Result<CreateVersionPayload> {
+    async fn create_version(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateVersionInput,
+    ) -> async_graphql::Result<CreateVersionPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
         let (version, item) = ctx
@@ -279,7 +325,11 @@ impl MutationRoot {
     }
 
     /// Attaches a chat-channel tab to an item.
-    async fn set_tab(&self, ctx: &Context<'_>, input: SetTabInput) -> async_graphql::Result<SetTabPayload> {
+    async fn set_tab(
+        &self,
+        ctx: &Context<'_>,
+        input: SetTabInput,
+    ) -> async_graphql::Result<SetTabPayload> {
         let viewer = ctx.viewer()?;
         let company = CompanyId::parse(&input.company_id).map_err(|e| e.extend())?;
         let item_id = ItemId::parse(&input.item_id).map_err(|e| e.extend())?;
@@ -297,7 +347,9 @@ impl MutationRoot {
             )
             .await
             .map_err(|e| e.extend())?;
-        Ok(SetTabPayload { tab: TabObject(tab) })
+        Ok(SetTabPayload {
+            tab: TabObject(tab),
+        })
     }
 
     /// Replaces who may do what with an item (needs `MANAGE`).
@@ -316,6 +368,8 @@ impl MutationRoot {
             .set_access(viewer, company, &id, update)
             .await
             .map_err(|e| e.extend())?;
-        Ok(UpdateItemAccessPayload { item: ItemObject(item) })
+        Ok(UpdateItemAccessPayload {
+            item: ItemObject(item),
+        })
     }
 }

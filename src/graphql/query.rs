@@ -55,11 +55,19 @@ impl QueryRoot {
         }
         let parsed = ids
             .iter()
-            .map(|id| ItemId::parse(id).map_err(|_| AppError::bad_input(format!("{} is not a node id (a UUID)", id.as_str()))))
+            .map(|id| {
+                ItemId::parse(id).map_err(|_| {
+                    AppError::bad_input(format!("{} is not a node id (a UUID)", id.as_str()))
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.extend())?;
         let loaders = ctx.data::<Loaders>()?;
-        let items = loaders.items.load_many(parsed.iter().copied()).await.map_err(loader_error)?;
+        let items = loaders
+            .items
+            .load_many(parsed.iter().copied())
+            .await
+            .map_err(loader_error)?;
         let service = ctx.service()?;
         let mut nodes = Vec::with_capacity(parsed.len());
         for id in parsed {

@@ -18,9 +18,9 @@ pub struct Timestamp(pub i64);
 #[Scalar(name = "Timestamp")]
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
-        parse_i64(&value)
-            .map(Self)
-            .ok_or_else(|| InputValueError::custom("a Timestamp is an integer number of milliseconds"))
+        parse_i64(&value).map(Self).ok_or_else(|| {
+            InputValueError::custom("a Timestamp is an integer number of milliseconds")
+        })
     }
 
     fn to_value(&self) -> Value {

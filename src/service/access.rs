@@ -57,7 +57,11 @@ pub(super) fn sees_whole_drive(viewer: &Viewer, company: CompanyId, drive: &str)
 
 /// Restricts a children query to the rows a viewer who can read the parent may see: those
 /// inheriting something, or shared with the viewer directly. `None` when nothing is hidden.
-pub(super) fn visible_children(viewer: &Viewer, company: CompanyId, drive: &str) -> Option<Condition> {
+pub(super) fn visible_children(
+    viewer: &Viewer,
+    company: CompanyId,
+    drive: &str,
+) -> Option<Condition> {
     if sees_whole_drive(viewer, company, drive) {
         return None;
     }
@@ -243,7 +247,12 @@ fn readable_path(
             || ids[..depth]
                 .iter()
                 .any(|above| known.get(above).is_some_and(|a| a.is_in_trash));
-        path.push(convert::item(ancestor, level, in_trash, Arc::from(Vec::new())));
+        path.push(convert::item(
+            ancestor,
+            level,
+            in_trash,
+            Arc::from(Vec::new()),
+        ));
     }
     let top = drive_level(viewer, &row.drive, root);
     if top >= Level::Read {

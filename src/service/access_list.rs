@@ -86,16 +86,17 @@ impl Service {
         id: &ItemRef,
         update: AccessUpdate,
     ) -> AppResult<Item> {
-        let key = grants_key(id).ok_or_else(|| {
-            AppError::bad_input(format!("{id} has no access list of its own"))
-        })?;
+        let key = grants_key(id)
+            .ok_or_else(|| AppError::bad_input(format!("{id} has no access list of its own")))?;
         let mut folder_level = Level::None;
         let mut entries: HashMap<(EntityKind, String), Level> = HashMap::new();
         for entity in update.entities {
             let subject = match entity.kind {
                 EntityKind::Folder => {
                     if key == ROOT_KEY {
-                        return Err(AppError::bad_input("the Shared Drive has no parent to inherit from"));
+                        return Err(AppError::bad_input(
+                            "the Shared Drive has no parent to inherit from",
+                        ));
                     }
                     folder_level = entity.level;
                     continue;
@@ -153,7 +154,10 @@ impl Service {
         }
         if key != ROOT_KEY {
             item::Entity::update_many()
-                .col_expr(item::Column::FolderLevel, Expr::value(folder_level.as_str()))
+                .col_expr(
+                    item::Column::FolderLevel,
+                    Expr::value(folder_level.as_str()),
+                )
                 .filter(item::Column::Id.eq(key))
                 .exec(&*txn)
                 .await?;
@@ -163,4 +167,3 @@ impl Service {
         self.get_item(viewer, company, id).await
     }
 }
-

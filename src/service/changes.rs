@@ -116,7 +116,7 @@ impl Service {
 
         let txn = self.write().await?;
         let place = writable_place(&*txn, viewer, company, &input.parent).await?;
-        let id = ItemId::new();
+        let id = ItemId::generate();
         let now = now_millis();
         let size = version.as_ref().map_or(0, |v| v.size);
         let model = item::ActiveModel {
@@ -175,7 +175,11 @@ impl Service {
         let id = stored(id)?;
         let name = change.name.as_deref().map(names::validate).transpose()?;
         let tags = change.tags.as_deref().map(validate_tags).transpose()?;
-        let description = change.description.as_deref().map(validate_description).transpose()?;
+        let description = change
+            .description
+            .as_deref()
+            .map(validate_description)
+            .transpose()?;
 
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
@@ -234,7 +238,12 @@ impl Service {
     }
 
     /// Puts an item (and so everything under it) in the trash; `manage` needed.
-    pub async fn trash_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+    pub async fn trash_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<Item> {
         let id = stored(id)?;
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
@@ -252,7 +261,12 @@ impl Service {
     }
 
     /// Deletes an item in the trash for good, with everything under it; `manage` needed.
-    pub async fn delete_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<ItemId> {
+    pub async fn delete_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<ItemId> {
         let id = stored(id)?;
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
@@ -271,7 +285,12 @@ impl Service {
 
     /// Takes an item out of the trash: back into its folder, or to the top of its drive when
     /// that folder is itself in the trash. `manage` needed; an item not in the trash is left as is.
-    pub async fn restore_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+    pub async fn restore_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<Item> {
         let id = stored(id)?;
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;

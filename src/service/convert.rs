@@ -33,6 +33,7 @@ pub(super) fn special_folder(company: CompanyId, id: ItemRef, level: Level, size
         ItemRef::Item(_) => ("", Scope::Shared),
     };
     Item {
+        drive: id.to_string(),
         id,
         company_id: company,
         parent_id: None,
@@ -84,6 +85,7 @@ pub(super) fn item(
         is_in_trash: row.is_in_trash,
         in_trash,
         scope: scope_of(&row.drive),
+        drive: row.drive.clone(),
         creator: Some(row.creator.clone()),
         added: row.added,
         last_modified: row.last_modified,

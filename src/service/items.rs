@@ -20,7 +20,12 @@ use crate::error::{AppError, AppResult};
 
 impl Service {
     /// One item, or a special folder, as the viewer sees it; not found unless they may read it.
-    pub async fn get_item(&self, viewer: &Viewer, company: CompanyId, id: &ItemRef) -> AppResult<Item> {
+    pub async fn get_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<Item> {
         get(self.db(), viewer, company, id).await
     }
 
@@ -36,7 +41,10 @@ impl Service {
             .await?;
         let mut by_company: HashMap<CompanyId, Vec<item::Model>> = HashMap::new();
         for row in rows {
-            by_company.entry(CompanyId(row.company_id)).or_default().push(row);
+            by_company
+                .entry(CompanyId(row.company_id))
+                .or_default()
+                .push(row);
         }
         let mut found = HashMap::new();
         for (company, rows) in by_company {
@@ -58,31 +66,38 @@ impl Service {
         sorting: Sorting,
         page: PageRequest,
     ) -> AppResult<Page<Item>> {
+        let parent = get(self.db(), viewer, company, id).await?;
+        self.children_of(viewer, &parent, sorting, page).await
+    }
+
+    /// `list_children` for an item the service already handed this viewer.
+    pub async fn children_of(
+        &self,
+        viewer: &Viewer,
+        parent: &Item,
+        sorting: Sorting,
+        page: PageRequest,
+    ) -> AppResult<Page<Item>> {
+        if parent.level < Level::Read {
+            return Err(AppError::not_found(format!("item {}", parent.id)));
+        }
         let db = self.db();
+        let company = parent.company_id;
         let in_company = item::Entity::find().filter(item::Column::CompanyId.eq(company.0));
-        match id {
-            ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_) => {
-                let (parent, drive) = match id {
-                    ItemRef::Item(item_id) => {
-                        let (parent, row) =
-                            access::readable_item(db, viewer, company, item_id.0).await?;
-                        (parent, row.drive)
-                    }
-                    top => (get(db, viewer, company, top).await?, top.to_string()),
-                };
+        match &parent.id {
+            id @ (ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_)) => {
                 if !parent.is_directory {
                     return Ok(Page::slice(Vec::new(), page));
                 }
                 let mut select = in_company
                     .filter(item::Column::ParentId.eq(id.to_string()))
                     .filter(item::Column::IsInTrash.eq(false));
-                if let Some(visible) = access::visible_children(viewer, company, &drive) {
+                if let Some(visible) = access::visible_children(viewer, company, &parent.drive) {
                     select = select.filter(visible);
                 }
                 exact_page(db, viewer, company, select, sorting, page).await
             }
             ItemRef::Trash => {
-                get(db, viewer, company, id).await?;
                 let select = in_company
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq("root"));
@@ -93,7 +108,6 @@ impl Service {
                 }
             }
             ItemRef::UserTrash(owner) => {
-                get(db, viewer, company, id).await?;
                 let select = in_company
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq(convert::user_drive(owner)));
@@ -111,8 +125,10 @@ impl Service {
                 let select = in_company
                     .filter(item::Column::Id.in_subquery(shared))
                     .filter(item::Column::Drive.ne(convert::user_drive(&viewer.user_id)));
-                filtered_page(db, viewer, company, select, sorting, page, |item| !item.in_trash)
-                    .await
+                filtered_page(db, viewer, company, select, sorting, page, |item| {
+                    !item.in_trash
+                })
+                .await
             }
         }
     }
@@ -125,7 +141,13 @@ pub(super) async fn get<C: ConnectionTrait>(
     id: &ItemRef,
 ) -> AppResult<Item> {
     let not_found = || AppError::not_found(format!("item {id}"));
-    let visible = |level: Level| if level >= Level::Read { Ok(level) } else { Err(not_found()) };
+    let visible = |level: Level| {
+        if level >= Level::Read {
+            Ok(level)
+        } else {
+            Err(not_found())
+        }
+    };
     let (level, size) = match id {
         ItemRef::Item(item_id) => {
             return access::readable_item(db, viewer, company, item_id.0)
@@ -140,7 +162,10 @@ pub(super) async fn get<C: ConnectionTrait>(
             if owner != &viewer.user_id {
                 return Err(not_found());
             }
-            (Level::Manage, drive_size(db, company, &convert::user_drive(owner)).await?)
+            (
+                Level::Manage,
+                drive_size(db, company, &convert::user_drive(owner)).await?,
+            )
         }
         ItemRef::Trash => (visible(access::root_level(db, viewer, company).await?)?, 0),
         ItemRef::UserTrash(owner) => {

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, TransactionTrait,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -53,27 +53,39 @@ impl WriteTxn {
     }
 }
 
-/// Opens the database (SQLite with WAL and a busy timeout, or PostgreSQL) and applies the
-/// migrations.
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Connection options for a URL: SQLite with WAL and a busy timeout, or PostgreSQL.
+pub fn connect_options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
-        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-        });
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
     } else {
         options.max_connections(16);
     }
+    options
+}
+
+/// Opens the database and applies the migrations.
+pub async fn open(options: ConnectOptions) -> anyhow::Result<DatabaseConnection> {
     let db = Database::connect(options).await?;
     migration::Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Opens the database at `url` with the default options and applies the migrations.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    open(connect_options(url)).await
 }
 
 impl Service {

@@ -79,12 +79,18 @@ pub(super) async fn write_with_free_name(
             NameWrite::Insert(model) => {
                 let mut model = model.clone();
                 set_name(&mut model, &name);
-                item::Entity::insert(model).exec(&savepoint).await.map(|_| ())
+                item::Entity::insert(model)
+                    .exec(&savepoint)
+                    .await
+                    .map(|_| ())
             }
             NameWrite::Update(model) => {
                 let mut model = model.clone();
                 set_name(&mut model, &name);
-                item::Entity::update(model).exec(&savepoint).await.map(|_| ())
+                item::Entity::update(model)
+                    .exec(&savepoint)
+                    .await
+                    .map(|_| ())
             }
         };
         match result {

@@ -32,7 +32,10 @@ pub(super) async fn ancestors<C: ConnectionTrait>(
 /// The folders whose size includes `row`: its ancestors, nearest first, up to and including
 /// the first trashed one (a trashed folder's size no longer counts in its parent). None when
 /// the row itself is trashed.
-pub(super) fn counting_folders(row: &item::Model, ancestors: &HashMap<Uuid, item::Model>) -> Vec<Uuid> {
+pub(super) fn counting_folders(
+    row: &item::Model,
+    ancestors: &HashMap<Uuid, item::Model>,
+) -> Vec<Uuid> {
     if row.is_in_trash {
         return Vec::new();
     }

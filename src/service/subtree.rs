@@ -1,7 +1,7 @@
 //! Whole subtrees through the materialised `path`: moving and deleting them in one statement each.
 
 use entity::{grant, item, tab, version};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::AppResult;
@@ -36,15 +36,13 @@ pub(super) async fn move_descendants<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let old_prefix = descendant_prefix(row);
     let new_prefix = format!("{new_path}{}/", row.id);
-    let keep_from = i32::try_from(old_prefix.len() + 1).unwrap_or(i32::MAX);
+    // The old prefix ends with the moved item's own id, so it occurs once in each path.
+    let rerooted = Func::cust("REPLACE")
+        .arg(Expr::col(item::Column::Path))
+        .arg(old_prefix)
+        .arg(new_prefix);
     item::Entity::update_many()
-        .col_expr(
-            item::Column::Path,
-            Expr::cust_with_values(
-                "? || SUBSTR(path, CAST(? AS INTEGER))",
-                [sea_orm::Value::from(new_prefix), sea_orm::Value::from(keep_from)],
-            ),
-        )
+        .col_expr(item::Column::Path, rerooted.into())
         .col_expr(item::Column::Drive, Expr::value(new_drive))
         .filter(descendants(row))
         .exec(db)
@@ -75,6 +73,9 @@ pub(super) async fn delete<C: ConnectionTrait>(db: &C, row: &item::Model) -> App
         .filter(tab::Column::ItemId.in_subquery(ids()))
         .exec(db)
         .await?;
-    item::Entity::delete_many().filter(whole(row)).exec(db).await?;
+    item::Entity::delete_many()
+        .filter(whole(row))
+        .exec(db)
+        .await?;
     Ok(())
 }

@@ -15,9 +15,17 @@ use crate::error::{AppError, AppResult};
 
 impl Service {
     /// The tab, if it exists and the viewer may read its item.
-    pub async fn get_tab(&self, viewer: &Viewer, company: CompanyId, tab_id: &str) -> AppResult<Option<Tab>> {
+    pub async fn get_tab(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        tab_id: &str,
+    ) -> AppResult<Option<Tab>> {
         let tab_id = opaque_id("tab id", tab_id)?;
-        let Some(row) = tab::Entity::find_by_id((company.0, tab_id.clone())).one(self.db()).await? else {
+        let Some(row) = tab::Entity::find_by_id((company.0, tab_id.clone()))
+            .one(self.db())
+            .await?
+        else {
             return Ok(None);
         };
         access::readable_item(self.db(), viewer, company, row.item_id)
@@ -28,7 +36,12 @@ impl Service {
 
     /// Attaches a tab to an item and gives its channel the tab's level on the item, replacing
     /// the grant of the channel the tab had before.
-    pub async fn set_tab(&self, viewer: &Viewer, company: CompanyId, input: SetTab) -> AppResult<Tab> {
+    pub async fn set_tab(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        input: SetTab,
+    ) -> AppResult<Tab> {
         let tab_id = opaque_id("tab id", &input.tab_id)?;
         let channel_id = opaque_id("channel id", &input.channel_id)?;
         if !matches!(input.level, Level::Read | Level::Write) {
@@ -37,7 +50,10 @@ impl Service {
         let txn = self.write().await?;
         let (item, _) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
         require(&item, Level::Manage, "attaching a tab")?;
-        if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone())).one(&*txn).await? {
+        if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))
+            .one(&*txn)
+            .await?
+        {
             grant::Entity::delete_many()
                 .filter(grant::Column::CompanyId.eq(company.0))
                 .filter(grant::Column::ItemId.eq(previous.item_id))
@@ -56,7 +72,11 @@ impl Service {
         tab::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([tab::Column::CompanyId, tab::Column::TabId])
-                    .update_columns([tab::Column::ChannelId, tab::Column::ItemId, tab::Column::Level])
+                    .update_columns([
+                        tab::Column::ChannelId,
+                        tab::Column::ItemId,
+                        tab::Column::Level,
+                    ])
                     .to_owned(),
             )
             .exec(&*txn)

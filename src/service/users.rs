@@ -22,7 +22,11 @@ pub(super) async fn remember<C: ConnectionTrait>(db: &C, viewer: &Viewer) -> App
     })
     .on_conflict(
         OnConflict::column(user::Column::Id)
-            .update_columns([user::Column::Name, user::Column::Email, user::Column::SeenAt])
+            .update_columns([
+                user::Column::Name,
+                user::Column::Email,
+                user::Column::SeenAt,
+            ])
             .to_owned(),
     )
     .exec(db)
@@ -37,8 +41,10 @@ impl Service {
             .filter(user::Column::Id.is_in(ids.iter().cloned()))
             .all(self.db())
             .await?;
-        let mut found: HashMap<String, User> =
-            rows.into_iter().map(|row| (row.id.clone(), convert::user(row))).collect();
+        let mut found: HashMap<String, User> = rows
+            .into_iter()
+            .map(|row| (row.id.clone(), convert::user(row)))
+            .collect();
         for id in ids {
             found.entry(id.clone()).or_insert_with(|| User {
                 id: id.clone(),

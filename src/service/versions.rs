@@ -5,15 +5,18 @@ use std::collections::HashMap;
 use entity::{item, version};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::access::{self, require};
 use super::{Service, convert, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
-use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Version, VersionId, names, now_millis};
+use crate::domain::{
+    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Version, VersionId, names,
+    now_millis,
+};
 use crate::error::{AppError, AppResult};
 
 /// Checks a new version's metadata; the file name falls back to nothing (the item's name is
@@ -28,7 +31,8 @@ pub(super) fn validate(mut version: NewVersion) -> AppResult<NewVersion> {
     if version.provider.is_empty() {
         version.provider = "internal".to_owned();
     }
-    if version.mime.len() > 255 || version.provider.len() > 64 || version.application_id.len() > 128 {
+    if version.mime.len() > 255 || version.provider.len() > 64 || version.application_id.len() > 128
+    {
         return Err(AppError::bad_input(
             "version mime, provider or application_id is too long",
         ));
@@ -46,7 +50,7 @@ pub(super) async fn insert<C: ConnectionTrait>(
     version: NewVersion,
     now: i64,
 ) -> AppResult<Version> {
-    let id = VersionId::new();
+    let id = VersionId::generate();
     let row = version::ActiveModel {
         id: Set(id.0),
         item_id: Set(item_id.0),
@@ -64,9 +68,18 @@ pub(super) async fn insert<C: ConnectionTrait>(
     .insert(db)
     .await?;
     item::Entity::update_many()
-        .col_expr(item::Column::LastVersionId, sea_orm::sea_query::Expr::value(id.0))
-        .col_expr(item::Column::Size, sea_orm::sea_query::Expr::value(row.size))
-        .col_expr(item::Column::LastModified, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            item::Column::LastVersionId,
+            sea_orm::sea_query::Expr::value(id.0),
+        )
+        .col_expr(
+            item::Column::Size,
+            sea_orm::sea_query::Expr::value(row.size),
+        )
+        .col_expr(
+            item::Column::LastModified,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(item::Column::Id.eq(item_id.0))
         .exec(db)
         .await?;
@@ -83,14 +96,18 @@ impl Service {
         version: NewVersion,
     ) -> AppResult<(Version, Item)> {
         let ItemRef::Item(item_id) = item_id else {
-            return Err(AppError::bad_input(format!("{item_id} is a folder; folders have no versions")));
+            return Err(AppError::bad_input(format!(
+                "{item_id} is a folder; folders have no versions"
+            )));
         };
         let version = validate(version)?;
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, item_id.0).await?;
         require(&item, Level::Write, "adding a version")?;
         if row.is_directory {
-            return Err(AppError::bad_input(format!("{item_id} is a folder; folders have no versions")));
+            return Err(AppError::bad_input(format!(
+                "{item_id} is a folder; folders have no versions"
+            )));
         }
         let delta = version.size - row.size;
         let created = insert(&*txn, viewer, company, *item_id, version, now_millis()).await?;
@@ -98,7 +115,9 @@ impl Service {
         sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), delta).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
-        let item = self.get_item(viewer, company, &ItemRef::Item(*item_id)).await?;
+        let item = self
+            .get_item(viewer, company, &ItemRef::Item(*item_id))
+            .await?;
         Ok((created, item))
     }
 
@@ -128,7 +147,10 @@ impl Service {
     }
 
     /// Versions by id, for loaders behind items the viewer was already allowed to read.
-    pub async fn versions_by_ids(&self, ids: &[VersionId]) -> AppResult<HashMap<VersionId, Version>> {
+    pub async fn versions_by_ids(
+        &self,
+        ids: &[VersionId],
+    ) -> AppResult<HashMap<VersionId, Version>> {
         let rows = version::Entity::find()
             .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
             .all(self.db())
@@ -140,14 +162,18 @@ impl Service {
     }
 
     /// One version, if the viewer may read its item (for `node`).
-    pub async fn readable_version(&self, viewer: &Viewer, id: VersionId) -> AppResult<Option<Version>> {
+    pub async fn readable_version(
+        &self,
+        viewer: &Viewer,
+        id: VersionId,
+    ) -> AppResult<Option<Version>> {
         let Some(row) = version::Entity::find_by_id(id.0).one(self.db()).await? else {
             return Ok(None);
         };
-        let readable = access::readable_item(self.db(), viewer, CompanyId(row.company_id), row.item_id)
-            .await
-            .is_ok();
+        let readable =
+            access::readable_item(self.db(), viewer, CompanyId(row.company_id), row.item_id)
+                .await
+                .is_ok();
         Ok(readable.then(|| convert::version(row)))
     }
 }
-

@@ -6,7 +6,7 @@ use super::{AccessInfoObject, UserObject, VersionObject};
 use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting};
 use crate::graphql::connection::{Paged, paginate};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{Loaders, loader_error};
+use crate::graphql::loaders::{Loaders, loader_error, prefetch};
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
 pub struct ItemObject(pub Item);
@@ -93,7 +93,11 @@ impl ItemObject {
             return Ok(None);
         };
         let loaders = ctx.data::<Loaders>()?;
-        let user = loaders.users.load_one(creator.clone()).await.map_err(loader_error)?;
+        let user = loaders
+            .users
+            .load_one(creator.clone())
+            .await
+            .map_err(loader_error)?;
         Ok(user.map(UserObject))
     }
 
@@ -142,11 +146,13 @@ impl ItemObject {
             by: sort.by,
             order: sort.order,
         };
-        let (company, id) = (self.0.company_id, &self.0.id);
-        paginate(after, before, first, last, |page| {
-            service.list_children(viewer, company, id, sorting, page)
+        let children: Paged<ItemObject> = paginate(after, before, first, last, |page| {
+            service.children_of(viewer, &self.0, sorting, page)
         })
-        .await
+        .await?;
+        let items: Vec<&Item> = children.edges.iter().map(|edge| &edge.node.0).collect();
+        prefetch(ctx, &items).await?;
+        Ok(children)
     }
 
     /// A file's versions, newest first; empty for folders.
@@ -173,7 +179,10 @@ impl ItemObject {
     }
 
     /// The file's current version; null for folders.
-    async fn latest_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<VersionObject>> {
+    async fn latest_version(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<VersionObject>> {
         let Some(id) = self.0.last_version_id else {
             return Ok(None);
         };

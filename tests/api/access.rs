@@ -1,0 +1,175 @@
+//! The access model: company roles, personal drives, the Shared Drive's own list, direct
+//! shares, company and channel entries, inheritance and broken inheritance.
+
+use quire::auth::Role;
+use serde_json::json;
+
+use crate::support::on_both_backends;
+
+fn error(response: &serde_json::Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+on_both_backends! {
+    async fn company_roles_on_the_shared_drive(app: TestApp) {
+        let owner = app.token("olga", Role::Owner);
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let guest = app.token("gus", Role::Guest);
+        let outsider = app.keys.mint_access("eve", &[], 60, None).unwrap();
+        let folder = app.create(&admin, "root", "Team", true).await;
+        assert_eq!(app.item(&owner, "root", "viewerLevel").await["viewerLevel"], "MANAGE");
+        assert_eq!(app.item(&owner, &folder, "viewerLevel").await["viewerLevel"], "MANAGE");
+        assert_eq!(app.item(&member, "root", "viewerLevel").await["viewerLevel"], "READ");
+        assert_eq!(app.item(&member, &folder, "viewerLevel").await["viewerLevel"], "READ");
+        assert_eq!(app.item(&member, "trash", "viewerLevel").await["viewerLevel"], "READ");
+        for nobody in [&guest, &outsider] {
+            assert_eq!(app.item_error(nobody, "root").await, "NOT_FOUND");
+            assert_eq!(app.item_error(nobody, &folder).await, "NOT_FOUND");
+            assert_eq!(app.item_error(nobody, "trash").await, "NOT_FOUND");
+        }
+    }
+
+    async fn the_shared_drive_list_decides_what_members_get(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let c = app.company.to_string();
+        // Members write: they may now add to the Shared Drive.
+        let response = app.share(&admin, "root", json!([{ "type": "COMPANY", "id": c, "level": "WRITE" }])).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        app.create(&member, "root", "by-bob", true).await;
+        // No company access: members see nothing, except what is shared with them.
+        let response = app.share(&admin, "root", json!([{ "type": "COMPANY", "id": c, "level": "NONE" }, { "type": "USER", "id": "bob", "level": "READ" }])).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        assert_eq!(app.item(&member, "root", "viewerLevel").await["viewerLevel"], "READ");
+        let carl = app.token("carl", Role::Member);
+        assert_eq!(app.item_error(&carl, "root").await, "NOT_FOUND");
+        // Only managers change it.
+        assert_eq!(error(&app.share(&member, "root", json!([])).await), "FORBIDDEN");
+    }
+
+    async fn personal_drives_are_private(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&alice, "user_alice", "Private", true).await;
+        let file = app.create_file(&alice, &folder, "secret.txt", 3).await;
+        assert_eq!(app.item(&alice, "user_alice", "viewerLevel").await["viewerLevel"], "MANAGE");
+        for id in ["user_alice", "trash_alice", folder.as_str(), file.as_str()] {
+            assert_eq!(app.item_error(&admin, id).await, "NOT_FOUND", "{id}");
+        }
+        let created = app.graphql(
+            Some(&admin),
+            "mutation($i: CreateItemInput!) { createItem(input: $i) { item { id } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "parentId": "user_alice", "name": "x" } }),
+        ).await;
+        assert_eq!(error(&created), "NOT_FOUND");
+        assert!(app.child_names(&alice, "user_alice").await == ["Private"]);
+    }
+
+    async fn direct_shares_and_inheritance(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Project", true).await;
+        let sub = app.create(&alice, &folder, "Sub", true).await;
+        let file = app.create_file(&alice, &sub, "plan.txt", 7).await;
+        assert_eq!(app.item_error(&bob, &file).await, "NOT_FOUND");
+
+        let response = app.share(&alice, &folder, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "alice", "level": "MANAGE" },
+            { "type": "USER", "id": "bob", "level": "READ" },
+        ])).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        // Bob reads the folder and inherits read below it; his path starts at the share.
+        let item = app.item(&bob, &file, "viewerLevel path { id }").await;
+        assert_eq!(item["viewerLevel"], "READ");
+        let ids: Vec<&str> = item["path"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [folder.as_str(), sub.as_str(), file.as_str()]);
+        assert_eq!(app.child_names(&bob, &folder).await, ["Sub"]);
+        assert_eq!(app.child_names(&bob, "shared_with_me").await, ["Project"]);
+        // Read is not write: a refused rename changes nothing.
+        let rename = app.graphql(
+            Some(&bob),
+            "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { id } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "id": file, "name": "mine.txt" } }),
+        ).await;
+        assert_eq!(error(&rename), "FORBIDDEN");
+        assert_eq!(app.item(&alice, &file, "name").await["name"], "plan.txt");
+        // Nor may a reader share.
+        assert_eq!(error(&app.share(&bob, &file, json!([{ "type": "USER", "id": "bob", "level": "MANAGE" }])).await), "FORBIDDEN");
+        // Write lets Bob rename and add, not trash or share.
+        app.share(&alice, &folder, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "bob", "level": "WRITE" },
+        ])).await;
+        app.create(&bob, &sub, "bob.txt", false).await;
+        let trash = app.graphql(
+            Some(&bob),
+            "mutation($i: ItemInput!) { trashItem(input: $i) { item { id } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "id": file } }),
+        ).await;
+        assert_eq!(error(&trash), "FORBIDDEN");
+        // A share is not a way out of the owner's drive: Bob cannot read Alice's drive itself.
+        assert_eq!(app.item_error(&bob, "user_alice").await, "NOT_FOUND");
+    }
+
+    async fn broken_inheritance_hides_what_is_not_shared_directly(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let carl = app.token("carl", Role::Member);
+        let open = app.create(&admin, "root", "Open", true).await;
+        let closed = app.create(&admin, &open, "Closed", true).await;
+        let inside = app.create_file(&admin, &closed, "inside.txt", 1).await;
+        app.create(&admin, &open, "Visible", true).await;
+        let response = app.share(&admin, &closed, json!([
+            { "type": "FOLDER", "id": "parent", "level": "NONE" },
+            { "type": "USER", "id": "carl", "level": "READ" },
+        ])).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        assert_eq!(app.child_names(&member, &open).await, ["Visible"]);
+        assert_eq!(app.item_error(&member, &closed).await, "NOT_FOUND");
+        assert_eq!(app.item_error(&member, &inside).await, "NOT_FOUND");
+        let total = app.item(&member, &open, "children { totalCount }").await;
+        assert_eq!(total["children"]["totalCount"], 1);
+        // Carl is in the list; the admin sees everything in the Shared Drive.
+        assert_eq!(app.child_names(&carl, &open).await, ["Closed", "Visible"]);
+        assert_eq!(app.item(&carl, &inside, "viewerLevel").await["viewerLevel"], "READ");
+        assert_eq!(app.item(&admin, &inside, "viewerLevel").await["viewerLevel"], "MANAGE");
+        // The folder entry caps what is inherited.
+        app.share(&admin, &closed, json!([{ "type": "FOLDER", "id": "parent", "level": "READ" }])).await;
+        let writer = app.token("wendy", Role::Member);
+        app.share(&admin, &open, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "wendy", "level": "WRITE" },
+        ])).await;
+        assert_eq!(app.item(&writer, &open, "viewerLevel").await["viewerLevel"], "WRITE");
+        assert_eq!(app.item(&writer, &inside, "viewerLevel").await["viewerLevel"], "READ");
+    }
+
+    async fn company_entries_apply_to_members_not_guests(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let guest = app.token("gus", Role::Guest);
+        let folder = app.create(&alice, "user_alice", "Handbook", true).await;
+        let c = app.company.to_string();
+        app.share(&alice, &folder, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "COMPANY", "id": c, "level": "READ" },
+        ])).await;
+        assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "READ");
+        assert_eq!(app.item_error(&guest, &folder).await, "NOT_FOUND");
+        let info = app.item(&alice, &folder, "accessInfo { entities { type id level grantor } public { token level hasPassword } }").await;
+        assert_eq!(info["accessInfo"]["entities"], json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE", "grantor": null },
+            { "type": "COMPANY", "id": c, "level": "READ", "grantor": "alice" },
+        ]));
+        // A company entry must name this company; levels must be levels.
+        let wrong = app.share(&alice, &folder, json!([{ "type": "COMPANY", "id": uuid::Uuid::new_v4().to_string(), "level": "READ" }])).await;
+        assert_eq!(error(&wrong), "BAD_USER_INPUT");
+        let wrong = app.share(&alice, &folder, json!([{ "type": "USER", "id": "bob", "level": "OWNER" }])).await;
+        assert!(wrong["errors"][0]["message"].as_str().unwrap().contains("OWNER"), "{wrong:#}");
+        assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "READ");
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real router, real migrations, SQLite and PostgreSQL.
+
+mod support;
+
+mod access;
+mod errors;
+mod http;
+mod items;
+mod schema;
+mod statements;
+mod tabs;
+mod trash;
+mod versions;

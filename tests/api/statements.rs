@@ -1,0 +1,91 @@
+//! What a query costs in SQL statements does not grow with what it returns.
+
+use quire::auth::Role;
+use quire::domain::ItemRef;
+use quire::domain::inputs::{CreateItem, NewVersion};
+use serde_json::json;
+
+use crate::support::{TestApp, on_both_backends};
+
+const FOLDER_WITH_CHILDREN: &str = "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { name path { id } children(first: 1000) { totalCount edges { node { id name size viewerLevel creator { id name } latestVersion { id size mime } } } } } }";
+
+/// A folder with `n` files (each with a version), seeded through the service layer.
+async fn folder_of(app: &TestApp, token: &str, n: usize) -> String {
+    let viewer = app.keys.verify_access(token).unwrap();
+    let folder = app
+        .create(token, "root", &format!("folder-{n}"), true)
+        .await;
+    let parent = ItemRef::parse(&folder).unwrap();
+    for i in 0..n {
+        let input = CreateItem {
+            parent: parent.clone(),
+            name: format!("file-{i}.txt"),
+            is_directory: false,
+            description: String::new(),
+            tags: Vec::new(),
+            version: Some(NewVersion {
+                file_name: format!("file-{i}.txt"),
+                size: 10,
+                mime: "text/plain".into(),
+                ..Default::default()
+            }),
+        };
+        app.service
+            .create_item(&viewer, app.company, input)
+            .await
+            .unwrap();
+    }
+    folder
+}
+
+async fn cost(app: &TestApp, token: &str, query: &str, id: &str) -> (usize, serde_json::Value) {
+    let before = app.statements();
+    let data = app
+        .data(
+            token,
+            query,
+            json!({ "c": app.company.to_string(), "id": id }),
+        )
+        .await;
+    (app.statements() - before, data)
+}
+
+/// The statements of a folder listing with each child's latest version, creator and the
+/// viewer's level: the folder's row and the grants on it and its ancestors; the children's
+/// count and page; the children's ancestors and grants; one batch of versions, one of users.
+const LISTING_STATEMENTS: usize = 8;
+
+on_both_backends! {
+    async fn a_folder_listing_costs_the_same_for_20_and_500_children(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let small = folder_of(&app, &admin, 20).await;
+        let large = folder_of(&app, &admin, 500).await;
+        for token in [&admin, &member] {
+            let (small_cost, data) = cost(&app, token, FOLDER_WITH_CHILDREN, &small).await;
+            assert_eq!(data["item"]["children"]["totalCount"], 20);
+            let (large_cost, data) = cost(&app, token, FOLDER_WITH_CHILDREN, &large).await;
+            assert_eq!(data["item"]["children"]["edges"].as_array().unwrap().len(), 500);
+            assert_eq!(data["item"]["children"]["edges"][499]["node"]["latestVersion"]["size"], 10);
+            assert_eq!(data["item"]["children"]["edges"][0]["node"]["creator"]["name"], "ada name");
+            assert_eq!(small_cost, large_cost, "statements for 20 vs 500 children");
+            assert_eq!(large_cost, LISTING_STATEMENTS);
+        }
+    }
+
+    async fn reading_a_deep_item_with_its_path_costs_the_same_at_any_depth(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let mut parent = "root".to_owned();
+        let mut chain = Vec::new();
+        for depth in 0..20 {
+            parent = app.create(&admin, &parent, &format!("level-{depth}"), true).await;
+            chain.push(parent.clone());
+        }
+        let query = "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { name viewerLevel path { id name } } }";
+        let (shallow, _) = cost(&app, &admin, query, &chain[1]).await;
+        let (deep, data) = cost(&app, &admin, query, &chain[19]).await;
+        assert_eq!(data["item"]["path"].as_array().unwrap().len(), 21);
+        assert_eq!(shallow, deep);
+        assert!(deep <= 3, "{deep} statements: the row, its ancestors, the grants");
+    }
+}

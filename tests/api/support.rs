@@ -1,0 +1,280 @@
+//! The test harness: the real router in process over real migrations, on SQLite in a temp
+//! file or on PostgreSQL (`QUIRE_TEST_POSTGRES_URL`) in a fresh schema per test.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use quire::auth::{Keys, Role};
+use quire::domain::CompanyId;
+use quire::service::{self, Service};
+use quire::state::{AppState, Limits};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+/// Generates one test per backend: `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: crate::support::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(crate::support::TestApp::sqlite().await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match crate::support::TestApp::postgres().await {
+                    Some(app) => run(app).await,
+                    None => eprintln!("QUIRE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"),
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
+
+const SECRET: &[u8] = b"quire-test-secret-0123456789abcdef";
+
+pub struct TestApp {
+    pub router: Router,
+    pub keys: Keys,
+    pub service: Service,
+    /// A fresh company per test.
+    pub company: CompanyId,
+    statements: Arc<AtomicUsize>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("quire.db").display()
+        );
+        Self::with_options(service::connect_options(&url), Some(dir)).await
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let base = std::env::var("QUIRE_TEST_POSTGRES_URL").ok()?;
+        let schema = format!("quire_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&base)
+            .await
+            .expect("connecting to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("creating a test schema");
+        let mut options = service::connect_options(&base);
+        options.set_schema_search_path(schema).max_connections(8);
+        Some(Self::with_options(options, None).await)
+    }
+
+    async fn with_options(
+        options: sea_orm::ConnectOptions,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        // Internal errors are logged; show them next to the failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("quire=error")
+            .try_init();
+        let mut db = service::open(options).await.expect("opening the database");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |info| {
+            if std::env::var_os("QUIRE_TEST_PRINT_SQL").is_some() {
+                eprintln!(
+                    "SQL: {}",
+                    info.statement.sql.chars().take(160).collect::<String>()
+                );
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let keys = Keys::from_secret(SECRET);
+        let service = Service::new(db);
+        let state = AppState::new(service.clone(), keys.clone(), Limits::default());
+        Self {
+            router: quire::app(state),
+            keys,
+            service,
+            company: CompanyId(Uuid::new_v4()),
+            statements,
+            _dir: dir,
+        }
+    }
+
+    /// An access token for `user` with `role` in this test's company.
+    pub fn token(&self, user: &str, role: Role) -> String {
+        self.keys
+            .mint_access(
+                user,
+                &[(self.company, role)],
+                3600,
+                Some(format!("{user} name")),
+            )
+            .expect("minting a token")
+    }
+
+    /// The SQL statements run so far.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Sends a request through the real router.
+    pub async fn send(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, body, headers)
+    }
+
+    /// Runs a GraphQL operation and returns the whole response.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (status, body, _) = self.send(request.body(Body::from(body)).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).expect("a JSON response")
+    }
+
+    /// Runs an operation that must succeed, and returns its `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self.graphql(Some(token), query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs an operation that must fail, and returns the first error's code.
+    pub async fn error_code(&self, token: Option<&str>, query: &str, variables: Value) -> String {
+        let response = self.graphql(token, query, variables).await;
+        let code = response["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code, got {response:#}"));
+        code.to_owned()
+    }
+
+    /// Creates an item and returns its id.
+    pub async fn create(
+        &self,
+        token: &str,
+        parent: &str,
+        name: &str,
+        is_directory: bool,
+    ) -> String {
+        let data = self
+            .data(
+                token,
+                "mutation($input: CreateItemInput!) { createItem(input: $input) { item { id } } }",
+                json!({ "input": {
+                    "companyId": self.company.to_string(), "parentId": parent,
+                    "name": name, "isDirectory": is_directory,
+                }}),
+            )
+            .await;
+        data["createItem"]["item"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a file with a first version of `size` bytes and returns its id.
+    pub async fn create_file(&self, token: &str, parent: &str, name: &str, size: i64) -> String {
+        let data = self
+            .data(
+                token,
+                "mutation($input: CreateItemInput!) { createItem(input: $input) { item { id } } }",
+                json!({ "input": {
+                    "companyId": self.company.to_string(), "parentId": parent, "name": name,
+                    "version": { "fileName": name, "mime": "text/plain", "size": size },
+                }}),
+            )
+            .await;
+        data["createItem"]["item"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Reads an item's fields (a selection set) as `token`.
+    pub async fn item(&self, token: &str, id: &str, selection: &str) -> Value {
+        let query = format!(
+            "query($c: ID!, $id: ID!) {{ item(companyId: $c, id: $id) {{ {selection} }} }}"
+        );
+        self.data(
+            token,
+            &query,
+            json!({ "c": self.company.to_string(), "id": id }),
+        )
+        .await["item"]
+            .clone()
+    }
+
+    /// The error code of reading an item as `token`.
+    pub async fn item_error(&self, token: &str, id: &str) -> String {
+        self.error_code(
+            Some(token),
+            "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { id } }",
+            json!({ "c": self.company.to_string(), "id": id }),
+        )
+        .await
+    }
+
+    /// The names of what an item lists (first page), in order.
+    pub async fn child_names(&self, token: &str, id: &str) -> Vec<String> {
+        let item = self
+            .item(
+                token,
+                id,
+                "children(first: 1000) { edges { node { name } } }",
+            )
+            .await;
+        item["children"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Replaces an item's access list as `token`.
+    pub async fn share(&self, token: &str, id: &str, entities: Value) -> Value {
+        self.graphql(
+            Some(token),
+            "mutation($input: UpdateItemAccessInput!) { updateItemAccess(input: $input) { item { id } } }",
+            json!({ "input": { "companyId": self.company.to_string(), "id": id, "entities": entities }}),
+        )
+        .await
+    }
+}

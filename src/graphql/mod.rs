@@ -23,15 +23,11 @@ pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySub
 
 /// Builds the schema with the configured depth and complexity limits.
 pub fn build_schema(limits: &Limits) -> QuireSchema {
-    Schema::build(
-        query::QueryRoot,
-        mutation::MutationRoot,
-        EmptySubscription,
-    )
-    .register_output_type::<ErrorCode>()
-    .limit_depth(limits.graphql_max_depth)
-    .limit_complexity(limits.graphql_max_complexity)
-    .finish()
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .register_output_type::<ErrorCode>()
+        .limit_depth(limits.graphql_max_depth)
+        .limit_complexity(limits.graphql_max_complexity)
+        .finish()
 }
 
 /// The SDL as committed in `schema.graphql`: sorted, so diffs show real changes only.

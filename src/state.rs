@@ -21,7 +21,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             graphql_max_depth: 24,
-            graphql_max_complexity: 20_000,
+            graphql_max_complexity: 100_000,
             max_upload_bytes: 5 << 30,
         }
     }

@@ -22,6 +22,8 @@ pub struct UpdateItem {
     pub tags: Option<Vec<String>>,
     /// Move into this folder or drive.
     pub parent: Option<ItemRef>,
+    /// A whole new access list, replacing the old one.
+    pub access: Option<Vec<AccessEntity>>,
 }
 
 /// The metadata of a new version (its bytes, if any, were stored before).
@@ -34,12 +36,6 @@ pub struct NewVersion {
     pub sha256: Option<String>,
     pub external_id: Option<String>,
     pub application_id: String,
-}
-
-/// A replacement access list.
-#[derive(Clone, Debug)]
-pub struct AccessUpdate {
-    pub entities: Vec<AccessEntity>,
 }
 
 /// A tab to attach (or re-attach) to an item.

@@ -5,7 +5,7 @@ use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObj
 use super::context::ContextExt;
 use super::scalars::ByteCount;
 use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
-use crate::domain::inputs::{AccessUpdate, CreateItem, NewVersion, SetTab, UpdateItem};
+use crate::domain::inputs::{CreateItem, NewVersion, SetTab, UpdateItem};
 use crate::domain::{CompanyId, ItemId, ItemRef, Level};
 
 #[derive(Default)]
@@ -69,7 +69,7 @@ pub struct CreateItemPayload {
     pub item: ItemObject,
 }
 
-/// A change to an item: every field given applies, even when empty.
+/// A change to an item: every field given applies, even when empty; all or nothing.
 #[derive(InputObject)]
 pub struct UpdateItemInput {
     /// The company (a UUID).
@@ -84,6 +84,9 @@ pub struct UpdateItemInput {
     pub tags: Option<Vec<String>>,
     /// Move into this folder or drive (needs `MANAGE` on the item, `WRITE` on the target).
     pub parent_id: Option<ID>,
+    /// A whole new access list, replacing the old one (needs `MANAGE`). Without a `FOLDER`
+    /// entry nothing is inherited. For the Shared Drive (`id: "root"`) this is the only field.
+    pub access: Option<Vec<AccessEntityInput>>,
 }
 
 /// The changed item.
@@ -165,25 +168,6 @@ pub struct SetTabPayload {
     pub tab: TabObject,
 }
 
-/// A new access list for an item or the Shared Drive (`root`).
-#[derive(InputObject)]
-pub struct UpdateItemAccessInput {
-    /// The company (a UUID).
-    pub company_id: ID,
-    /// The item, or `root`.
-    pub id: ID,
-    /// The whole new list; it replaces the old one. Without a `FOLDER` entry, nothing is
-    /// inherited from the parent.
-    pub entities: Vec<AccessEntityInput>,
-}
-
-/// The item with its new access list.
-#[derive(SimpleObject)]
-pub struct UpdateItemAccessPayload {
-    /// The item after the change.
-    pub item: ItemObject,
-}
-
 fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef)> {
     let company = CompanyId::parse(company_id).map_err(|e| e.extend())?;
     let id = ItemRef::parse(id).map_err(|e| e.extend())?;
@@ -197,7 +181,7 @@ impl MutationRoot {
     async fn create_item(
         &self,
         ctx: &Context<'_>,
-        input: CreateItemInput,
+        #[graphql(desc = \"What to do.\")] input: CreateItemInput,
     ) -> async_graphql::Result<CreateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, parent) = target(&input.company_id, &input.parent_id)?;
@@ -222,11 +206,11 @@ impl MutationRoot {
         })
     }
 
-    /// Renames, describes, tags or moves an item.
+    /// Renames, describes, tags, moves or re-shares an item, in one transaction.
     async fn update_item(
         &self,
         ctx: &Context<'_>,
-        input: UpdateItemInput,
+        #[graphql(desc = \"What to do.\")] input: UpdateItemInput,
     ) -> async_graphql::Result<UpdateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -240,6 +224,9 @@ impl MutationRoot {
             description: input.description,
             tags: input.tags,
             parent,
+            access: input
+                .access
+                .map(|entities| entities.into_iter().map(Into::into).collect()),
         };
         let item = ctx
             .service()?
@@ -255,7 +242,7 @@ impl MutationRoot {
     async fn trash_item(
         &self,
         ctx: &Context<'_>,
-        input: ItemInput,
+        #[graphql(desc = \"What to do.\")] input: ItemInput,
     ) -> async_graphql::Result<TrashItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -273,7 +260,7 @@ impl MutationRoot {
     async fn delete_item(
         &self,
         ctx: &Context<'_>,
-        input: ItemInput,
+        #[graphql(desc = \"What to do.\")] input: ItemInput,
     ) -> async_graphql::Result<DeleteItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -291,7 +278,7 @@ impl MutationRoot {
     async fn restore_item(
         &self,
         ctx: &Context<'_>,
-        input: ItemInput,
+        #[graphql(desc = \"What to do.\")] input: ItemInput,
     ) -> async_graphql::Result<RestoreItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -309,7 +296,7 @@ impl MutationRoot {
     async fn create_version(
         &self,
         ctx: &Context<'_>,
-        input: CreateVersionInput,
+        #[graphql(desc = \"What to do.\")] input: CreateVersionInput,
     ) -> async_graphql::Result<CreateVersionPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
@@ -328,7 +315,7 @@ impl MutationRoot {
     async fn set_tab(
         &self,
         ctx: &Context<'_>,
-        input: SetTabInput,
+        #[graphql(desc = \"What to do.\")] input: SetTabInput,
     ) -> async_graphql::Result<SetTabPayload> {
         let viewer = ctx.viewer()?;
         let company = CompanyId::parse(&input.company_id).map_err(|e| e.extend())?;
@@ -349,27 +336,6 @@ impl MutationRoot {
             .map_err(|e| e.extend())?;
         Ok(SetTabPayload {
             tab: TabObject(tab),
-        })
-    }
-
-    /// Replaces who may do what with an item (needs `MANAGE`).
-    async fn update_item_access(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateItemAccessInput,
-    ) -> async_graphql::Result<UpdateItemAccessPayload> {
-        let viewer = ctx.viewer()?;
-        let (company, id) = target(&input.company_id, &input.id)?;
-        let update = AccessUpdate {
-            entities: input.entities.into_iter().map(Into::into).collect(),
-        };
-        let item = ctx
-            .service()?
-            .set_access(viewer, company, &id, update)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(UpdateItemAccessPayload {
-            item: ItemObject(item),
         })
     }
 }

@@ -5,15 +5,14 @@ use std::collections::HashMap;
 use entity::{grant, item};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::access::{ROOT_KEY, require};
-use super::{Service, convert, items, users};
+use super::access::ROOT_KEY;
+use super::{Service, convert};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::inputs::AccessUpdate;
-use crate::domain::{AccessEntity, CompanyId, EntityKind, Item, ItemRef, Level};
+use crate::domain::{AccessEntity, CompanyId, EntityKind, ItemRef, Level};
 use crate::error::{AppError, AppResult};
 
 fn grants_key(id: &ItemRef) -> Option<Uuid> {
@@ -76,94 +75,98 @@ impl Service {
         }
         Ok(lists)
     }
+}
 
-    /// Replaces an item's (or the Shared Drive's) access list; `manage` needed. A missing
-    /// `folder` entry means nothing is inherited.
-    pub async fn set_access(
-        &self,
-        viewer: &Viewer,
-        company: CompanyId,
-        id: &ItemRef,
-        update: AccessUpdate,
-    ) -> AppResult<Item> {
-        let key = grants_key(id)
-            .ok_or_else(|| AppError::bad_input(format!("{id} has no access list of its own")))?;
-        let mut folder_level = Level::None;
-        let mut entries: HashMap<(EntityKind, String), Level> = HashMap::new();
-        for entity in update.entities {
-            let subject = match entity.kind {
-                EntityKind::Folder => {
-                    if key == ROOT_KEY {
-                        return Err(AppError::bad_input(
-                            "the Shared Drive has no parent to inherit from",
-                        ));
-                    }
-                    folder_level = entity.level;
-                    continue;
-                }
-                EntityKind::User => opaque_id("user id", &entity.id)?,
-                EntityKind::Channel => opaque_id("channel id", &entity.id)?,
-                EntityKind::Company => {
-                    if entity.id != company.to_string() {
-                        return Err(AppError::bad_input(format!(
-                            "a company entry must name this company ({company}), got {:?}",
-                            entity.id
-                        )));
-                    }
+/// A validated replacement access list: the `folder` entry's level and the stored entries.
+pub(super) struct NewAccess {
+    folder_level: Level,
+    entries: HashMap<(EntityKind, String), Level>,
+}
+
+/// Checks a replacement list: ids of the right shape, a `company` entry naming this company,
+/// no `folder` entry for the Shared Drive. A missing `folder` entry means nothing is inherited.
+pub(super) fn validate(company: CompanyId, id: &ItemRef, entities: Vec<AccessEntity>) -> AppResult<NewAccess> {
+    let is_root = grants_key(id) == Some(ROOT_KEY);
+    let mut new = NewAccess {
+        folder_level: Level::None,
+        entries: HashMap::new(),
+    };
+    for entity in entities {
+        let subject = match entity.kind {
+            EntityKind::Folder if is_root => {
+                return Err(AppError::bad_input("the Shared Drive has no parent to inherit from"));
+            }
+            EntityKind::Folder => {
+                new.folder_level = entity.level;
+                continue;
+            }
+            EntityKind::User => opaque_id("user id", &entity.id)?,
+            EntityKind::Channel => opaque_id("channel id", &entity.id)?,
+            EntityKind::Company if entity.id == company.to_string() => entity.id,
+            EntityKind::Company => {
+                return Err(AppError::bad_input(format!(
+                    "a company entry must name this company ({company}), got {:?}",
                     entity.id
-                }
-            };
-            entries.insert((entity.kind, subject), entity.level);
-        }
-
-        let txn = self.write().await?;
-        let current = items::get(&*txn, viewer, company, id).await?;
-        require(&current, Level::Manage, "changing who has access")?;
-        let previous: HashMap<(String, String), Option<String>> = grant::Entity::find()
-            .filter(grant::Column::CompanyId.eq(company.0))
-            .filter(grant::Column::ItemId.eq(key))
-            .all(&*txn)
-            .await?
-            .into_iter()
-            .map(|g| ((g.kind, g.subject), g.grantor))
-            .collect();
-        grant::Entity::delete_many()
-            .filter(grant::Column::CompanyId.eq(company.0))
-            .filter(grant::Column::ItemId.eq(key))
-            .exec(&*txn)
-            .await?;
-        let rows: Vec<grant::ActiveModel> = entries
-            .into_iter()
-            .map(|((kind, subject), level)| {
-                let grantor = previous
-                    .get(&(kind.as_str().to_owned(), subject.clone()))
-                    .cloned()
-                    .unwrap_or_else(|| Some(viewer.user_id.to_string()));
-                grant::ActiveModel {
-                    company_id: Set(company.0),
-                    item_id: Set(key),
-                    kind: Set(kind.as_str().to_owned()),
-                    subject: Set(subject),
-                    level: Set(level.as_str().to_owned()),
-                    grantor: Set(grantor),
-                }
-            })
-            .collect();
-        if !rows.is_empty() {
-            grant::Entity::insert_many(rows).exec(&*txn).await?;
-        }
-        if key != ROOT_KEY {
-            item::Entity::update_many()
-                .col_expr(
-                    item::Column::FolderLevel,
-                    Expr::value(folder_level.as_str()),
-                )
-                .filter(item::Column::Id.eq(key))
-                .exec(&*txn)
-                .await?;
-        }
-        users::remember(&*txn, viewer).await?;
-        txn.commit().await?;
-        self.get_item(viewer, company, id).await
+                )));
+            }
+        };
+        new.entries.insert((entity.kind, subject), entity.level);
     }
+    Ok(new)
+}
+
+/// Replaces the access list of an item (or of the Shared Drive), keeping the grantor of
+/// entries that stay.
+pub(super) async fn replace<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    id: &ItemRef,
+    new: NewAccess,
+) -> AppResult<()> {
+    let Some(key) = grants_key(id) else {
+        return Err(AppError::bad_input(format!("{id} has no access list of its own")));
+    };
+    let previous: HashMap<(String, String), Option<String>> = grant::Entity::find()
+        .filter(grant::Column::CompanyId.eq(company.0))
+        .filter(grant::Column::ItemId.eq(key))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| ((g.kind, g.subject), g.grantor))
+        .collect();
+    grant::Entity::delete_many()
+        .filter(grant::Column::CompanyId.eq(company.0))
+        .filter(grant::Column::ItemId.eq(key))
+        .exec(db)
+        .await?;
+    let rows: Vec<grant::ActiveModel> = new
+        .entries
+        .into_iter()
+        .map(|((kind, subject), level)| {
+            let grantor = previous
+                .get(&(kind.as_str().to_owned(), subject.clone()))
+                .cloned()
+                .unwrap_or_else(|| Some(viewer.user_id.to_string()));
+            grant::ActiveModel {
+                company_id: Set(company.0),
+                item_id: Set(key),
+                kind: Set(kind.as_str().to_owned()),
+                subject: Set(subject),
+                level: Set(level.as_str().to_owned()),
+                grantor: Set(grantor),
+            }
+        })
+        .collect();
+    if !rows.is_empty() {
+        grant::Entity::insert_many(rows).exec(db).await?;
+    }
+    if key != ROOT_KEY {
+        item::Entity::update_many()
+            .col_expr(item::Column::FolderLevel, Expr::value(new.folder_level.as_str()))
+            .filter(item::Column::Id.eq(key))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
-use super::{Service, items, sizes, subtree, users, versions};
+use super::{Service, access_list, items, sizes, subtree, users, versions};
 use crate::auth::Viewer;
 use crate::domain::inputs::{CreateItem, UpdateItem};
 use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, names, now_millis};
@@ -163,8 +163,9 @@ impl Service {
         self.get_item(viewer, company, &ItemRef::Item(id)).await
     }
 
-    /// Renames, moves, describes or tags an item: `write` for metadata, `manage` on the item
-    /// and `write` on the target to move it.
+    /// Renames, moves, describes, tags or re-shares an item: `write` for metadata, `manage` on
+    /// the item and `write` on the target to move it, `manage` to replace its access list.
+    /// The Shared Drive (`root`) takes a new access list only. All in one transaction.
     pub async fn update_item(
         &self,
         viewer: &Viewer,
@@ -172,18 +173,38 @@ impl Service {
         id: &ItemRef,
         change: UpdateItem,
     ) -> AppResult<Item> {
+        let access = change
+            .access
+            .clone()
+            .map(|entities| access_list::validate(company, id, entities))
+            .transpose()?;
+        if *id == ItemRef::Root {
+            let only_access = change.name.is_none()
+                && change.description.is_none()
+                && change.tags.is_none()
+                && change.parent.is_none();
+            let (Some(access), true) = (access, only_access) else {
+                return Err(AppError::bad_input("the Shared Drive only takes a new access list"));
+            };
+            let txn = self.write().await?;
+            let root = items::get(&*txn, viewer, company, id).await?;
+            require(&root, Level::Manage, "changing who has access")?;
+            access_list::replace(&*txn, viewer, company, id, access).await?;
+            users::remember(&*txn, viewer).await?;
+            txn.commit().await?;
+            return self.get_item(viewer, company, id).await;
+        }
         let id = stored(id)?;
         let name = change.name.as_deref().map(names::validate).transpose()?;
         let tags = change.tags.as_deref().map(validate_tags).transpose()?;
-        let description = change
-            .description
-            .as_deref()
-            .map(validate_description)
-            .transpose()?;
+        let description = change.description.as_deref().map(validate_description).transpose()?;
 
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
         require(&item, Level::Write, "changing this item")?;
+        if access.is_some() {
+            require(&item, Level::Manage, "changing who has access")?;
+        }
         let target = change
             .parent
             .filter(|target| target.to_string() != row.parent_id);
@@ -231,6 +252,9 @@ impl Service {
             let old = sizes::ancestors(&*txn, &row).await?;
             sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &old), -row.size).await?;
             sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
+        }
+        if let Some(access) = access {
+            access_list::replace(&*txn, viewer, company, &ItemRef::Item(id), access).await?;
         }
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;

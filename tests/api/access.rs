@@ -172,4 +172,30 @@ on_both_backends! {
         assert!(wrong["errors"][0]["message"].as_str().unwrap().contains("OWNER"), "{wrong:#}");
         assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "READ");
     }
+
+    async fn an_update_with_a_refused_access_change_changes_nothing(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Doc", true).await;
+        app.share(&alice, &folder, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "bob", "level": "WRITE" },
+        ])).await;
+        let update = "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { id } } }";
+        let c = app.company.to_string();
+        // A writer may rename but not grant themselves manage: neither happens.
+        let response = app.graphql(Some(&bob), update, json!({ "i": { "companyId": c, "id": folder, "name": "Bob's",
+            "access": [{ "type": "USER", "id": "bob", "level": "MANAGE" }] } })).await;
+        assert_eq!(error(&response), "FORBIDDEN");
+        // A bad entry refuses the rename that came with it.
+        let response = app.graphql(Some(&alice), update, json!({ "i": { "companyId": c, "id": folder, "name": "Renamed",
+            "access": [{ "type": "CHANNEL", "id": "bad channel", "level": "READ" }] } })).await;
+        assert_eq!(error(&response), "BAD_USER_INPUT");
+        assert_eq!(app.item(&alice, &folder, "name").await["name"], "Doc");
+        assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "WRITE");
+        // The Shared Drive takes an access list and nothing else.
+        let admin = app.token("ada", Role::Admin);
+        let response = app.graphql(Some(&admin), update, json!({ "i": { "companyId": c, "id": "root", "name": "Mine" } })).await;
+        assert_eq!(error(&response), "BAD_USER_INPUT");
+    }
 }

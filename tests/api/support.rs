@@ -272,8 +272,8 @@ impl TestApp {
     pub async fn share(&self, token: &str, id: &str, entities: Value) -> Value {
         self.graphql(
             Some(token),
-            "mutation($input: UpdateItemAccessInput!) { updateItemAccess(input: $input) { item { id } } }",
-            json!({ "input": { "companyId": self.company.to_string(), "id": id, "entities": entities }}),
+            "mutation($input: UpdateItemInput!) { updateItem(input: $input) { item { id } } }",
+            json!({ "input": { "companyId": self.company.to_string(), "id": id, "access": entities }}),
         )
         .await
     }

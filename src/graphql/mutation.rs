@@ -181,7 +181,7 @@ impl MutationRoot {
     async fn create_item(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: CreateItemInput,
+        #[graphql(desc = "What to do.")] input: CreateItemInput,
     ) -> async_graphql::Result<CreateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, parent) = target(&input.company_id, &input.parent_id)?;
@@ -210,7 +210,7 @@ impl MutationRoot {
     async fn update_item(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: UpdateItemInput,
+        #[graphql(desc = "What to do.")] input: UpdateItemInput,
     ) -> async_graphql::Result<UpdateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -242,7 +242,7 @@ impl MutationRoot {
     async fn trash_item(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: ItemInput,
+        #[graphql(desc = "What to do.")] input: ItemInput,
     ) -> async_graphql::Result<TrashItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -260,7 +260,7 @@ impl MutationRoot {
     async fn delete_item(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: ItemInput,
+        #[graphql(desc = "What to do.")] input: ItemInput,
     ) -> async_graphql::Result<DeleteItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -278,7 +278,7 @@ impl MutationRoot {
     async fn restore_item(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: ItemInput,
+        #[graphql(desc = "What to do.")] input: ItemInput,
     ) -> async_graphql::Result<RestoreItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.id)?;
@@ -296,7 +296,7 @@ impl MutationRoot {
     async fn create_version(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: CreateVersionInput,
+        #[graphql(desc = "What to do.")] input: CreateVersionInput,
     ) -> async_graphql::Result<CreateVersionPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
@@ -315,7 +315,7 @@ impl MutationRoot {
     async fn set_tab(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = \"What to do.\")] input: SetTabInput,
+        #[graphql(desc = "What to do.")] input: SetTabInput,
     ) -> async_graphql::Result<SetTabPayload> {
         let viewer = ctx.viewer()?;
         let company = CompanyId::parse(&input.company_id).map_err(|e| e.extend())?;

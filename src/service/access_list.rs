@@ -85,7 +85,11 @@ pub(super) struct NewAccess {
 
 /// Checks a replacement list: ids of the right shape, a `company` entry naming this company,
 /// no `folder` entry for the Shared Drive. A missing `folder` entry means nothing is inherited.
-pub(super) fn validate(company: CompanyId, id: &ItemRef, entities: Vec<AccessEntity>) -> AppResult<NewAccess> {
+pub(super) fn validate(
+    company: CompanyId,
+    id: &ItemRef,
+    entities: Vec<AccessEntity>,
+) -> AppResult<NewAccess> {
     let is_root = grants_key(id) == Some(ROOT_KEY);
     let mut new = NewAccess {
         folder_level: Level::None,
@@ -94,7 +98,9 @@ pub(super) fn validate(company: CompanyId, id: &ItemRef, entities: Vec<AccessEnt
     for entity in entities {
         let subject = match entity.kind {
             EntityKind::Folder if is_root => {
-                return Err(AppError::bad_input("the Shared Drive has no parent to inherit from"));
+                return Err(AppError::bad_input(
+                    "the Shared Drive has no parent to inherit from",
+                ));
             }
             EntityKind::Folder => {
                 new.folder_level = entity.level;
@@ -125,7 +131,9 @@ pub(super) async fn replace<C: ConnectionTrait>(
     new: NewAccess,
 ) -> AppResult<()> {
     let Some(key) = grants_key(id) else {
-        return Err(AppError::bad_input(format!("{id} has no access list of its own")));
+        return Err(AppError::bad_input(format!(
+            "{id} has no access list of its own"
+        )));
     };
     let previous: HashMap<(String, String), Option<String>> = grant::Entity::find()
         .filter(grant::Column::CompanyId.eq(company.0))
@@ -163,7 +171,10 @@ pub(super) async fn replace<C: ConnectionTrait>(
     }
     if key != ROOT_KEY {
         item::Entity::update_many()
-            .col_expr(item::Column::FolderLevel, Expr::value(new.folder_level.as_str()))
+            .col_expr(
+                item::Column::FolderLevel,
+                Expr::value(new.folder_level.as_str()),
+            )
             .filter(item::Column::Id.eq(key))
             .exec(db)
             .await?;

@@ -184,7 +184,9 @@ impl Service {
                 && change.tags.is_none()
                 && change.parent.is_none();
             let (Some(access), true) = (access, only_access) else {
-                return Err(AppError::bad_input("the Shared Drive only takes a new access list"));
+                return Err(AppError::bad_input(
+                    "the Shared Drive only takes a new access list",
+                ));
             };
             let txn = self.write().await?;
             let root = items::get(&*txn, viewer, company, id).await?;
@@ -197,7 +199,11 @@ impl Service {
         let id = stored(id)?;
         let name = change.name.as_deref().map(names::validate).transpose()?;
         let tags = change.tags.as_deref().map(validate_tags).transpose()?;
-        let description = change.description.as_deref().map(validate_description).transpose()?;
+        let description = change
+            .description
+            .as_deref()
+            .map(validate_description)
+            .transpose()?;
 
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;

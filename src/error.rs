@@ -63,6 +63,21 @@ impl ErrorCode {
         }
     }
 
+    /// Reads the wire spelling back.
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            Self::Unauthenticated,
+            Self::Forbidden,
+            Self::NotFound,
+            Self::BadUserInput,
+            Self::Conflict,
+            Self::PayloadTooLarge,
+            Self::InternalServerError,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+    }
+
     /// The HTTP status the REST shim answers with.
     pub fn http_status(self) -> u16 {
         match self {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod rest;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .merge(crate::rest::routes())
         .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT))
         .layer(CompressionLayer::new())
         .layer(CorsLayer::permissive())

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use crate::auth::Keys;
 
 use crate::graphql::{self, QuireSchema};
+use crate::rest::Operations;
 use crate::service::Service;
 
 /// Limits the faces enforce.
@@ -33,6 +34,8 @@ pub struct AppState {
     pub keys: Keys,
     pub schema: QuireSchema,
     pub limits: Arc<Limits>,
+    /// The REST shim's fixed operations, parsed once.
+    pub rest: Arc<Operations>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             keys,
             schema,
             limits: Arc::new(limits),
+            rest: Arc::new(Operations::parse_all()),
         }
     }
 }

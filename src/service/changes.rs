@@ -231,6 +231,16 @@ impl Service {
             None => None,
         };
 
+        let nothing_else =
+            name.is_none() && description.is_none() && tags.is_none() && place.is_none();
+        if nothing_else {
+            if let Some(access) = access {
+                access_list::replace(&*txn, viewer, company, &ItemRef::Item(id), access).await?;
+                users::remember(&*txn, viewer).await?;
+            }
+            txn.commit().await?;
+            return self.get_item(viewer, company, &ItemRef::Item(id)).await;
+        }
         let mut model = row.clone().into_active_model();
         if let Some(description) = description {
             model.description = Set(description);

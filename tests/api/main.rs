@@ -6,6 +6,7 @@ mod access;
 mod errors;
 mod http;
 mod items;
+mod rest;
 mod schema;
 mod statements;
 mod tabs;

@@ -1,0 +1,61 @@
+//! REST errors: the reference's `{statusCode, error, message}` body, plus our `code`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::{AppError, ErrorCode};
+
+/// An error answered by the shim.
+#[derive(Debug)]
+pub struct RestError {
+    pub code: ErrorCode,
+    pub message: String,
+    not_implemented: bool,
+}
+
+impl RestError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            not_implemented: false,
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadUserInput, message)
+    }
+
+    /// Marks the error as a feature not built yet: answered 501.
+    pub fn not_implemented(mut self) -> Self {
+        self.not_implemented = true;
+        self
+    }
+}
+
+impl From<AppError> for RestError {
+    fn from(err: AppError) -> Self {
+        err.log_if_internal();
+        Self::new(err.code(), err.public_message())
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let status = if self.not_implemented {
+            StatusCode::NOT_IMPLEMENTED
+        } else {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        };
+        let body = json!({
+            "statusCode": status.as_u16(),
+            "error": status.canonical_reason().unwrap_or("Error"),
+            "message": self.message,
+            "code": self.code.as_str(),
+        });
+        (status, Json(body)).into_response()
+    }
+}

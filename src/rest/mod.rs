@@ -1,0 +1,37 @@
+//! The Twake Drive REST compatibility shim: each documented route runs a fixed GraphQL
+//! operation with the caller's identity and answers the reference's JSON. Never imports
+//! `sea_orm` or `entity`.
+
+mod error;
+mod exec;
+mod input;
+mod items;
+mod legacy;
+mod operations;
+mod tabs;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use error::RestError;
+pub use operations::Operations;
+
+use crate::state::AppState;
+
+/// Where the documents routes live.
+pub const DOCUMENTS: &str = "/internal/services/documents/v1/companies/{company_id}";
+
+/// The documents routes.
+pub fn routes() -> Router<AppState> {
+    let documents = Router::new()
+        .route("/item", get(items::get_root).post(items::create))
+        .route(
+            "/item/{id}",
+            get(items::get).post(items::update).delete(items::delete),
+        )
+        .route("/item/{id}/restore", post(items::restore))
+        .route("/item/{id}/version", post(items::create_version))
+        .route("/browse/{id}", post(items::browse))
+        .route("/tabs/{tab_id}", get(tabs::get).post(tabs::set));
+    Router::new().nest(DOCUMENTS, documents)
+}

@@ -1,12 +1,13 @@
-//! The HS256 key, the claims of access tokens, and their verification and minting.
+//! The HS256 key, the claims of every token kind, and their verification and minting.
 
 use std::collections::HashMap;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{Role, Viewer};
-use crate::domain::{CompanyId, UserId};
+use super::{PublicGrant, Role, Viewer};
+use crate::domain::{CompanyId, ItemId, UserId, VersionId};
 use crate::error::AppError;
 
 /// The `typ` claim: which role a token may play.
@@ -38,6 +39,52 @@ pub struct AccessClaims {
     pub companies: HashMap<String, String>,
 }
 
+/// A public-link visitor's token, minted by `POST anonymous/token`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublicClaims {
+    pub sub: String,
+    pub exp: u64,
+    pub typ: TokenKind,
+    pub company_id: String,
+    pub document_id: String,
+    /// The link's token when this one was minted: rotating the link revokes it.
+    pub link: String,
+}
+
+/// A chat tab's token: its holder is a member of the channel.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TabClaims {
+    pub sub: String,
+    pub exp: u64,
+    pub typ: TokenKind,
+    pub company_id: String,
+    pub channel_id: String,
+    pub tab_id: String,
+}
+
+/// A download token: lets a browser fetch the named items (and version) without a header.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DownloadClaims {
+    pub sub: String,
+    pub exp: u64,
+    pub typ: TokenKind,
+    pub company_id: String,
+    pub items: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The holder's role in the company when the token was minted.
+    pub role: String,
+}
+
+/// What a download token allows, once verified.
+#[derive(Clone, Debug)]
+pub struct DownloadGrant {
+    pub viewer: Viewer,
+    pub company: CompanyId,
+    pub items: Vec<ItemId>,
+    pub version: Option<VersionId>,
+}
+
 /// The signing key; its `Debug` never shows it.
 #[derive(Clone)]
 pub struct Keys {
@@ -51,11 +98,31 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-pub(crate) fn unix_now() -> u64 {
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+fn kind_name(kind: Option<TokenKind>) -> &'static str {
+    match kind {
+        None | Some(TokenKind::Access) => "an access",
+        Some(TokenKind::Download) => "a download",
+        Some(TokenKind::Public) => "a public-link",
+        Some(TokenKind::Tab) => "a tab",
+    }
+}
+
+#[derive(Deserialize)]
+struct Kind {
+    #[serde(default)]
+    typ: Option<TokenKind>,
+}
+
+fn malformed() -> AppError {
+    AppError::unauthenticated("the token is malformed")
 }
 
 impl Keys {
@@ -74,10 +141,11 @@ impl Keys {
         validation
     }
 
-    /// Verifies a bearer access token and turns it into a viewer.
-    pub fn verify_access(&self, token: &str) -> Result<Viewer, AppError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &Self::validation())
-            .map_err(|err| {
+    /// Verifies the signature and times, and returns the claims with their kind.
+    fn decode(&self, token: &str) -> Result<(Option<TokenKind>, serde_json::Value), AppError> {
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, &self.decoding, &Self::validation())
+                .map_err(|err| {
                 AppError::unauthenticated(match err.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
                     jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
@@ -89,19 +157,49 @@ impl Keys {
                     _ => "the token is malformed",
                 })
             })?;
-        let claims = data.claims;
-        match claims.typ {
-            None | Some(TokenKind::Access) => {}
-            Some(other) => {
-                return Err(AppError::unauthenticated(format!(
-                    "a {} token cannot be used as a bearer token",
-                    serde_json::to_value(other)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                )));
-            }
+        let kind: Kind = serde_json::from_value(data.claims.clone()).map_err(|_| malformed())?;
+        Ok((kind.typ, data.claims))
+    }
+
+    /// Verifies a token of one kind and reads its claims; a token of another kind is refused.
+    fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        wanted: TokenKind,
+        role: &str,
+    ) -> Result<T, AppError> {
+        let (kind, claims) = self.decode(token)?;
+        if kind.unwrap_or(TokenKind::Access) != wanted {
+            return Err(AppError::unauthenticated(format!(
+                "{} token cannot be used {role}",
+                kind_name(kind)
+            )));
         }
+        serde_json::from_value(claims).map_err(|_| malformed())
+    }
+
+    /// Verifies a bearer token: an access token, or a public-link visitor's token.
+    pub fn verify_bearer(&self, token: &str) -> Result<Viewer, AppError> {
+        let (kind, _) = self.decode(token)?;
+        match kind {
+            Some(TokenKind::Public) => {
+                let claims: PublicClaims =
+                    self.verify(token, TokenKind::Public, "as a bearer token")?;
+                let grant = PublicGrant {
+                    company: CompanyId::parse(&claims.company_id).map_err(|_| malformed())?,
+                    item: ItemId::parse(&claims.document_id).map_err(|_| malformed())?,
+                    token: claims.link,
+                };
+                let visitor = UserId::parse(&claims.sub).map_err(|_| malformed())?;
+                Ok(Viewer::visitor(visitor, grant))
+            }
+            _ => self.verify_access(token),
+        }
+    }
+
+    /// Verifies an access token and turns it into a viewer.
+    pub fn verify_access(&self, token: &str) -> Result<Viewer, AppError> {
+        let claims: AccessClaims = self.verify(token, TokenKind::Access, "as a bearer token")?;
         let user_id = UserId::parse(&claims.sub)
             .map_err(|_| AppError::unauthenticated("the token's subject is not a valid user id"))?;
         let mut roles = HashMap::with_capacity(claims.companies.len());
@@ -117,6 +215,44 @@ impl Keys {
         viewer.name = claims.name;
         viewer.email = claims.email;
         Ok(viewer)
+    }
+
+    /// Verifies a tab token: its holder is `sub`, a member of the tab's channel.
+    pub fn verify_tab(&self, token: &str) -> Result<(UserId, CompanyId, String), AppError> {
+        let claims: TabClaims = self.verify(token, TokenKind::Tab, "as twake_tab_token")?;
+        let user = UserId::parse(&claims.sub).map_err(|_| malformed())?;
+        let company = CompanyId::parse(&claims.company_id).map_err(|_| malformed())?;
+        let channel = crate::domain::ids::opaque_id("channel id", &claims.channel_id)
+            .map_err(|_| malformed())?;
+        Ok((user, company, channel))
+    }
+
+    /// Verifies a download token (`?token=`).
+    pub fn verify_download(&self, token: &str) -> Result<DownloadGrant, AppError> {
+        let claims: DownloadClaims =
+            self.verify(token, TokenKind::Download, "as a download token")?;
+        let user = UserId::parse(&claims.sub).map_err(|_| malformed())?;
+        let company = CompanyId::parse(&claims.company_id).map_err(|_| malformed())?;
+        let items = claims
+            .items
+            .iter()
+            .map(|id| ItemId::parse(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| malformed())?;
+        let version = claims
+            .version_id
+            .as_deref()
+            .map(VersionId::parse)
+            .transpose()
+            .map_err(|_| malformed())?;
+        let role = Role::parse(&claims.role).map_err(|_| malformed())?;
+        let viewer = Viewer::new(user, HashMap::from([(company, role)]));
+        Ok(DownloadGrant {
+            viewer,
+            company,
+            items,
+            version,
+        })
     }
 
     /// Signs any claims with this key (HS256).

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{CompanyId, UserId};
+use crate::domain::{CompanyId, ItemId, UserId};
 use crate::error::AppError;
 
 /// A caller's role in a company; a company absent from the token means `Guest`.
@@ -47,6 +47,15 @@ impl Role {
     }
 }
 
+/// A public link presented by an anonymous visitor.
+#[derive(Clone, Debug)]
+pub struct PublicGrant {
+    pub company: CompanyId,
+    pub item: ItemId,
+    /// The link's token: the link must still have it when the visitor uses it.
+    pub token: String,
+}
+
 /// The verified identity behind a request.
 #[derive(Clone, Debug)]
 pub struct Viewer {
@@ -56,6 +65,8 @@ pub struct Viewer {
     roles: HashMap<CompanyId, Role>,
     /// Channels the caller is a member of, per company (from a tab token).
     channels: Vec<(CompanyId, String)>,
+    /// The public link an anonymous visitor holds.
+    pub public: Option<PublicGrant>,
 }
 
 impl Viewer {
@@ -66,7 +77,16 @@ impl Viewer {
             email: None,
             roles,
             channels: Vec::new(),
+            public: None,
         }
+    }
+
+    /// An anonymous visitor holding a public link: a guest everywhere, with the link's level
+    /// on the link's item and what it holds.
+    pub fn visitor(id: UserId, grant: PublicGrant) -> Self {
+        let mut viewer = Self::new(id, HashMap::new());
+        viewer.public = Some(grant);
+        viewer
     }
 
     pub fn role(&self, company: CompanyId) -> Role {

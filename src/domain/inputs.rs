@@ -24,6 +24,23 @@ pub struct UpdateItem {
     pub parent: Option<ItemRef>,
     /// A whole new access list, replacing the old one.
     pub access: Option<Vec<AccessEntity>>,
+    /// A change to the public link.
+    pub public: Option<PublicLinkChange>,
+}
+
+/// A change to an item's public link; what is absent stays as it is.
+#[derive(Clone, Debug, Default)]
+pub struct PublicLinkChange {
+    /// What visitors may do; `None` switches the link off.
+    pub level: Option<Level>,
+    /// A new password; `""` removes it.
+    pub password: Option<String>,
+    /// Milliseconds since the epoch; 0 = never.
+    pub expiration: Option<i64>,
+    /// The token a REST caller sent: a different one rotates the link.
+    pub token: Option<String>,
+    /// Mint a new token, revoking everything issued from the old one.
+    pub rotate: bool,
 }
 
 /// The metadata of a new version (its bytes, if any, were stored before).

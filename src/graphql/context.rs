@@ -9,6 +9,8 @@ use crate::service::Service;
 /// Per-request data every resolver can reach.
 pub struct RequestContext {
     pub service: Service,
+    /// The key the tokens Quire hands out are signed with.
+    pub keys: crate::auth::Keys,
     /// The verified viewer, or the message saying why the credentials were refused.
     pub viewer: Result<Viewer, String>,
 }

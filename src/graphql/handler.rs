@@ -9,26 +9,20 @@ use axum::response::{IntoResponse, Response};
 
 use super::loaders::Loaders;
 use super::{RequestContext, playground};
-use crate::auth;
+use crate::auth::{Identity, Viewer};
 use crate::state::AppState;
 
 /// Attaches the viewer (or why there is none), the service and the loaders to a request.
 pub fn prepare(
     state: &AppState,
-    headers: &HeaderMap,
+    viewer: Result<Viewer, String>,
     request: async_graphql::Request,
 ) -> async_graphql::Request {
-    let viewer = match auth::viewer_from_headers(&state.keys, headers) {
-        Ok(Some(viewer)) => Ok(viewer),
-        Ok(None) => {
-            Err("this needs credentials: an 'Authorization: Bearer <token>' header".to_owned())
-        }
-        Err(err) => Err(err.public_message()),
-    };
     let loaders = Loaders::new(&state.service, viewer.clone());
     request
         .data(RequestContext {
             service: state.service.clone(),
+            keys: state.keys.clone(),
             viewer,
         })
         .data(loaders)
@@ -37,16 +31,17 @@ pub fn prepare(
 /// `POST /graphql`: queries and mutations.
 pub async fn post(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    identity: Identity,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let request = prepare(&state, &headers, request.into_inner());
+    let request = prepare(&state, identity.viewer, request.into_inner());
     state.schema.execute(request).await.into()
 }
 
 /// `GET /graphql`: the playground for browsers, queries (never mutations) for everyone else.
 pub async fn get(
     State(state): State<AppState>,
+    identity: Identity,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -61,20 +56,16 @@ pub async fn get(
     let mut request = match parse_query_string(&query) {
         Ok(request) => request,
         Err(err) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("bad GraphQL GET request: {err}"),
-            )
-                .into_response();
+            let message = format!("bad GraphQL GET request: {err}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
         }
     };
-    let is_mutation = match request.parsed_query() {
-        Ok(document) => document
+    let is_mutation = request.parsed_query().is_ok_and(|document| {
+        document
             .operations
             .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation),
-        Err(_) => false,
-    };
+            .any(|(_, op)| op.node.ty == OperationType::Mutation)
+    });
     if is_mutation {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -83,6 +74,6 @@ pub async fn get(
         )
             .into_response();
     }
-    let request = prepare(&state, &headers, request);
+    let request = prepare(&state, identity.viewer, request);
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }

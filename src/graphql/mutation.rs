@@ -3,9 +3,10 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
 
 use super::context::ContextExt;
-use super::scalars::ByteCount;
+use super::scalars::{ByteCount, Timestamp};
 use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
-use crate::domain::inputs::{CreateItem, NewVersion, SetTab, UpdateItem};
+use crate::auth::{PublicClaims, TokenKind};
+use crate::domain::inputs::{CreateItem, NewVersion, PublicLinkChange, SetTab, UpdateItem};
 use crate::domain::{CompanyId, ItemId, ItemRef, Level};
 
 #[derive(Default)]
@@ -87,6 +88,37 @@ pub struct UpdateItemInput {
     /// A whole new access list, replacing the old one (needs `MANAGE`). Without a `FOLDER`
     /// entry nothing is inherited. For the Shared Drive (`id: "root"`) this is the only field.
     pub access: Option<Vec<AccessEntityInput>>,
+    /// A change to the public link (needs `MANAGE`).
+    pub public_link: Option<PublicLinkInput>,
+}
+
+/// A change to an item's public link; what is absent stays as it is.
+#[derive(InputObject)]
+pub struct PublicLinkInput {
+    /// What visitors holding the link may do: `READ` or `WRITE`; `NONE` switches it off.
+    pub level: Option<Level>,
+    /// A new password visitors must give; `""` removes it. Stored as an Argon2 hash.
+    pub password: Option<String>,
+    /// When the link stops working; 0 = never.
+    pub expiration: Option<Timestamp>,
+    /// Mint a new token, revoking every link and visitor token made from the old one.
+    #[graphql(default)]
+    pub rotate: bool,
+    /// The legacy API's way to rotate: a token different from the current one rotates the
+    /// link (the server mints the new token). Prefer `rotate`.
+    pub token: Option<String>,
+}
+
+impl From<PublicLinkInput> for PublicLinkChange {
+    fn from(input: PublicLinkInput) -> Self {
+        Self {
+            level: input.level,
+            password: input.password,
+            expiration: input.expiration.map(|t| t.0),
+            token: input.token,
+            rotate: input.rotate,
+        }
+    }
 }
 
 /// The changed item.
@@ -168,6 +200,32 @@ pub struct SetTabPayload {
     pub tab: TabObject,
 }
 
+/// A visitor's claim to a document through a public link.
+#[derive(InputObject)]
+pub struct OpenPublicLinkInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The document to open: the link's item or anything under it.
+    pub document_id: ID,
+    /// The link's token.
+    pub token: String,
+    /// The link's password, when it has one.
+    pub password: Option<String>,
+}
+
+/// A bearer token for an anonymous visitor of a public link.
+#[derive(SimpleObject)]
+pub struct OpenPublicLinkPayload {
+    /// Send it as `Authorization: Bearer <token>`; it stops working when the link is switched
+    /// off, rotated or expires.
+    pub access_token: String,
+    /// When the token expires.
+    pub expiration: Timestamp,
+}
+
+/// How long a visitor's token lives at most.
+const VISITOR_TOKEN_SECS: u64 = 3600;
+
 fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef)> {
     let company = CompanyId::parse(company_id).map_err(|e| e.extend())?;
     let id = ItemRef::parse(id).map_err(|e| e.extend())?;
@@ -227,6 +285,7 @@ impl MutationRoot {
             access: input
                 .access
                 .map(|entities| entities.into_iter().map(Into::into).collect()),
+            public: input.public_link.map(Into::into),
         };
         let item = ctx
             .service()?
@@ -336,6 +395,40 @@ impl MutationRoot {
             .map_err(|e| e.extend())?;
         Ok(SetTabPayload {
             tab: TabObject(tab),
+        })
+    }
+
+    /// Opens a public link as an anonymous visitor: no credentials needed, the token (and
+    /// password) are.
+    async fn open_public_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The link and the document to open.")] input: OpenPublicLinkInput,
+    ) -> async_graphql::Result<OpenPublicLinkPayload> {
+        let request = ctx.request()?;
+        let company = CompanyId::parse(&input.company_id).map_err(|e| e.extend())?;
+        let document = ItemId::parse(&input.document_id).map_err(|e| e.extend())?;
+        let (grant, link_expiration) = request
+            .service
+            .visit_public_link(company, document, &input.token, input.password.as_deref())
+            .await
+            .map_err(|e| e.extend())?;
+        let mut exp = crate::auth::unix_now() + VISITOR_TOKEN_SECS;
+        if link_expiration > 0 {
+            exp = exp.min((link_expiration / 1000) as u64);
+        }
+        let claims = PublicClaims {
+            sub: crate::domain::UserId::anonymous().to_string(),
+            exp,
+            typ: TokenKind::Public,
+            company_id: grant.company.to_string(),
+            document_id: grant.item.to_string(),
+            link: grant.token,
+        };
+        let access_token = request.keys.sign(&claims).map_err(|e| e.extend())?;
+        Ok(OpenPublicLinkPayload {
+            access_token,
+            expiration: Timestamp((exp * 1000) as i64),
         })
     }
 }

@@ -2,24 +2,27 @@
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Variables};
-use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::error::RestError;
+use crate::auth::Identity;
 use crate::error::ErrorCode;
 use crate::graphql::handler::prepare;
 use crate::state::AppState;
 
-/// Executes `document` as the caller of `headers`; `data` on success, the first error else.
+/// Executes `document` as `caller`; `data` on success, the first error else.
 pub async fn run(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Identity,
     document: &ExecutableDocument,
     variables: Value,
 ) -> Result<Value, RestError> {
     let mut request = Request::new("").variables(Variables::from_json(variables));
     request.set_parsed_query(document.clone());
-    let response = state.schema.execute(prepare(state, headers, request)).await;
+    let response = state
+        .schema
+        .execute(prepare(state, caller.viewer.clone(), request))
+        .await;
     if let Some(error) = response.errors.first() {
         // Errors without a code come from GraphQL validation of what the shim built from the
         // caller's input (an unknown enum value, a wrong type): bad input.

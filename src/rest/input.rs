@@ -199,12 +199,48 @@ pub fn update_item(company_id: &str, id: &str, body: &Object) -> Result<Update, 
             })
             .collect::<Result<Vec<_>, _>>()?;
         input["access"] = Value::Array(entities);
+        if let Some(public) = access.get("public").filter(|v| !v.is_null()) {
+            input["publicLink"] = public_link(public)?;
+        }
     }
     let in_trash = match boolean(body, "is_in_trash", "")? {
         Some(flag) => Some(flag),
         None => boolean(body, "in_trash", "")?,
     };
     Ok(Update { input, in_trash })
+}
+
+/// `access_info.public`: `{level, password, expiration, token}` as a `PublicLinkInput`. An
+/// omitted password keeps the current one, `""` clears it; a different token rotates the link.
+fn public_link(public: &Value) -> Result<Value, RestError> {
+    let public = public
+        .as_object()
+        .ok_or_else(|| RestError::bad_input("access_info.public must be an object"))?;
+    let path = "access_info.public.";
+    let level = public
+        .get("level")
+        .filter(|v| !v.is_null())
+        .map(|raw| level(raw, "access_info.public.level"))
+        .transpose()?;
+    Ok(json!({
+        "level": level,
+        "password": string(public, "password", path)?,
+        "expiration": size(public, "expiration", path)?,
+        "token": string(public, "token", path)?,
+    }))
+}
+
+/// `POST anonymous/token`: `{document_id, token, token_password}` as an `OpenPublicLinkInput`.
+pub fn open_public_link(company_id: &str, body: &Object) -> Result<Value, RestError> {
+    let required = |field: &str| {
+        string(body, field, "")?.ok_or_else(|| RestError::bad_input(format!("{field} is required")))
+    };
+    Ok(json!({
+        "companyId": company_id,
+        "documentId": required("document_id")?,
+        "token": required("token")?,
+        "password": string(body, "token_password", "")?,
+    }))
 }
 
 /// `POST tabs/:id`: `{channel_id, item_id, level}` (the URL's ids win over the body's).

@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::error::RestError;
 use super::exec::run;
 use super::{input, legacy};
+use crate::auth::Identity;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 
@@ -23,19 +24,19 @@ fn target(company_id: &str, id: &str) -> Value {
 pub async fn get_root(
     state: State<AppState>,
     Path(company_id): Path<String>,
-    headers: HeaderMap,
+    caller: Identity,
 ) -> Answer {
-    get(state, Path((company_id, "root".to_owned())), headers).await
+    get(state, Path((company_id, "root".to_owned())), caller).await
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
 ) -> Answer {
     let data = run(
         &state,
-        &headers,
+        &caller,
         &state.rest.get_item,
         target(&company_id, &id),
     )
@@ -47,7 +48,7 @@ pub async fn get(
 pub async fn browse(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
     body: Bytes,
 ) -> Answer {
     let page = input::browse(&input::object(&body)?)?;
@@ -58,7 +59,7 @@ pub async fn browse(
     if page.offset > 0 {
         variables["after"] = json!((page.offset - 1).to_string());
     }
-    let data = run(&state, &headers, &state.rest.browse, variables).await?;
+    let data = run(&state, &caller, &state.rest.browse, variables).await?;
     let item = &data["item"];
     let mut out = legacy::details(item);
     let next = item["children"]["pageInfo"]["hasNextPage"]
@@ -134,14 +135,14 @@ async fn create_fields(
 pub async fn create(
     State(state): State<AppState>,
     Path(company_id): Path<String>,
+    caller: Identity,
     request: Request,
 ) -> Answer {
-    let headers = request.headers().clone();
     let (body, file_name) = create_fields(&state, request).await?;
     let input = input::create_item(&company_id, &body, file_name.as_deref())?;
     let data = run(
         &state,
-        &headers,
+        &caller,
         &state.rest.create_item,
         json!({ "input": input }),
     )
@@ -153,7 +154,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
     body: Bytes,
 ) -> Answer {
     let update = input::update_item(&company_id, &id, &input::object(&body)?)?;
@@ -163,7 +164,7 @@ pub async fn update(
         "trash": update.in_trash == Some(true),
         "restore": update.in_trash == Some(false),
     });
-    let data = run(&state, &headers, &state.rest.update_item, variables).await?;
+    let data = run(&state, &caller, &state.rest.update_item, variables).await?;
     let item = ["restoreItem", "trashItem", "updateItem"]
         .iter()
         .map(|field| &data[field]["item"])
@@ -177,16 +178,16 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
 ) -> Answer {
     let item = target(&company_id, &id);
-    let state_data = run(&state, &headers, &state.rest.item_state, item.clone()).await?;
+    let state_data = run(&state, &caller, &state.rest.item_state, item.clone()).await?;
     let operation = if state_data["item"]["inTrash"].as_bool().unwrap_or(false) {
         &state.rest.delete_item
     } else {
         &state.rest.trash_item
     };
-    run(&state, &headers, operation, json!({ "target": item })).await?;
+    run(&state, &caller, operation, json!({ "target": item })).await?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -194,11 +195,11 @@ pub async fn delete(
 pub async fn restore(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
 ) -> Answer {
     run(
         &state,
-        &headers,
+        &caller,
         &state.rest.restore_item,
         json!({ "target": target(&company_id, &id) }),
     )
@@ -210,12 +211,12 @@ pub async fn restore(
 pub async fn create_version(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
     body: Bytes,
 ) -> Answer {
     let version = input::version(&input::object(&body)?, "")?;
     let variables =
         json!({ "input": { "companyId": company_id, "itemId": id, "version": version } });
-    let data = run(&state, &headers, &state.rest.create_version, variables).await?;
+    let data = run(&state, &caller, &state.rest.create_version, variables).await?;
     Ok(Json(legacy::version(&data["createVersion"]["version"])).into_response())
 }

@@ -8,6 +8,7 @@ mod input;
 mod items;
 mod legacy;
 mod operations;
+mod public_links;
 mod tabs;
 
 use axum::Router;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/item/{id}/restore", post(items::restore))
         .route("/item/{id}/version", post(items::create_version))
         .route("/browse/{id}", post(items::browse))
-        .route("/tabs/{tab_id}", get(tabs::get).post(tabs::set));
+        .route("/tabs/{tab_id}", get(tabs::get).post(tabs::set))
+        .route("/anonymous/token", post(public_links::anonymous_token));
     Router::new().nest(DOCUMENTS, documents)
 }

@@ -20,6 +20,7 @@ pub struct Operations {
     pub create_version: ExecutableDocument,
     pub get_tab: ExecutableDocument,
     pub set_tab: ExecutableDocument,
+    pub open_public_link: ExecutableDocument,
 }
 
 /// Parses an operation with the fragments it uses.
@@ -50,6 +51,7 @@ impl Operations {
             create_version: parse(include_str!("operations/create_version.graphql")),
             get_tab: parse(include_str!("operations/get_tab.graphql")),
             set_tab: parse(include_str!("operations/set_tab.graphql")),
+            open_public_link: parse(include_str!("operations/open_public_link.graphql")),
         }
     }
 }

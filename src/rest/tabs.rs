@@ -3,23 +3,23 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::error::RestError;
 use super::exec::run;
 use super::{input, legacy};
+use crate::auth::Identity;
 use crate::state::AppState;
 
 /// `GET tabs/:tab_id`: the tab, or `null`.
 pub async fn get(
     State(state): State<AppState>,
     Path((company_id, tab_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
 ) -> Result<Json<Value>, RestError> {
     let data = run(
         &state,
-        &headers,
+        &caller,
         &state.rest.get_tab,
         json!({ "companyId": company_id, "tabId": tab_id }),
     )
@@ -31,13 +31,13 @@ pub async fn get(
 pub async fn set(
     State(state): State<AppState>,
     Path((company_id, tab_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Identity,
     body: Bytes,
 ) -> Result<Json<Value>, RestError> {
     let input = input::set_tab(&company_id, &tab_id, &input::object(&body)?)?;
     let data = run(
         &state,
-        &headers,
+        &caller,
         &state.rest.set_tab,
         json!({ "input": input }),
     )

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::convert;
+use super::{convert, public_links};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, Item, Level};
 use crate::error::AppResult;
@@ -138,6 +138,21 @@ fn drive_level(viewer: &Viewer, drive: &str, root: Level) -> Level {
     }
 }
 
+/// What the public link the viewer holds gives on `row`: the link's level on the link's own
+/// item while it is on, unexpired and unrotated (re-checked on every use); nothing elsewhere.
+fn public_level(viewer: &Viewer, row: &item::Model) -> Level {
+    match &viewer.public {
+        Some(grant)
+            if grant.item.0 == row.id
+                && grant.company.0 == row.company_id
+                && public_links::is_live(row, &grant.token) =>
+        {
+            convert::parse_level(&row.public_level).min(Level::Write)
+        }
+        _ => Level::None,
+    }
+}
+
 /// The viewer's level on the Shared Drive root.
 pub(super) async fn root_level<C: ConnectionTrait>(
     db: &C,
@@ -206,7 +221,7 @@ pub(super) async fn scope<C: ConnectionTrait>(
             };
             let inherited = parent.min(convert::parse_level(&row.folder_level));
             let direct = grants.levels.get(&row.id).copied().unwrap_or_default();
-            inherited.max(direct)
+            inherited.max(direct).max(public_level(viewer, row))
         };
         levels.insert(row.id, level);
     }

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
-use super::{Service, access_list, items, sizes, subtree, users, versions};
+use super::{Service, access_list, items, public_links, sizes, subtree, users, versions};
 use crate::auth::Viewer;
 use crate::domain::inputs::{CreateItem, UpdateItem};
 use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, names, now_millis};
@@ -178,11 +178,15 @@ impl Service {
             .clone()
             .map(|entities| access_list::validate(company, id, entities))
             .transpose()?;
+        if let Some(public) = &change.public {
+            public_links::validate(public)?;
+        }
         if *id == ItemRef::Root {
             let only_access = change.name.is_none()
                 && change.description.is_none()
                 && change.tags.is_none()
-                && change.parent.is_none();
+                && change.parent.is_none()
+                && change.public.is_none();
             let (Some(access), true) = (access, only_access) else {
                 return Err(AppError::bad_input(
                     "the Shared Drive only takes a new access list",
@@ -208,7 +212,7 @@ impl Service {
         let txn = self.write().await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
         require(&item, Level::Write, "changing this item")?;
-        if access.is_some() {
+        if access.is_some() || change.public.is_some() {
             require(&item, Level::Manage, "changing who has access")?;
         }
         let target = change
@@ -231,8 +235,11 @@ impl Service {
             None => None,
         };
 
-        let nothing_else =
-            name.is_none() && description.is_none() && tags.is_none() && place.is_none();
+        let nothing_else = name.is_none()
+            && description.is_none()
+            && tags.is_none()
+            && place.is_none()
+            && change.public.is_none();
         if nothing_else {
             if let Some(access) = access {
                 access_list::replace(&*txn, viewer, company, &ItemRef::Item(id), access).await?;
@@ -249,6 +256,9 @@ impl Service {
             model.tags = Set(serde_json::json!(tags));
         }
         model.last_modified = Set(now_millis());
+        if let Some(public) = change.public {
+            public_links::apply(&row, &mut model, public)?;
+        }
         if let Some(place) = &place {
             model.parent_id = Set(place.parent_id.clone());
             model.drive = Set(place.drive.clone());

@@ -7,6 +7,7 @@ mod changes;
 mod convert;
 mod items;
 mod naming;
+mod public_links;
 mod sizes;
 mod subtree;
 mod tabs;

@@ -8,6 +8,7 @@ mod http;
 mod items;
 mod rest;
 mod schema;
+mod sharing;
 mod statements;
 mod tabs;
 mod trash;

@@ -92,6 +92,15 @@ impl Config {
         })
     }
 
+    /// The blob store URL, defaulting to `file://<data>/blobs`.
+    pub fn storage_url(&self) -> String {
+        self.storage_url.clone().unwrap_or_else(|| {
+            let dir = self.data_dir.join("blobs");
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            format!("file://{}", dir.display())
+        })
+    }
+
     /// The signing secret: configured, or read from (and generated once into) `<data>/jwt-secret`.
     pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
         if let Some(secret) = &self.jwt_secret {

@@ -9,6 +9,7 @@ pub mod rest;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod storage;
 
 pub use state::AppState;
 

@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 use quire::auth::{Keys, Role};
 use quire::config::Config;
 use quire::domain::CompanyId;
-use quire::service::{self, Service};
+use quire::service::{self, Service, content};
 use quire::state::{AppState, Limits};
+use quire::storage::BlobStore;
 
 #[derive(Parser)]
 #[command(name = "quire", version, about = "A GraphQL-first document drive")]
@@ -125,7 +126,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         graphql_max_complexity: config.graphql_max_complexity,
         max_upload_bytes: config.max_upload_bytes,
     };
-    let state = AppState::new(Service::new(db), keys, limits);
+    let storage_url = config.storage_url();
+    let blobs = BlobStore::open(&storage_url)
+        .with_context(|| format!("opening the blob store {storage_url}"))?;
+    let service = Service::new(db, blobs, config.max_upload_bytes);
+    // Bytes a crash left without a row, and content nobody uses, go at start-up and hourly.
+    let sweeper = service.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match sweeper.sweep(content::SWEEP_GRACE_SECS).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "swept unreferenced content"),
+                Err(err) => tracing::warn!(error = ?err, "sweeping content failed"),
+            }
+        }
+    });
+    let state = AppState::new(service, keys, limits);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;

@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::header::CONTENT_DISPOSITION;
+use axum::http::{Extensions, HeaderMap, HeaderName, StatusCode, Version};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -16,20 +18,30 @@ use tower_http::trace::TraceLayer;
 use crate::graphql::{handler, playground};
 use crate::state::AppState;
 
-/// JSON bodies (GraphQL operations) larger than this are refused with 413.
+/// GraphQL bodies larger than this are refused with 413 (REST JSON routes have axum's
+/// default of the same size; upload routes stream up to `QUIRE_MAX_UPLOAD_BYTES`).
 const JSON_BODY_LIMIT: usize = 2 << 20;
 
 /// The whole application as a router; tests drive it in process.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/graphql", get(handler::get).post(handler::post))
+        .route(
+            "/graphql",
+            get(handler::get)
+                .post(handler::post)
+                .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT)),
+        )
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(crate::rest::routes())
-        .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(
+            // Downloads keep their length and ranges: never compress an attachment.
+            DefaultPredicate::new().and(|_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+                !headers.contains_key(CONTENT_DISPOSITION)
+            }),
+        ))
         .layer(CorsLayer::permissive())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

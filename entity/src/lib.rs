@@ -1,5 +1,7 @@
 //! SeaORM entities: the database's shape and nothing else (no API types, no web framework).
 
+pub mod blob;
+pub mod file;
 pub mod grant;
 pub mod item;
 pub mod tab;

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_drive;
 mod m20261127_000002_public_link_lookup;
+mod m20261127_000003_content;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_drive::Migration),
             Box::new(m20261127_000002_public_link_lookup::Migration),
+            Box::new(m20261127_000003_content::Migration),
         ]
     }
 }

@@ -5,13 +5,16 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
 use super::error::RestError;
 use super::exec::run;
 use super::{input, legacy};
 use crate::auth::Identity;
-use crate::error::ErrorCode;
+use crate::domain::CompanyId;
+use crate::error::AppError;
+use crate::service::files::UploadedFile;
 use crate::state::AppState;
 
 type Answer = Result<Response, RestError>;
@@ -82,11 +85,15 @@ pub async fn browse(
     Ok(Json(Value::Object(out)).into_response())
 }
 
-/// The fields of a create request, from JSON or from multipart form fields.
-async fn create_fields(
+/// The JSON fields of a create or version request, from a JSON body or from multipart form
+/// fields; a multipart `file` part is stored as an upload of the caller's first (DESIGN: the
+/// JSON fields come before it).
+async fn fields_and_file(
     state: &AppState,
+    caller: &Identity,
+    company_id: &str,
     request: Request,
-) -> Result<(Map<String, Value>, Option<String>), RestError> {
+) -> Result<(Map<String, Value>, Option<UploadedFile>), RestError> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -102,6 +109,7 @@ async fn create_fields(
         .await
         .map_err(|err| RestError::bad_input(format!("bad multipart body: {err}")))?;
     let mut fields = Map::new();
+    let mut uploaded = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -119,27 +127,60 @@ async fn create_fields(
                 fields.insert(name, Value::Object(value));
             }
             "file" => {
-                return Err(RestError::new(
-                    ErrorCode::BadUserInput,
-                    "file parts are not stored yet: upload through the files service, then create the item with version.file_metadata.external_id",
-                )
-                .not_implemented());
+                let viewer = caller
+                    .viewer
+                    .as_ref()
+                    .map_err(|message| AppError::unauthenticated(message.clone()))?;
+                let company = CompanyId::parse(company_id)?;
+                let file_name = field
+                    .file_name()
+                    .map(str::to_owned)
+                    .ok_or_else(|| RestError::bad_input("the file part needs a filename"))?;
+                let mime = field.content_type().map(str::to_owned);
+                let body =
+                    field.map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
+                let staged = state.service.stage(body).await?;
+                let file = state
+                    .service
+                    .upload_file(viewer, company, &file_name, mime.as_deref(), staged)
+                    .await?;
+                uploaded = Some(file);
             }
             _ => {}
         }
     }
-    Ok((fields, None))
+    Ok((fields, uploaded))
 }
 
-/// `POST item`: JSON `{item, version}` or multipart with the same fields.
+/// Points a version's metadata at an uploaded file.
+fn with_upload(version: &mut Map<String, Value>, file: &UploadedFile) {
+    let metadata = version
+        .entry("file_metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(metadata) = metadata {
+        metadata.insert("external_id".into(), json!(file.id.to_string()));
+        metadata.entry("name").or_insert_with(|| json!(file.name));
+        metadata.entry("mime").or_insert_with(|| json!(file.mime));
+    }
+}
+
+/// `POST item`: JSON `{item, version}`, or multipart with the same fields and a `file` part.
 pub async fn create(
     State(state): State<AppState>,
     Path(company_id): Path<String>,
     caller: Identity,
     request: Request,
 ) -> Answer {
-    let (body, file_name) = create_fields(&state, request).await?;
-    let input = input::create_item(&company_id, &body, file_name.as_deref())?;
+    let (mut body, file) = fields_and_file(&state, &caller, &company_id, request).await?;
+    if let Some(file) = &file {
+        let version = body
+            .entry("version")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(version) = version {
+            with_upload(version, file);
+        }
+    }
+    let input = input::create_item(&company_id, &body, file.as_ref().map(|f| f.name.as_str()))?;
     let data = run(
         &state,
         &caller,
@@ -207,16 +248,40 @@ pub async fn restore(
     Ok(StatusCode::OK.into_response())
 }
 
-/// `POST item/:id/version`: the created version.
+/// `POST item/:id/version`: JSON (`file_metadata.external_id` names an upload) or multipart
+/// with a `file` part. Answers the created version.
 pub async fn create_version(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
     caller: Identity,
-    body: Bytes,
+    request: Request,
 ) -> Answer {
-    let version = input::version(&input::object(&body)?, "")?;
+    let (mut body, file) = fields_and_file(&state, &caller, &company_id, request).await?;
+    // Multipart sends the version as a `version` field; JSON sends it as the body.
+    if let Some(Value::Object(version)) = body.remove("version") {
+        body = version;
+    }
+    if let Some(file) = &file {
+        with_upload(&mut body, file);
+    }
+    let version = input::version(&body, "")?;
     let variables =
         json!({ "input": { "companyId": company_id, "itemId": id, "version": version } });
     let data = run(&state, &caller, &state.rest.create_version, variables).await?;
     Ok(Json(legacy::version(&data["createVersion"]["version"])).into_response())
+}
+/// `GET item/:id/user/:user_id/access`: `{access}` of another user, for callers who can read it.
+pub async fn user_access(
+    State(state): State<AppState>,
+    Path((company_id, id, user_id)): Path<(String, String, String)>,
+    caller: Identity,
+) -> Answer {
+    let mut variables = target(&company_id, &id);
+    variables["userId"] = json!(user_id);
+    let data = run(&state, &caller, &state.rest.user_access, variables).await?;
+    let level = data["item"]["levelOfUser"]
+        .as_str()
+        .unwrap_or("NONE")
+        .to_ascii_lowercase();
+    Ok(Json(json!({ "access": level })).into_response())
 }

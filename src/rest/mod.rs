@@ -2,8 +2,11 @@
 //! operation with the caller's identity and answers the reference's JSON. Never imports
 //! `sea_orm` or `entity`.
 
+mod content;
+mod downloads;
 mod error;
 mod exec;
+mod files;
 mod input;
 mod items;
 mod legacy;
@@ -12,6 +15,7 @@ mod public_links;
 mod tabs;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use error::RestError;
@@ -25,15 +29,36 @@ pub const DOCUMENTS: &str = "/internal/services/documents/v1/companies/{company_
 /// The documents routes.
 pub fn routes() -> Router<AppState> {
     let documents = Router::new()
-        .route("/item", get(items::get_root).post(items::create))
+        .route(
+            "/item",
+            get(items::get_root)
+                .post(items::create)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/item/{id}",
             get(items::get).post(items::update).delete(items::delete),
         )
         .route("/item/{id}/restore", post(items::restore))
-        .route("/item/{id}/version", post(items::create_version))
+        .route(
+            "/item/{id}/version",
+            post(items::create_version).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/item/{id}/user/{user_id}/access", get(items::user_access))
+        .route("/item/download/token", get(downloads::token))
+        .route("/item/{id}/download", get(downloads::item))
+        .route("/item/download/zip", get(downloads::zip))
         .route("/browse/{id}", post(items::browse))
         .route("/tabs/{tab_id}", get(tabs::get).post(tabs::set))
         .route("/anonymous/token", post(public_links::anonymous_token));
-    Router::new().nest(DOCUMENTS, documents)
+    let files = Router::new()
+        .route(
+            "/files",
+            post(files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/files/{id}", get(files::metadata))
+        .route("/files/{id}/download", get(files::download));
+    Router::new()
+        .nest(DOCUMENTS, documents)
+        .nest(files::FILES, files)
 }

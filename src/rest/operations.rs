@@ -21,6 +21,8 @@ pub struct Operations {
     pub get_tab: ExecutableDocument,
     pub set_tab: ExecutableDocument,
     pub open_public_link: ExecutableDocument,
+    pub user_access: ExecutableDocument,
+    pub download_token: ExecutableDocument,
 }
 
 /// Parses an operation with the fragments it uses.
@@ -52,6 +54,8 @@ impl Operations {
             get_tab: parse(include_str!("operations/get_tab.graphql")),
             set_tab: parse(include_str!("operations/set_tab.graphql")),
             open_public_link: parse(include_str!("operations/open_public_link.graphql")),
+            user_access: parse(include_str!("operations/user_access.graphql")),
+            download_token: parse(include_str!("operations/download_token.graphql")),
         }
     }
 }

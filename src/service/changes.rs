@@ -118,7 +118,6 @@ impl Service {
         let place = writable_place(&*txn, viewer, company, &input.parent).await?;
         let id = ItemId::generate();
         let now = now_millis();
-        let size = version.as_ref().map_or(0, |v| v.size);
         let model = item::ActiveModel {
             id: Set(id.0),
             company_id: Set(company.0),
@@ -135,7 +134,7 @@ impl Service {
             creator: Set(viewer.user_id.to_string()),
             added: Set(now),
             last_modified: Set(now),
-            size: Set(size),
+            size: Set(0),
             folder_level: Set(Level::Manage.as_str().to_owned()),
             public_token: Set(None),
             public_level: Set(Level::None.as_str().to_owned()),
@@ -154,9 +153,14 @@ impl Service {
         })
         .exec(&*txn)
         .await?;
-        if let Some(version) = version {
-            versions::insert(&*txn, viewer, company, id, version, now).await?;
-        }
+        let size = match version {
+            Some(version) => {
+                versions::insert(&*txn, viewer, company, id, version, now)
+                    .await?
+                    .size
+            }
+            None => 0,
+        };
         sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
@@ -330,6 +334,10 @@ impl Service {
         sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size).await?;
         subtree::delete(&*txn, &row).await?;
         txn.commit().await?;
+        // The bytes of content nobody uses any more go now (the sweeper would get them later).
+        if let Err(err) = self.sweep_unreferenced().await {
+            tracing::warn!(error = ?err, "could not delete unreferenced content yet");
+        }
         Ok(id)
     }
 

@@ -12,9 +12,10 @@ use sea_orm::{
 
 use super::access::{self, scope};
 use super::{Service, convert};
-use crate::auth::Viewer;
+use crate::auth::{Role, Viewer};
 use crate::domain::{
-    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder, Sorting, names,
+    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder, Sorting, UserId,
+    names,
 };
 use crate::error::{AppError, AppResult};
 
@@ -55,6 +56,24 @@ impl Service {
             }
         }
         Ok(found)
+    }
+
+    /// The level another user has on an item the viewer may read. Company roles live in the
+    /// identity provider's tokens, so the user is taken to be a plain member of the company.
+    pub async fn level_of_user(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        user: &UserId,
+    ) -> AppResult<Level> {
+        get(self.db(), viewer, company, id).await?;
+        let member = Viewer::new(user.clone(), HashMap::from([(company, Role::Member)]));
+        match get(self.db(), &member, company, id).await {
+            Ok(item) => Ok(item.level),
+            Err(AppError::NotFound(_)) => Ok(Level::None),
+            Err(err) => Err(err),
+        }
     }
 
     /// A page of what a folder, drive, trash or `shared_with_me` lists, folders first.

@@ -3,8 +3,12 @@
 
 mod access;
 mod access_list;
+pub mod archive;
 mod changes;
+pub mod content;
 mod convert;
+pub mod downloads;
+pub mod files;
 mod items;
 mod naming;
 mod public_links;
@@ -24,12 +28,16 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::AppResult;
+use crate::storage::BlobStore;
 use migration::MigratorTrait;
 
 /// The service: cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct Service {
     db: DatabaseConnection,
+    blobs: BlobStore,
+    /// The largest upload accepted, in bytes.
+    max_upload_bytes: u64,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -90,16 +98,21 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 }
 
 impl Service {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: DatabaseConnection, blobs: BlobStore, max_upload_bytes: u64) -> Self {
         let write_lock = (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
-        Self { db, write_lock }
+        Self {
+            db,
+            blobs,
+            max_upload_bytes,
+            write_lock,
+        }
     }
 
-    /// The connection, for readiness checks.
+    /// Whether the database and the blob store answer, for readiness checks.
     pub async fn ping(&self) -> AppResult<()> {
         self.db.ping().await?;
-        Ok(())
+        self.blobs.ping().await
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

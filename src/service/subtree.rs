@@ -2,7 +2,9 @@
 
 use entity::{grant, item, tab, version};
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::content;
 
 use crate::error::AppResult;
 
@@ -50,7 +52,8 @@ pub(super) async fn move_descendants<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Deletes the row, everything under it, and their versions, grants and tabs.
+/// Deletes the row, everything under it, and their versions (releasing their content),
+/// grants and tabs.
 pub(super) async fn delete<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResult<()> {
     let ids = || {
         Query::select()
@@ -59,6 +62,15 @@ pub(super) async fn delete<C: ConnectionTrait>(db: &C, row: &item::Model) -> App
             .cond_where(whole(row))
             .to_owned()
     };
+    let contents: Vec<Option<String>> = version::Entity::find()
+        .select_only()
+        .column(version::Column::Sha256)
+        .filter(version::Column::ItemId.in_subquery(ids()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let company = crate::domain::CompanyId(row.company_id);
+    content::release(db, company, contents.into_iter().flatten().collect()).await?;
     version::Entity::delete_many()
         .filter(version::Column::ItemId.in_subquery(ids()))
         .exec(db)

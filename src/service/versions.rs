@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::access::{self, require};
-use super::{Service, convert, sizes, users};
+use super::{Service, content, convert, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
@@ -50,6 +50,19 @@ pub(super) async fn insert<C: ConnectionTrait>(
     version: NewVersion,
     now: i64,
 ) -> AppResult<Version> {
+    let mut version = version;
+    if let Some(external_id) = version.external_id.as_deref() {
+        // The content is an uploaded file: its size and hash are the truth, not the client's.
+        let file = content::use_uploaded_file(db, viewer, company, external_id).await?;
+        version.sha256 = Some(file.sha256);
+        version.size = file.size;
+        if version.file_name.is_empty() {
+            version.file_name = file.name;
+        }
+        if version.mime.is_empty() {
+            version.mime = file.mime;
+        }
+    }
     let id = VersionId::generate();
     let row = version::ActiveModel {
         id: Set(id.0),
@@ -109,8 +122,8 @@ impl Service {
                 "{item_id} is a folder; folders have no versions"
             )));
         }
-        let delta = version.size - row.size;
         let created = insert(&*txn, viewer, company, *item_id, version, now_millis()).await?;
+        let delta = created.size - row.size;
         let ancestors = sizes::ancestors(&*txn, &row).await?;
         sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), delta).await?;
         users::remember(&*txn, viewer).await?;

@@ -3,6 +3,7 @@
 mod support;
 
 mod access;
+mod content;
 mod errors;
 mod http;
 mod items;

@@ -115,14 +115,16 @@ on_both_backends! {
         assert_eq!(folder["is_directory"], true);
         let folder_id = folder["id"].as_str().unwrap().to_owned();
 
+        let uploaded = app.upload(&alice, "hello.txt", "text/plain", b"hello twake drive\n").await;
+        let upload_id = uploaded["id"].as_str().unwrap().to_owned();
         let (status, file) = create_json(&app, &alice,
             json!({ "parent_id": folder_id, "name": "hello.txt" }),
-            json!({ "provider": "internal", "file_metadata": { "name": "hello.txt", "size": "18", "mime": "text/plain", "external_id": "4b4d415b-631c-4fde-a3db-07e4846392d5" } })).await;
+            json!({ "provider": "internal", "file_metadata": { "name": "hello.txt", "size": "999", "mime": "text/plain", "external_id": upload_id } })).await;
         assert_eq!(status, StatusCode::OK, "{file:#}");
         assert_eq!(file["extension"], "txt");
         assert_eq!(file["size"], 18);
         let cache = &file["last_version_cache"];
-        assert_eq!(cache["file_metadata"]["external_id"], "4b4d415b-631c-4fde-a3db-07e4846392d5");
+        assert_eq!(cache["file_metadata"]["external_id"], upload_id.as_str());
         assert_eq!(cache["file_id"], cache["file_metadata"]["external_id"]);
         assert_eq!(cache["file_metadata"]["size"], 18);
         assert_eq!(cache["file_metadata"]["thumbnails"], json!([]));
@@ -250,12 +252,14 @@ on_both_backends! {
     async fn versions_lead_the_item(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let bob = app.token("bob", Role::Member);
+        let first = app.upload(&alice, "hello.txt", "text/plain", b"hello twake drive\n").await;
+        let second = app.upload(&alice, "hello-v2.txt", "text/plain", b"hello twake drive, version 2\n").await;
         let (_, file) = create_json(&app, &alice, json!({ "name": "hello.txt", "parent_id": "user_alice" }),
-            json!({ "file_metadata": { "name": "hello.txt", "size": 18, "mime": "text/plain", "external_id": "f1" } })).await;
+            json!({ "file_metadata": { "name": "hello.txt", "size": 18, "mime": "text/plain", "external_id": first["id"] } })).await;
         let id = file["id"].as_str().unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let (status, version) = rest(&app, "POST", &format!("item/{id}/version"), Some(&alice),
-            Some(json!({ "drive_item_id": id, "provider": "internal", "file_metadata": { "name": "hello-v2.txt", "size": 29, "mime": "text/plain", "external_id": "f2" } }))).await;
+            Some(json!({ "drive_item_id": id, "provider": "internal", "file_metadata": { "name": "hello-v2.txt", "size": 29, "mime": "text/plain", "external_id": second["id"] } }))).await;
         assert_eq!(status, StatusCode::OK, "{version}");
         let mut expected = keys(&fixture("create-version.txt"));
         expected.retain(|k| k != "key" && k != "mode");

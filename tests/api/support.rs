@@ -12,6 +12,7 @@ use quire::auth::{Keys, Role};
 use quire::domain::CompanyId;
 use quire::service::{self, Service};
 use quire::state::{AppState, Limits};
+use quire::storage::BlobStore;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -44,6 +45,8 @@ macro_rules! on_both_backends {
 pub(crate) use on_both_backends;
 
 const SECRET: &[u8] = b"quire-test-secret-0123456789abcdef";
+/// The upload limit of test apps unless a test sets its own.
+const MAX_UPLOAD: u64 = 64 << 20;
 
 pub struct TestApp {
     pub router: Router,
@@ -52,7 +55,9 @@ pub struct TestApp {
     /// A fresh company per test.
     pub company: CompanyId,
     statements: Arc<AtomicUsize>,
-    _dir: Option<tempfile::TempDir>,
+    /// Where the blob store keeps bytes on disk.
+    pub blobs_dir: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -62,7 +67,7 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("quire.db").display()
         );
-        Self::with_options(service::connect_options(&url), Some(dir)).await
+        Self::with_options(service::connect_options(&url), dir, MAX_UPLOAD).await
     }
 
     pub async fn postgres() -> Option<Self> {
@@ -77,12 +82,24 @@ impl TestApp {
             .expect("creating a test schema");
         let mut options = service::connect_options(&base);
         options.set_schema_search_path(schema).max_connections(8);
-        Some(Self::with_options(options, None).await)
+        let dir = tempfile::tempdir().expect("temp dir");
+        Some(Self::with_options(options, dir, MAX_UPLOAD).await)
+    }
+
+    /// A SQLite app whose uploads are limited to `max_upload` bytes.
+    pub async fn with_upload_limit(max_upload: u64) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("quire.db").display()
+        );
+        Self::with_options(service::connect_options(&url), dir, max_upload).await
     }
 
     async fn with_options(
         options: sea_orm::ConnectOptions,
-        dir: Option<tempfile::TempDir>,
+        dir: tempfile::TempDir,
+        max_upload: u64,
     ) -> Self {
         // Internal errors are logged; show them next to the failing test.
         let _ = tracing_subscriber::fmt()
@@ -102,14 +119,22 @@ impl TestApp {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let keys = Keys::from_secret(SECRET);
-        let service = Service::new(db);
-        let state = AppState::new(service.clone(), keys.clone(), Limits::default());
+        let blobs_dir = dir.path().join("blobs");
+        let blobs =
+            BlobStore::open(&format!("file://{}", blobs_dir.display())).expect("blob store");
+        let service = Service::new(db, blobs, max_upload);
+        let limits = Limits {
+            max_upload_bytes: max_upload,
+            ..Limits::default()
+        };
+        let state = AppState::new(service.clone(), keys.clone(), limits);
         Self {
             router: quire::app(state),
             keys,
             service,
             company: CompanyId(Uuid::new_v4()),
             statements,
+            blobs_dir,
             _dir: dir,
         }
     }
@@ -277,4 +302,93 @@ impl TestApp {
         )
         .await
     }
+
+    /// Files on disk in the blob store (content, staged uploads), as paths.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.blobs_dir, &mut found);
+        found
+    }
+
+    /// Uploads `bytes` through the files service as `token`; returns the `resource`.
+    pub async fn upload(&self, token: &str, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        let (content_type, body) = multipart(&[Part::file("file", name, mime, bytes)]);
+        let uri = format!(
+            "/internal/services/files/v1/companies/{}/files",
+            self.company
+        );
+        let request = Request::post(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, body, _) = self.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice::<Value>(&body).unwrap()["resource"].clone()
+    }
+}
+
+/// One part of a multipart body.
+pub struct Part<'a> {
+    name: &'a str,
+    file_name: Option<&'a str>,
+    mime: Option<&'a str>,
+    bytes: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, text: &'a str) -> Self {
+        Self {
+            name,
+            file_name: None,
+            mime: None,
+            bytes: text.as_bytes(),
+        }
+    }
+
+    pub fn file(name: &'a str, file_name: &'a str, mime: &'a str, bytes: &'a [u8]) -> Self {
+        Self {
+            name,
+            file_name: Some(file_name),
+            mime: Some(mime),
+            bytes,
+        }
+    }
+}
+
+/// A `multipart/form-data` body: its content type and bytes.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "quire-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"",
+                part.name
+            )
+            .as_bytes(),
+        );
+        if let Some(file_name) = part.file_name {
+            body.extend_from_slice(format!("; filename=\"{file_name}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        if let Some(mime) = part.mime {
+            body.extend_from_slice(format!("Content-Type: {mime}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(part.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

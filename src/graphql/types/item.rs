@@ -121,6 +121,21 @@ impl ItemObject {
         self.0.level
     }
 
+    /// The level another user has on the item, taking them to be a member of the company
+    /// (roles live in the identity provider's tokens).
+    async fn level_of_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] user_id: ID,
+    ) -> async_graphql::Result<Level> {
+        let viewer = ctx.viewer()?;
+        let user = crate::domain::UserId::parse(&user_id).map_err(|e| e.extend())?;
+        ctx.service()?
+            .level_of_user(viewer, self.0.company_id, &self.0.id, &user)
+            .await
+            .map_err(|e| e.extend())
+    }
+
     /// The folders above the item that the viewer may read (from the drive down), then the
     /// item itself.
     async fn path(&self) -> Vec<ItemObject> {

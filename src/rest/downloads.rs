@@ -1,0 +1,149 @@
+//! Downloads: tokens, a file's bytes (a folder's zip), and zips of item lists. Bytes bypass
+//! GraphQL and go straight to the service, after the same access checks.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::content::{respond, zip_response};
+use super::error::RestError;
+use super::exec::run;
+use crate::auth::{Identity, Viewer};
+use crate::domain::{CompanyId, ItemId, VersionId};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    items: String,
+    version_id: Option<String>,
+}
+
+/// The comma-separated `items=` list.
+fn item_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `GET item/download/token?items=a,b&version_id=` → `{token}`.
+pub async fn token(
+    State(state): State<AppState>,
+    Path(company_id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    caller: Identity,
+) -> Result<Json<Value>, RestError> {
+    let items = item_list(&query.items);
+    if items.is_empty() {
+        return Err(RestError::bad_input(
+            "items is required: a comma-separated list of item ids",
+        ));
+    }
+    let variables =
+        json!({ "companyId": company_id, "items": items, "versionId": query.version_id });
+    let data = run(&state, &caller, &state.rest.download_token, variables).await?;
+    Ok(Json(json!({ "token": data["downloadToken"] })))
+}
+
+/// Who downloads: a `?token=` download token on its own (for the items and version it names),
+/// else the request's other credentials.
+fn downloader(
+    state: &AppState,
+    caller: Identity,
+    company: CompanyId,
+    items: &[ItemId],
+    version: &mut Option<VersionId>,
+) -> Result<Viewer, RestError> {
+    let Some(token) = &caller.credentials.download_token else {
+        return caller
+            .viewer
+            .map_err(|message| AppError::unauthenticated(message).into());
+    };
+    let grant = state.keys.verify_download(token)?;
+    let covered = grant.company == company && items.iter().all(|item| grant.items.contains(item));
+    let version_ok = match (grant.version, *version) {
+        (Some(granted), Some(asked)) => granted == asked,
+        _ => true,
+    };
+    if !covered || !version_ok {
+        return Err(
+            AppError::unauthenticated("the download token does not cover this request").into(),
+        );
+    }
+    // A token made for one version serves that version when none is asked for.
+    *version = version.or(grant.version);
+    Ok(grant.viewer)
+}
+
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    version_id: Option<String>,
+}
+
+/// `GET item/:id/download[?version_id=]`: the file's bytes, or the folder as a zip.
+pub async fn item(
+    State(state): State<AppState>,
+    Path((company_id, id)): Path<(String, String)>,
+    Query(query): Query<DownloadQuery>,
+    headers: HeaderMap,
+    caller: Identity,
+) -> Result<Response, RestError> {
+    let company = CompanyId::parse(&company_id)?;
+    let item = ItemId::parse(&id)?;
+    let mut version = query
+        .version_id
+        .as_deref()
+        .map(VersionId::parse)
+        .transpose()?;
+    let viewer = downloader(&state, caller, company, &[item], &mut version)?;
+    let service = &state.service;
+    let found = service
+        .get_item(&viewer, company, &crate::domain::ItemRef::Item(item))
+        .await?;
+    if found.is_directory {
+        let entries = service.zip_entries(&viewer, company, &[item]).await?;
+        return Ok(zip_response(
+            service,
+            entries,
+            &format!("{}.zip", found.name),
+        ));
+    }
+    let content = service
+        .file_content(&viewer, company, item, version)
+        .await?;
+    respond(service, &content, &headers).await
+}
+
+#[derive(Deserialize)]
+pub struct ZipQuery {
+    #[serde(default)]
+    items: String,
+}
+
+/// `GET item/download/zip?items=a,b`: the items (and what folders hold) as one zip.
+pub async fn zip(
+    State(state): State<AppState>,
+    Path(company_id): Path<String>,
+    Query(query): Query<ZipQuery>,
+    caller: Identity,
+) -> Result<Response, RestError> {
+    let company = CompanyId::parse(&company_id)?;
+    let items = item_list(&query.items)
+        .iter()
+        .map(|id| ItemId::parse(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    if items.is_empty() || items.len() > crate::service::downloads::MAX_ITEMS {
+        return Err(RestError::bad_input(
+            "items is required: a comma-separated list of item ids",
+        ));
+    }
+    let viewer = downloader(&state, caller, company, &items, &mut None)?;
+    let entries = state.service.zip_entries(&viewer, company, &items).await?;
+    Ok(zip_response(&state.service, entries, "twake_drive.zip"))
+}

@@ -1,0 +1,230 @@
+//! Zips of folders and item lists: every entry access-checked, trash skipped, empty folders
+//! kept, names made unique, streamed as it is built (ZIP64 when needed, stored when the
+//! content is already compressed). Errors about what was asked come before the first byte; a
+//! storage failure mid-way aborts the stream so a cut zip is never mistaken for a whole one.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use bytes::Bytes;
+use entity::{blob, item, version};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
+use uuid::Uuid;
+use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
+
+use super::{Service, access, subtree};
+use crate::auth::Viewer;
+use crate::domain::{CompanyId, ItemId, Level, names};
+use crate::error::{AppError, AppResult};
+
+/// One entry of a zip.
+#[derive(Clone, Debug)]
+pub struct ZipEntry {
+    /// `Folder/sub/file.txt`; folders end with `/`.
+    pub path: String,
+    /// The blob store key and size of a file's content; `None` for folders.
+    content: Option<(String, i64, String)>,
+}
+
+/// Media types whose content is already compressed: stored as is.
+fn already_compressed(mime: &str) -> bool {
+    mime.starts_with("image/") && mime != "image/svg+xml" && mime != "image/bmp"
+        || mime.starts_with("video/")
+        || mime.starts_with("audio/")
+        || matches!(
+            mime,
+            "application/zip"
+                | "application/gzip"
+                | "application/x-gzip"
+                | "application/x-7z-compressed"
+                | "application/x-rar-compressed"
+                | "application/x-bzip2"
+                | "application/x-xz"
+                | "application/zstd"
+                | "application/pdf"
+        )
+        || mime.starts_with("application/vnd.openxmlformats")
+        || mime.starts_with("application/vnd.oasis.opendocument")
+}
+
+/// Makes `path` unique among `used`, the way names collide (`a.txt` → `a-2.txt`).
+fn unique(used: &mut HashSet<String>, parent: &str, name: &str, is_dir: bool) -> String {
+    let mut n = 1;
+    loop {
+        let candidate = format!(
+            "{parent}{}{}",
+            names::candidate(name, n),
+            if is_dir { "/" } else { "" }
+        );
+        if used.insert(candidate.clone()) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+impl Service {
+    /// The entries of a zip of `roots`, checked before anything is sent.
+    pub async fn zip_entries(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        roots: &[ItemId],
+    ) -> AppResult<Vec<ZipEntry>> {
+        let db = self.db();
+        let mut rows: Vec<item::Model> = Vec::new();
+        let mut root_ids = Vec::with_capacity(roots.len());
+        for root in roots {
+            let (found, row) = access::readable_item(db, viewer, company, root.0).await?;
+            if found.in_trash {
+                return Err(AppError::not_found(format!(
+                    "item {root} (it is in the trash)"
+                )));
+            }
+            root_ids.push(row.id);
+            if row.is_directory {
+                let below = item::Entity::find()
+                    .filter(subtree::whole(&row))
+                    .all(db)
+                    .await?;
+                rows.extend(below.into_iter().filter(|r| r.id != row.id));
+            }
+            rows.push(row);
+        }
+        // Every entry is scoped: two statements whatever their number.
+        let scoped = access::scope(db, viewer, company, rows.clone()).await?;
+        let readable: HashMap<Uuid, &item::Model> = rows
+            .iter()
+            .zip(&scoped)
+            .filter(|(row, item)| item.level >= Level::Read && !row.is_in_trash)
+            .map(|(row, _)| (row.id, row))
+            .collect();
+        // Latest versions and their blobs, in two statements.
+        let version_ids: Vec<Uuid> = readable
+            .values()
+            .filter_map(|r| r.last_version_id)
+            .collect();
+        let versions: HashMap<Uuid, version::Model> = version::Entity::find()
+            .filter(version::Column::Id.is_in(version_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        let shas: Vec<String> = versions.values().filter_map(|v| v.sha256.clone()).collect();
+        let blobs: HashMap<String, blob::Model> = blob::Entity::find()
+            .filter(blob::Column::CompanyId.eq(company.0))
+            .filter(blob::Column::Sha256.is_in(shas))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| (b.sha256.clone(), b))
+            .collect();
+
+        // Walk each root top-down; what sits under an unreadable or trashed folder is left out.
+        let mut children: HashMap<String, Vec<&item::Model>> = HashMap::new();
+        for row in readable.values() {
+            children.entry(row.parent_id.clone()).or_default().push(row);
+        }
+        for siblings in children.values_mut() {
+            siblings.sort_by(|a, b| {
+                (!a.is_directory, &a.sort_name, a.id).cmp(&(!b.is_directory, &b.sort_name, b.id))
+            });
+        }
+        let mut used = HashSet::new();
+        let mut entries = Vec::new();
+        let mut stack: Vec<(&item::Model, String)> = Vec::new();
+        for id in root_ids.iter().rev() {
+            if let Some(row) = readable.get(id) {
+                stack.push((row, String::new()));
+            }
+        }
+        while let Some((row, parent)) = stack.pop() {
+            let path = unique(&mut used, &parent, &row.name, row.is_directory);
+            let content = if row.is_directory {
+                None
+            } else {
+                row.last_version_id
+                    .and_then(|v| versions.get(&v))
+                    .and_then(|v| v.sha256.as_ref().map(|sha| (sha, v.mime.clone())))
+                    .and_then(|(sha, mime)| blobs.get(sha).map(|b| (b.key.clone(), b.size, mime)))
+            };
+            if row.is_directory {
+                for child in children
+                    .get(&row.id.to_string())
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                {
+                    stack.push((child, path.clone()));
+                }
+            }
+            entries.push(ZipEntry { path, content });
+        }
+        Ok(entries)
+    }
+
+    /// Streams the zip of `entries`, built on a blocking thread as the client reads it.
+    pub fn zip_stream(
+        &self,
+        entries: Vec<ZipEntry>,
+    ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+        let (reader, writer) = tokio::io::duplex(256 << 10);
+        let blobs = self.blobs.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let task = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut zip = zip::ZipWriter::new_stream(SyncIoBridge::new(writer));
+            for entry in entries {
+                match entry.content {
+                    None => {
+                        zip.add_directory(
+                            entry.path.trim_end_matches('/'),
+                            SimpleFileOptions::default(),
+                        )
+                        .map_err(std::io::Error::other)?;
+                    }
+                    Some((key, size, mime)) => {
+                        let method = if already_compressed(&mime) {
+                            CompressionMethod::Stored
+                        } else {
+                            CompressionMethod::Deflated
+                        };
+                        let options = SimpleFileOptions::default()
+                            .compression_method(method)
+                            .large_file(size >= u32::MAX as i64);
+                        zip.start_file(entry.path.as_str(), options)
+                            .map_err(std::io::Error::other)?;
+                        let body = runtime
+                            .block_on(blobs.read(&key, None))
+                            .map_err(|err| std::io::Error::other(err.to_string()))?;
+                        let mut source =
+                            SyncIoBridge::new_with_handle(StreamReader::new(body), runtime.clone());
+                        std::io::copy(&mut source, &mut zip)?;
+                    }
+                }
+            }
+            let mut inner = zip.finish().map_err(std::io::Error::other)?;
+            inner.flush()?;
+            Ok(())
+        });
+        let outcome = futures::stream::once(async move {
+            match task.await {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(Err(err)),
+                Err(join) => Some(Err(std::io::Error::other(join.to_string()))),
+            }
+        })
+        .filter_map(|outcome| async move { outcome });
+        ReaderStream::new(reader)
+            .chain(outcome)
+            .map_err(|err| {
+                tracing::error!(error = %err, "zip stream aborted");
+                err
+            })
+            .boxed()
+    }
+}

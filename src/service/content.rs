@@ -1,0 +1,348 @@
+//! File content: bytes streamed in (hashed, size-limited, stored once per company and
+//! SHA-256), the reference counts of who uses them, and finding them again to download.
+//!
+//! Bytes always land in the store before the row that points at them commits: a crash leaves
+//! at worst bytes without a row, which `sweep` removes.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use entity::{blob, file, version};
+use futures::Stream;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::{Service, access};
+use crate::auth::Viewer;
+use crate::domain::{CompanyId, ItemId, VersionId, now_millis};
+use crate::error::{AppError, AppResult};
+
+/// Where uploads are written before a row claims them.
+const STAGING: &str = "staging";
+/// Where claimed content lives.
+const BLOBS: &str = "blobs";
+/// Staged or unclaimed bytes younger than this are left alone by the sweeper (an upload may
+/// still be on its way to its row).
+pub const SWEEP_GRACE_SECS: i64 = 3600;
+
+/// Bytes written under a staging key, not yet claimed by a row.
+#[derive(Debug)]
+pub struct Staged {
+    key: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// After a claim: staged bytes to drop once the transaction commits (the content was already
+/// stored), if any.
+#[must_use]
+pub struct Claim {
+    leftover: Option<String>,
+}
+
+/// A file's bytes, ready to stream.
+#[derive(Clone, Debug)]
+pub struct Content {
+    /// The name to download it under (the item's current name).
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub sha256: String,
+    key: String,
+}
+
+/// The media type to record: the client's when it looks like one, else guessed from the name.
+pub fn media_type(claimed: Option<&str>, name: &str) -> String {
+    let plausible = claimed.filter(|m| {
+        let mut parts = m.splitn(2, '/');
+        let (top, sub) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        !top.is_empty()
+            && !sub.is_empty()
+            && m.len() <= 127
+            && m.bytes().all(|b| b.is_ascii_graphic() && b != b'"')
+            && *m != "application/octet-stream"
+    });
+    match plausible {
+        Some(m) => m.to_ascii_lowercase(),
+        None => mime_guess::from_path(name)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned(),
+    }
+}
+
+impl Service {
+    /// Streams an upload into the store under a staging key (at most `max_upload_bytes`).
+    pub async fn stage<S, E>(&self, body: S) -> AppResult<Staged>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<AppError>,
+    {
+        let key = format!("{STAGING}/{}", Uuid::new_v4());
+        let written = self.blobs.write(&key, body, self.max_upload_bytes).await?;
+        Ok(Staged {
+            key,
+            size: written.size,
+            sha256: written.sha256,
+        })
+    }
+
+    /// Drops staged bytes nobody claimed (a refused request).
+    pub async fn discard(&self, staged: Staged) {
+        if let Err(err) = self.blobs.delete(&staged.key).await {
+            tracing::warn!(error = ?err, key = %staged.key, "could not drop staged bytes; the sweeper will");
+        }
+    }
+
+    /// After the claiming transaction committed (or failed): drops what is no longer needed.
+    pub(super) async fn settle(&self, claim: Claim) {
+        if let Some(key) = claim.leftover {
+            let _ = self.blobs.delete(&key).await;
+        }
+    }
+
+    /// Takes one reference on the company's blob for the staged content. Existing content just
+    /// gains a reference; new content is moved into place before the row commits.
+    pub(super) async fn claim(
+        &self,
+        txn: &DatabaseTransaction,
+        company: CompanyId,
+        staged: &Staged,
+    ) -> AppResult<Claim> {
+        if take_reference(txn, company, &staged.sha256).await? {
+            return Ok(Claim {
+                leftover: Some(staged.key.clone()),
+            });
+        }
+        let id = Uuid::new_v4();
+        let key = format!("{BLOBS}/{company}/{}-{id}", staged.sha256);
+        blob::ActiveModel {
+            id: Set(id),
+            company_id: Set(company.0),
+            sha256: Set(staged.sha256.clone()),
+            size: Set(staged.size),
+            refs: Set(1),
+            key: Set(key.clone()),
+            created_at: Set(now_millis()),
+        }
+        .insert(txn)
+        .await?;
+        self.blobs.rename(&staged.key, &key).await?;
+        Ok(Claim { leftover: None })
+    }
+
+    /// Deletes blobs nobody uses any more, rows then bytes.
+    pub async fn sweep_unreferenced(&self) -> AppResult<usize> {
+        let txn = self.write().await?;
+        let dead = blob::Entity::find()
+            .filter(blob::Column::Refs.lte(0))
+            .all(&*txn)
+            .await?;
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        blob::Entity::delete_many()
+            .filter(blob::Column::Id.is_in(dead.iter().map(|b| b.id)))
+            .filter(blob::Column::Refs.lte(0))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        for blob in &dead {
+            self.blobs.delete(&blob.key).await?;
+        }
+        Ok(dead.len())
+    }
+
+    /// Deletes stored bytes no row points at (a crash between writing bytes and committing
+    /// their row), once older than `grace_secs`; then blobs nobody uses.
+    pub async fn sweep(&self, grace_secs: i64) -> AppResult<usize> {
+        let mut removed = self.sweep_unreferenced().await?;
+        for listed in self.blobs.list(STAGING).await? {
+            if listed.age_secs >= grace_secs {
+                self.blobs.delete(&listed.key).await?;
+                removed += 1;
+            }
+        }
+        let stored = self.blobs.list(BLOBS).await?;
+        let old: Vec<String> = stored
+            .into_iter()
+            .filter(|l| l.age_secs >= grace_secs)
+            .map(|l| l.key)
+            .collect();
+        for keys in old.chunks(500) {
+            let known: Vec<String> = blob::Entity::find()
+                .filter(blob::Column::Key.is_in(keys.iter().cloned()))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|b| b.key)
+                .collect();
+            for key in keys.iter().filter(|k| !known.contains(k)) {
+                self.blobs.delete(key).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The bytes of a file (its latest version, or `version`), for a viewer who may read it.
+    pub async fn file_content(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        item: ItemId,
+        version: Option<VersionId>,
+    ) -> AppResult<Content> {
+        let (found, row) = access::readable_item(self.db(), viewer, company, item.0).await?;
+        if row.is_directory {
+            return Err(AppError::bad_input(format!(
+                "{item} is a folder: download it as a zip"
+            )));
+        }
+        let version_id = version
+            .map(|v| v.0)
+            .or(row.last_version_id)
+            .ok_or_else(|| AppError::not_found(format!("content of {item}")))?;
+        let version = version::Entity::find_by_id(version_id)
+            .filter(version::Column::ItemId.eq(item.0))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("version {version_id} of item {item}")))?;
+        let sha = version.sha256.clone().ok_or_else(|| {
+            AppError::not_found(format!("stored content of version {version_id}"))
+        })?;
+        self.content_by_hash(company, &sha, found.name, version.mime)
+            .await
+    }
+
+    /// The stored content of a company with this hash.
+    pub(super) async fn content_by_hash(
+        &self,
+        company: CompanyId,
+        sha256: &str,
+        name: String,
+        mime: String,
+    ) -> AppResult<Content> {
+        let blob = blob::Entity::find()
+            .filter(blob::Column::CompanyId.eq(company.0))
+            .filter(blob::Column::Sha256.eq(sha256))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| AppError::not_found("stored content"))?;
+        Ok(Content {
+            name,
+            mime,
+            size: blob.size,
+            sha256: blob.sha256,
+            key: blob.key,
+        })
+    }
+
+    /// Streams content, or a byte range of it.
+    pub async fn read_content(
+        &self,
+        content: &Content,
+        range: Option<std::ops::Range<u64>>,
+    ) -> AppResult<futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>> {
+        self.blobs.read(&content.key, range).await
+    }
+}
+
+/// Adds one reference to the company's blob for `sha256`; false when there is none.
+pub(super) async fn take_reference<C: ConnectionTrait>(
+    db: &C,
+    company: CompanyId,
+    sha256: &str,
+) -> AppResult<bool> {
+    let updated = blob::Entity::update_many()
+        .col_expr(blob::Column::Refs, Expr::col(blob::Column::Refs).add(1))
+        .filter(blob::Column::CompanyId.eq(company.0))
+        .filter(blob::Column::Sha256.eq(sha256))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected > 0)
+}
+
+/// Drops one reference per entry (a content may appear several times).
+pub(super) async fn release<C: ConnectionTrait>(
+    db: &C,
+    company: CompanyId,
+    shas: Vec<String>,
+) -> AppResult<()> {
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for sha in shas {
+        *counts.entry(sha).or_default() += 1;
+    }
+    for (sha, count) in counts {
+        blob::Entity::update_many()
+            .col_expr(blob::Column::Refs, Expr::col(blob::Column::Refs).sub(count))
+            .filter(blob::Column::CompanyId.eq(company.0))
+            .filter(blob::Column::Sha256.eq(sha))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Resolves `external_id` (an uploaded file) for a new version: the uploader, or anyone who
+/// can read an item already using it, may use it. The upload's own reference moves to the
+/// version the first time; later versions add one.
+pub(super) async fn use_uploaded_file<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    external_id: &str,
+) -> AppResult<file::Model> {
+    let not_found = || AppError::not_found(format!("file {external_id}"));
+    let id = Uuid::parse_str(external_id).map_err(|_| not_found())?;
+    let file = file::Entity::find_by_id(id)
+        .filter(file::Column::CompanyId.eq(company.0))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    if file.owner != viewer.user_id.as_str()
+        && !used_by_readable_item(db, viewer, company, external_id).await?
+    {
+        return Err(not_found());
+    }
+    if file.holds_ref {
+        file::Entity::update_many()
+            .col_expr(file::Column::HoldsRef, Expr::value(false))
+            .filter(file::Column::Id.eq(file.id))
+            .exec(db)
+            .await?;
+    } else if !take_reference(db, company, &file.sha256).await? {
+        return Err(not_found());
+    }
+    Ok(file)
+}
+
+/// Whether some item the viewer may read has a version made from the uploaded file.
+pub(super) async fn used_by_readable_item<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    external_id: &str,
+) -> AppResult<bool> {
+    let items: Vec<Uuid> = version::Entity::find()
+        .filter(version::Column::CompanyId.eq(company.0))
+        .filter(version::Column::ExternalId.eq(external_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.item_id)
+        .collect();
+    for item in items {
+        if access::readable_item(db, viewer, company, item)
+            .await
+            .is_ok()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,165 @@
+//! The blob store: bytes by key over `object_store` — the local filesystem (`file://`, the
+//! default) or S3 (`s3://bucket/prefix`). Writes stream and hash; reads stream, with ranges.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+
+/// What a streamed write stored.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// A stored object's key and when it was last written, for sweeping.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub key: String,
+    pub age_secs: i64,
+}
+
+/// Bytes by key; cheap to clone.
+#[derive(Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobStore({})", self.store)
+    }
+}
+
+fn storage_error(err: object_store::Error) -> AppError {
+    AppError::Internal(anyhow::Error::new(err).context("blob store"))
+}
+
+impl BlobStore {
+    /// Opens the store a `QUIRE_STORAGE_URL` names.
+    pub fn open(url: &str) -> anyhow::Result<Self> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            std::fs::create_dir_all(dir)?;
+            let store = LocalFileSystem::new_with_prefix(dir)?;
+            return Ok(Self {
+                store: Arc::new(store),
+            });
+        }
+        anyhow::bail!("unsupported storage URL {url:?}: use file:///a/directory")
+    }
+
+    /// Streams `body` to `key`, hashing as it goes; more than `max` bytes aborts the write and
+    /// answers 413. A failed write leaves nothing under `key`.
+    pub async fn write<S, E>(&self, key: &str, body: S, max: u64) -> AppResult<Written>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<AppError>,
+    {
+        let upload = self
+            .store
+            .put_multipart(&Path::from(key))
+            .await
+            .map_err(storage_error)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut body = std::pin::pin!(body);
+        let outcome: AppResult<()> = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(Into::into)?;
+                size += chunk.len() as u64;
+                if size > max {
+                    return Err(AppError::PayloadTooLarge(format!(
+                        "the upload is larger than the {max} bytes allowed"
+                    )));
+                }
+                hasher.update(&chunk);
+                writer.wait_for_capacity(4).await.map_err(storage_error)?;
+                writer.put(chunk);
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                writer.finish().await.map_err(storage_error)?;
+                Ok(Written {
+                    size: size as i64,
+                    sha256: hex::encode(hasher.finalize()),
+                })
+            }
+            Err(err) => {
+                let _ = writer.abort().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Streams `key`, or the byte `range` of it.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> AppResult<BoxStream<'static, Result<Bytes, std::io::Error>>> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .get_opts(&Path::from(key), options)
+            .await
+            .map_err(storage_error)?;
+        Ok(result.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
+    /// Moves `from` to `to` (atomically on the local filesystem).
+    pub async fn rename(&self, from: &str, to: &str) -> AppResult<()> {
+        self.store
+            .rename(&Path::from(from), &Path::from(to))
+            .await
+            .map_err(storage_error)
+    }
+
+    /// Deletes `key`; a key already gone is fine.
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(storage_error(err)),
+        }
+    }
+
+    /// Every key under `prefix`, with its age.
+    pub async fn list(&self, prefix: &str) -> AppResult<Vec<Listed>> {
+        let now = std::time::SystemTime::now();
+        self.store
+            .list(Some(&Path::from(prefix)))
+            .map_ok(|meta| Listed {
+                key: meta.location.to_string(),
+                age_secs: now
+                    .duration_since(meta.last_modified.into())
+                    .map_or(0, |d| d.as_secs() as i64),
+            })
+            .try_collect()
+            .await
+            .map_err(storage_error)
+    }
+
+    /// Whether the store answers (for readiness).
+    pub async fn ping(&self) -> AppResult<()> {
+        self.store
+            .list_with_delimiter(None)
+            .await
+            .map(|_| ())
+            .map_err(storage_error)
+    }
+}

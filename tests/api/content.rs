@@ -1,0 +1,274 @@
+//! File content: uploads (files service, multipart create and version), downloads with ranges
+//! and caching, download tokens, zips, deduplication, deletion, limits and sweeping.
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use quire::auth::Role;
+use serde_json::{Value, json};
+
+use crate::support::{Part, TestApp, multipart, on_both_backends};
+
+fn documents(app: &TestApp, path: &str) -> String {
+    format!(
+        "/internal/services/documents/v1/companies/{}/{path}",
+        app.company
+    )
+}
+
+async fn get(
+    app: &TestApp,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+    let mut request = Request::get(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+/// Creates a file item from bytes with a multipart `POST item`; returns its JSON.
+async fn create_with_bytes(
+    app: &TestApp,
+    token: &str,
+    parent: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Value {
+    let item = json!({ "name": name, "parent_id": parent }).to_string();
+    let (content_type, body) = multipart(&[
+        Part::text("item", &item),
+        Part::text("version", "{}"),
+        Part::file("file", name, "text/plain", bytes),
+    ]);
+    let request = Request::post(documents(app, "item"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let (status, body, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+on_both_backends! {
+    async fn upload_then_download_with_ranges_and_etags(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bytes = b"0123456789abcdefghij".repeat(1000);
+        let file = create_with_bytes(&app, &alice, "user_alice", "r\u{e9}sum\u{e9} 1.txt", &bytes).await;
+        assert_eq!(file["size"], bytes.len());
+        let id = file["id"].as_str().unwrap();
+        let uri = documents(&app, &format!("item/{id}/download"));
+        let (status, body, headers) = get(&app, &uri, Some(&alice), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, bytes);
+        assert_eq!(headers["content-length"], bytes.len().to_string().as_str());
+        assert_eq!(headers["content-type"], "text/plain");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(disposition.contains("filename*=UTF-8''r%C3%A9sum%C3%A9%201.txt"), "{disposition}");
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        // Ranges.
+        let (status, body, headers) = get(&app, &uri, Some(&alice), &[("range", "bytes=10-19")]).await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(body, &bytes[10..20]);
+        assert_eq!(headers["content-range"], format!("bytes 10-19/{}", bytes.len()).as_str());
+        let (_, body, _) = get(&app, &uri, Some(&alice), &[("range", "bytes=-5")]).await;
+        assert_eq!(body, &bytes[bytes.len() - 5..]);
+        let (status, _, _) = get(&app, &uri, Some(&alice), &[("range", "bytes=999999-")]).await;
+        assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+        // Conditional.
+        let (status, body, _) = get(&app, &uri, Some(&alice), &[("if-none-match", &etag)]).await;
+        assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+        // The current name, even after a rename.
+        let rename = Request::post(documents(&app, &format!("item/{id}"))).header("authorization", format!("Bearer {alice}"))
+            .header("content-type", "application/json").body(Body::from(json!({ "name": "cv.txt" }).to_string())).unwrap();
+        app.send(rename).await;
+        let (_, _, headers) = get(&app, &uri, Some(&alice), &[]).await;
+        assert!(headers["content-disposition"].to_str().unwrap().contains("filename=\"cv.txt\""));
+        // Others: not found; nobody: unauthorized.
+        let bob = app.token("bob", Role::Member);
+        assert_eq!(get(&app, &uri, Some(&bob), &[]).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, &uri, None, &[]).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn versions_keep_their_bytes_and_tokens_serve_them(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let file = create_with_bytes(&app, &alice, "user_alice", "hello.txt", b"hello twake drive\n").await;
+        let id = file["id"].as_str().unwrap().to_owned();
+        let first_version = file["last_version_cache"]["id"].as_str().unwrap().to_owned();
+        // A new version from a multipart file part.
+        let (content_type, body) = multipart(&[Part::file("file", "hello-v2.txt", "text/plain", b"hello twake drive, version 2\n")]);
+        let request = Request::post(documents(&app, &format!("item/{id}/version"))).header("authorization", format!("Bearer {alice}"))
+            .header("content-type", content_type).body(Body::from(body)).unwrap();
+        let (status, body, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let version: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(version["file_size"], 29);
+        let uri = documents(&app, &format!("item/{id}/download"));
+        assert_eq!(get(&app, &uri, Some(&alice), &[]).await.1, b"hello twake drive, version 2\n");
+        let old = format!("{uri}?version_id={first_version}");
+        assert_eq!(get(&app, &old, Some(&alice), &[]).await.1, b"hello twake drive\n");
+        // A download token alone is enough; one made for a version serves that version.
+        let token_uri = documents(&app, &format!("item/download/token?items={id}&version_id={first_version}"));
+        let (status, body, _) = get(&app, &token_uri, Some(&alice), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let token = serde_json::from_slice::<Value>(&body).unwrap()["token"].as_str().unwrap().to_owned();
+        let (status, body, _) = get(&app, &format!("{uri}?token={token}"), None, &[]).await;
+        assert_eq!((status, body.as_slice()), (StatusCode::OK, b"hello twake drive\n".as_slice()));
+        // Not for another item, not as a bearer token.
+        let other = create_with_bytes(&app, &alice, "user_alice", "other.txt", b"other").await;
+        let other_uri = documents(&app, &format!("item/{}/download?token={token}", other["id"].as_str().unwrap()));
+        assert_eq!(get(&app, &other_uri, None, &[]).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(get(&app, &uri, Some(&token), &[]).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn identical_content_is_stored_once_and_deleted_with_its_last_user(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let a = create_with_bytes(&app, &alice, "user_alice", "a.txt", b"same bytes").await;
+        let b = create_with_bytes(&app, &alice, "user_alice", "b.txt", b"same bytes").await;
+        assert_eq!(app.stored_files().len(), 1, "{:?}", app.stored_files());
+        for (item, remaining) in [(&a, 1), (&b, 0)] {
+            let id = item["id"].as_str().unwrap();
+            for _ in 0..2 {
+                let request = Request::delete(documents(&app, &format!("item/{id}"))).header("authorization", format!("Bearer {alice}")).body(Body::empty()).unwrap();
+                assert_eq!(app.send(request).await.0, StatusCode::OK);
+            }
+            assert_eq!(app.stored_files().len(), remaining);
+        }
+    }
+
+    async fn uploads_belong_to_their_uploader(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let upload = app.upload(&alice, "notes.md", "", b"# notes").await;
+        assert_eq!(upload["metadata"], json!({ "name": "notes.md", "mime": "text/markdown", "thumbnails_status": "done" }));
+        assert_eq!(upload["upload_data"]["size"], 7);
+        let id = upload["id"].as_str().unwrap();
+        let files = format!("/internal/services/files/v1/companies/{}/files/{id}", app.company);
+        assert_eq!(get(&app, &files, Some(&alice), &[]).await.0, StatusCode::OK);
+        assert_eq!(get(&app, &format!("{files}/download"), Some(&alice), &[]).await.1, b"# notes");
+        assert_eq!(get(&app, &files, Some(&bob), &[]).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, &format!("{files}/download"), Some(&bob), &[]).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, &format!("{files}/download"), None, &[]).await.0, StatusCode::UNAUTHORIZED);
+        // Bob cannot make a version of Alice's upload either.
+        let body = json!({ "item": { "name": "stolen.md", "parent_id": "user_bob" }, "version": { "file_metadata": { "external_id": id } } });
+        let request = Request::post(documents(&app, "item")).header("authorization", format!("Bearer {bob}"))
+            .header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+        assert_eq!(app.send(request).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.child_names(&bob, "user_bob").await, Vec::<String>::new());
+    }
+
+    async fn folders_zip_with_every_entry_checked(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let root = app.create(&alice, "user_alice", "Folder", true).await;
+        let sub = app.create(&alice, &root, "sub", true).await;
+        app.create(&alice, &root, "empty", true).await;
+        let secret = app.create(&alice, &root, "secret", true).await;
+        for (parent, name, bytes) in [(&root, "a.txt", &b"alpha"[..]), (&sub, "b.txt", b"bravo"), (&secret, "c.txt", b"charlie"), (&root, "gone.txt", b"trashed")] {
+            create_with_bytes(&app, &alice, parent, name, bytes).await;
+        }
+        let gone = app.child_names(&alice, &root).await;
+        assert!(gone.contains(&"gone.txt".to_owned()));
+        let trashed = app.item(&alice, &root, "children { edges { node { id name } } }").await;
+        let gone_id = trashed["children"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["name"] == "gone.txt").unwrap()["node"]["id"].as_str().unwrap().to_owned();
+        let request = Request::delete(documents(&app, &format!("item/{gone_id}"))).header("authorization", format!("Bearer {alice}")).body(Body::empty()).unwrap();
+        app.send(request).await;
+        // Bob reads the folder but not `secret` (inheritance broken there).
+        app.share(&alice, &root, json!([{ "type": "FOLDER", "id": "parent", "level": "MANAGE" }, { "type": "USER", "id": "bob", "level": "READ" }])).await;
+        app.share(&alice, &secret, json!([{ "type": "FOLDER", "id": "parent", "level": "NONE" }])).await;
+
+        let read = |bytes: Vec<u8>| -> Vec<(String, Vec<u8>)> {
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a whole zip");
+            (0..archive.len()).map(|i| {
+                let mut entry = archive.by_index(i).unwrap();
+                let mut content = Vec::new();
+                entry.read_to_end(&mut content).unwrap();
+                (entry.name().unwrap().to_string(), content)
+            }).collect()
+        };
+        let (status, body, headers) = get(&app, &documents(&app, &format!("item/{root}/download")), Some(&alice), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], "application/zip");
+        let entries = read(body);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Folder/", "Folder/empty/", "Folder/secret/", "Folder/secret/c.txt", "Folder/sub/", "Folder/sub/b.txt", "Folder/a.txt"]);
+        assert_eq!(entries[3].1, b"charlie");
+        assert_eq!(entries[6].1, b"alpha");
+        let (status, body, _) = get(&app, &documents(&app, &format!("item/download/zip?items={root}")), Some(&bob), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let names: Vec<String> = read(body).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Folder/", "Folder/empty/", "Folder/sub/", "Folder/sub/b.txt", "Folder/a.txt"]);
+        // Errors come before the first byte.
+        let (status, _, _) = get(&app, &documents(&app, &format!("item/download/zip?items={secret}")), Some(&bob), &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = get(&app, &documents(&app, "item/download/zip?items=nope"), Some(&bob), &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
+    let app = TestApp::with_upload_limit(1000).await;
+    let alice = app.token("alice", Role::Member);
+    let (content_type, body) = multipart(&[Part::file(
+        "file",
+        "big.bin",
+        "application/octet-stream",
+        &[7u8; 5000],
+    )]);
+    let request = Request::post(format!(
+        "/internal/services/files/v1/companies/{}/files",
+        app.company
+    ))
+    .header("authorization", format!("Bearer {alice}"))
+    .header("content-type", content_type)
+    .body(Body::from(body))
+    .unwrap();
+    let (status, body, _) = app.send(request).await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        "PAYLOAD_TOO_LARGE"
+    );
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    let fits = app
+        .upload(
+            &alice,
+            "small.bin",
+            "application/octet-stream",
+            &[1u8; 1000],
+        )
+        .await;
+    assert_eq!(fits["upload_data"]["size"], 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_removes_bytes_without_rows_and_keeps_the_rest() {
+    let app = TestApp::sqlite().await;
+    let alice = app.token("alice", Role::Member);
+    app.upload(&alice, "kept.txt", "text/plain", b"kept").await;
+    let orphan_dir = app.blobs_dir.join("blobs").join(app.company.to_string());
+    std::fs::create_dir_all(&orphan_dir).unwrap();
+    std::fs::write(orphan_dir.join("deadbeef-crashed"), b"left by a crash").unwrap();
+    std::fs::create_dir_all(app.blobs_dir.join("staging")).unwrap();
+    std::fs::write(app.blobs_dir.join("staging").join("half-upload"), b"half").unwrap();
+    assert_eq!(app.stored_files().len(), 3);
+    let removed = app.service.sweep(0).await.unwrap();
+    assert_eq!(removed, 2);
+    let left = app.stored_files();
+    assert_eq!(left.len(), 1);
+    assert_eq!(std::fs::read(&left[0]).unwrap(), b"kept");
+}

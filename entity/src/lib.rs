@@ -5,5 +5,7 @@ pub mod file;
 pub mod grant;
 pub mod item;
 pub mod tab;
+pub mod upload;
+pub mod upload_chunk;
 pub mod user;
 pub mod version;

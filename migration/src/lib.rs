@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_drive;
 mod m20261127_000002_public_link_lookup;
 mod m20261127_000003_content;
+mod m20261127_000004_chunked_uploads;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_drive::Migration),
             Box::new(m20261127_000002_public_link_lookup::Migration),
             Box::new(m20261127_000003_content::Migration),
+            Box::new(m20261127_000004_chunked_uploads::Migration),
         ]
     }
 }

@@ -14,7 +14,8 @@ use super::content::respond;
 use super::error::RestError;
 use crate::auth::{Identity, Viewer};
 use crate::domain::CompanyId;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
+use crate::service::chunks::{PendingUpload, UploadState};
 use crate::service::files::UploadedFile;
 use crate::state::AppState;
 
@@ -55,38 +56,56 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.starts_with("multipart/form-data"))
 }
 
-/// Stores the upload of a request (its `file` part, or its whole body) as the viewer's file.
-pub async fn store_upload(
+/// What the bytes of an upload request become.
+enum Destination {
+    /// A whole file.
+    File,
+    /// Chunk `number` of a pending upload.
+    Chunk { upload: String, number: i32 },
+}
+
+/// Where an upload stands, as the files routes answer it.
+enum Stored {
+    File(UploadedFile),
+    Pending(PendingUpload),
+}
+
+impl Stored {
+    fn resource(&self) -> Value {
+        match self {
+            Stored::File(file) => resource(file),
+            Stored::Pending(upload) => json!({ "resource": {
+                "company_id": upload.company_id.to_string(),
+                "id": upload.id.to_string(),
+                "user_id": upload.owner,
+                "application_id": Value::Null,
+                "updated_at": upload.created_at,
+                "created_at": upload.created_at,
+                "metadata": { "name": upload.name, "mime": upload.mime, "thumbnails_status": "waiting" },
+                "thumbnails": [],
+                "upload_data": { "size": upload.total_size, "chunks": upload.total_chunks },
+            }}),
+        }
+    }
+}
+
+/// Streams the request's bytes (its multipart `file` part, or its whole body) to `destination`.
+async fn receive(
     state: &AppState,
     viewer: &Viewer,
     company: CompanyId,
     request: Request,
-) -> Result<UploadedFile, RestError> {
-    let query = request.uri().query().unwrap_or_default().to_owned();
-    let chunks = query_value(&query, &["resumableTotalChunks", "total_chunks"])
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or(1);
-    if chunks > 1 {
-        return Err(RestError::new(
-            ErrorCode::BadUserInput,
-            "chunked (resumable) uploads are not supported yet: send the whole file in one request",
-        )
-        .not_implemented());
-    }
-    let name_in_query = query_value(&query, &["resumableFilename", "filename"]);
-    let type_in_query = query_value(&query, &["resumableType", "type"]);
+    destination: Destination,
+    name: Option<String>,
+    mime: Option<String>,
+) -> Result<Stored, RestError> {
+    let service = &state.service;
     if !is_multipart(request.headers()) {
-        let name = name_in_query
-            .ok_or_else(|| RestError::bad_input("filename is required for a raw upload"))?;
         let body = request
             .into_body()
             .into_data_stream()
             .map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
-        let staged = state.service.stage(body).await?;
-        return Ok(state
-            .service
-            .upload_file(viewer, company, &name, type_in_query.as_deref(), staged)
-            .await?);
+        return deliver(service, viewer, company, body, destination, name, mime).await;
     }
     let mut multipart = Multipart::from_request(request, state)
         .await
@@ -99,21 +118,137 @@ pub async fn store_upload(
         if field.name() != Some("file") {
             continue;
         }
-        let name = name_in_query
+        let name = name
             .clone()
-            .or_else(|| field.file_name().map(str::to_owned))
-            .ok_or_else(|| RestError::bad_input("the file part needs a filename"))?;
-        let mime = type_in_query
+            .or_else(|| field.file_name().map(str::to_owned));
+        let mime = mime
             .clone()
             .or_else(|| field.content_type().map(str::to_owned));
         let body = field.map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
-        let staged = state.service.stage(body).await?;
-        return Ok(state
-            .service
-            .upload_file(viewer, company, &name, mime.as_deref(), staged)
-            .await?);
+        return deliver(service, viewer, company, body, destination, name, mime).await;
     }
     Err(RestError::bad_input("the multipart body has no file part"))
+}
+
+async fn deliver<S>(
+    service: &crate::service::Service,
+    viewer: &Viewer,
+    company: CompanyId,
+    body: S,
+    destination: Destination,
+    name: Option<String>,
+    mime: Option<String>,
+) -> Result<Stored, RestError>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, AppError>> + Send,
+{
+    match destination {
+        Destination::File => {
+            let name = name.ok_or_else(|| RestError::bad_input("filename is required"))?;
+            let staged = service.stage(body).await?;
+            Ok(Stored::File(
+                service
+                    .upload_file(viewer, company, &name, mime.as_deref(), staged)
+                    .await?,
+            ))
+        }
+        Destination::Chunk { upload, number } => match service
+            .put_chunk(viewer, company, &upload, number, body)
+            .await?
+        {
+            UploadState::Complete(file) => Ok(Stored::File(file)),
+            UploadState::Receiving(pending) => Ok(Stored::Pending(pending)),
+        },
+    }
+}
+
+/// The Resumable.js parameters of an upload request (or their short aliases).
+struct ChunkQuery {
+    total_chunks: Option<i32>,
+    total_size: Option<i64>,
+    chunk_number: Option<i32>,
+    name: Option<String>,
+    mime: Option<String>,
+}
+
+impl ChunkQuery {
+    fn read(query: &str) -> Result<Self, RestError> {
+        fn number<T: std::str::FromStr>(
+            query: &str,
+            names: &[&str],
+        ) -> Result<Option<T>, RestError> {
+            query_value(query, names)
+                .map(|raw| {
+                    raw.parse().map_err(|_| {
+                        RestError::bad_input(format!("{} must be a number, got {raw:?}", names[0]))
+                    })
+                })
+                .transpose()
+        }
+        Ok(Self {
+            total_chunks: number(query, &["resumableTotalChunks", "total_chunks"])?,
+            total_size: number(query, &["resumableTotalSize", "total_size"])?,
+            chunk_number: number(query, &["resumableChunkNumber", "chunk_number"])?,
+            name: query_value(query, &["resumableFilename", "filename"]),
+            mime: query_value(query, &["resumableType", "type"]),
+        })
+    }
+}
+
+/// Stores a request's upload as the viewer's: a whole file, or (with more than one chunk
+/// declared) a chunked upload, receiving its first chunk when the request carries one.
+async fn store_upload(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    request: Request,
+) -> Result<Stored, RestError> {
+    let query = ChunkQuery::read(request.uri().query().unwrap_or_default())?;
+    let chunked = query.total_chunks.is_some_and(|n| n > 1);
+    if !chunked {
+        return receive(
+            state,
+            viewer,
+            company,
+            request,
+            Destination::File,
+            query.name,
+            query.mime,
+        )
+        .await;
+    }
+    let name = query
+        .name
+        .clone()
+        .ok_or_else(|| RestError::bad_input("resumableFilename is required"))?;
+    let total_size = query
+        .total_size
+        .ok_or_else(|| RestError::bad_input("resumableTotalSize is required"))?;
+    let pending = state
+        .service
+        .start_upload(
+            viewer,
+            company,
+            &name,
+            query.mime.as_deref(),
+            total_size,
+            query.total_chunks.unwrap_or(1),
+        )
+        .await?;
+    let carries_chunk = query.chunk_number.is_some()
+        && request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|length| length != "0");
+    if !carries_chunk {
+        return Ok(Stored::Pending(pending));
+    }
+    let destination = Destination::Chunk {
+        upload: pending.id.to_string(),
+        number: query.chunk_number.unwrap_or(1),
+    };
+    receive(state, viewer, company, request, destination, None, None).await
 }
 
 /// `POST files`.
@@ -125,8 +260,26 @@ pub async fn upload(
 ) -> Result<Json<Value>, RestError> {
     let company = CompanyId::parse(&company_id)?;
     let viewer = viewer(caller)?;
-    let file = store_upload(&state, &viewer, company, request).await?;
-    Ok(Json(resource(&file)))
+    let stored = store_upload(&state, &viewer, company, request).await?;
+    Ok(Json(stored.resource()))
+}
+
+/// `POST files/:id?resumableChunkNumber=N`: one chunk of a chunked upload.
+pub async fn chunk(
+    State(state): State<AppState>,
+    Path((company_id, id)): Path<(String, String)>,
+    caller: Identity,
+    request: Request,
+) -> Result<Json<Value>, RestError> {
+    let company = CompanyId::parse(&company_id)?;
+    let viewer = viewer(caller)?;
+    let query = ChunkQuery::read(request.uri().query().unwrap_or_default())?;
+    let number = query
+        .chunk_number
+        .ok_or_else(|| RestError::bad_input("resumableChunkNumber is required"))?;
+    let destination = Destination::Chunk { upload: id, number };
+    let stored = receive(&state, &viewer, company, request, destination, None, None).await?;
+    Ok(Json(stored.resource()))
 }
 
 /// `GET files/:id`.

@@ -56,7 +56,12 @@ pub fn routes() -> Router<AppState> {
             "/files",
             post(files::upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/files/{id}", get(files::metadata))
+        .route(
+            "/files/{id}",
+            get(files::metadata)
+                .post(files::chunk)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/files/{id}/download", get(files::download));
     Router::new()
         .nest(DOCUMENTS, documents)

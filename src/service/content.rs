@@ -32,7 +32,7 @@ pub const SWEEP_GRACE_SECS: i64 = 3600;
 /// Bytes written under a staging key, not yet claimed by a row.
 #[derive(Debug)]
 pub struct Staged {
-    key: String,
+    pub(super) key: String,
     pub size: i64,
     pub sha256: String,
 }
@@ -82,8 +82,17 @@ impl Service {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<AppError>,
     {
+        self.stage_within(body, self.max_upload_bytes).await
+    }
+
+    /// `stage`, with at most `limit` bytes.
+    pub(super) async fn stage_within<S, E>(&self, body: S, limit: u64) -> AppResult<Staged>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<AppError>,
+    {
         let key = format!("{STAGING}/{}", Uuid::new_v4());
-        let written = self.blobs.write(&key, body, self.max_upload_bytes).await?;
+        let written = self.blobs.write(&key, body, limit).await?;
         Ok(Staged {
             key,
             size: written.size,
@@ -163,6 +172,39 @@ impl Service {
         let mut removed = self.sweep_unreferenced().await?;
         for listed in self.blobs.list(STAGING).await? {
             if listed.age_secs >= grace_secs {
+                self.blobs.delete(&listed.key).await?;
+                removed += 1;
+            }
+        }
+        // Chunked uploads abandoned for longer than the grace period.
+        let stale = now_millis() - grace_secs * 1000;
+        let abandoned = entity::upload::Entity::find()
+            .filter(entity::upload::Column::CreatedAt.lte(stale))
+            .all(self.db())
+            .await?;
+        for upload in abandoned {
+            let chunks = entity::upload_chunk::Entity::find()
+                .filter(entity::upload_chunk::Column::UploadId.eq(upload.id))
+                .all(self.db())
+                .await?;
+            removed += chunks.len();
+            self.forget_upload(&upload, &chunks).await?;
+        }
+        // Chunk bytes whose upload is gone (a crash while forgetting it).
+        for listed in self.blobs.list("chunks").await? {
+            let upload = listed
+                .key
+                .split('/')
+                .nth(1)
+                .and_then(|id| Uuid::parse_str(id).ok());
+            let known = match upload {
+                Some(id) => entity::upload::Entity::find_by_id(id)
+                    .one(self.db())
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if !known && listed.age_secs >= grace_secs {
                 self.blobs.delete(&listed.key).await?;
                 removed += 1;
             }

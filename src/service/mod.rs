@@ -5,6 +5,7 @@ mod access;
 mod access_list;
 pub mod archive;
 mod changes;
+pub mod chunks;
 pub mod content;
 mod convert;
 pub mod downloads;

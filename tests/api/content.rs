@@ -214,6 +214,79 @@ on_both_backends! {
     }
 }
 
+/// Posts a raw chunk of a chunked upload.
+async fn post_chunk(app: &TestApp, token: &str, path: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let uri = format!(
+        "/internal/services/files/v1/companies/{}/{path}",
+        app.company
+    );
+    let request = Request::post(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(bytes))
+        .unwrap();
+    let (status, body, _) = app.send(request).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+on_both_backends! {
+    async fn chunked_uploads_assemble_in_any_order(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let bytes: Vec<u8> = (0..30_000u32).map(|i| (i % 251) as u8).collect();
+        let query = format!("resumableTotalChunks=3&resumableTotalSize={}&resumableFilename=data.bin&resumableType=application%2Foctet-stream", bytes.len());
+        let (status, started) = post_chunk(&app, &alice, &format!("files?{query}"), Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let id = started["resource"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(started["resource"]["upload_data"], json!({ "size": 30000, "chunks": 3 }));
+        // Someone else cannot add to it.
+        assert_eq!(post_chunk(&app, &bob, &format!("files/{id}?resumableChunkNumber=1&{query}"), vec![0; 10]).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(post_chunk(&app, &alice, &format!("files/{id}?resumableChunkNumber=4&{query}"), vec![0; 10]).await.0, StatusCode::BAD_REQUEST);
+        // Chunks in parallel, out of order; a chunk sent twice replaces the first.
+        post_chunk(&app, &alice, &format!("files/{id}?resumableChunkNumber=2&{query}"), vec![9; 5]).await;
+        let sends = [3usize, 1, 2].map(|n| {
+            let chunk = bytes[(n - 1) * 10_000..n * 10_000].to_vec();
+            let path = format!("files/{id}?resumableChunkNumber={n}&{query}");
+            let alice = alice.clone();
+            let app = &app;
+            async move { post_chunk(app, &alice, &path, chunk).await }
+        });
+        let answers = futures::future::join_all(sends).await;
+        assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK), "{answers:?}");
+        let files = format!("/internal/services/files/v1/companies/{}/files/{id}", app.company);
+        let (status, body, _) = get(&app, &files, Some(&alice), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let meta: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(meta["resource"]["upload_data"]["size"], 30000);
+        assert_eq!(meta["resource"]["metadata"]["thumbnails_status"], "done");
+        assert_eq!(get(&app, &format!("{files}/download"), Some(&alice), &[]).await.1, bytes);
+        // The item made from it serves the same bytes; only the blob is left on disk.
+        let body = json!({ "item": { "name": "data.bin", "parent_id": "user_alice" }, "version": { "file_metadata": { "external_id": id } } });
+        let request = Request::post(documents(&app, "item")).header("authorization", format!("Bearer {alice}"))
+            .header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+        let (status, body, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK);
+        let item: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(item["size"], 30000);
+        let uri = documents(&app, &format!("item/{}/download", item["id"].as_str().unwrap()));
+        assert_eq!(get(&app, &uri, Some(&alice), &[]).await.1, bytes);
+        assert_eq!(app.stored_files().len(), 1, "{:?}", app.stored_files());
+    }
+
+    async fn chunks_that_do_not_add_up_are_refused(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let query = "resumableTotalChunks=2&resumableTotalSize=100&resumableFilename=x.bin";
+        let (_, started) = post_chunk(&app, &alice, &format!("files?{query}"), Vec::new()).await;
+        let id = started["resource"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(post_chunk(&app, &alice, &format!("files/{id}?resumableChunkNumber=1&{query}"), vec![1; 10]).await.0, StatusCode::OK);
+        let (status, error) = post_chunk(&app, &alice, &format!("files/{id}?resumableChunkNumber=2&{query}"), vec![2; 10]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error["message"].as_str().unwrap().contains("20 bytes"), "{error}");
+        assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+        let files = format!("/internal/services/files/v1/companies/{}/files/{id}", app.company);
+        assert_eq!(get(&app, &files, Some(&alice), &[]).await.0, StatusCode::NOT_FOUND);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
     let app = TestApp::with_upload_limit(1000).await;

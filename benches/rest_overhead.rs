@@ -1,0 +1,140 @@
+//! What the REST shim's translation costs on `GET item/:id` (a folder of 100 files), against
+//! the service called directly and the same GraphQL operation executed in process.
+//!
+//! `cargo bench --bench rest_overhead` (SQLite in a temp dir; prints microseconds per call).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use quire::auth::{Keys, Role};
+use quire::domain::inputs::{CreateItem, NewVersion};
+use quire::domain::{CompanyId, ItemRef, PageRequest, Sorting};
+use quire::service::{self, Service};
+use quire::state::{AppState, Limits};
+use quire::storage::BlobStore;
+use tower::ServiceExt;
+
+const ITERATIONS: u32 = 2000;
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let db = service::connect(&url).await.unwrap();
+    let blobs = BlobStore::open(&format!("file://{}", dir.path().join("blobs").display())).unwrap();
+    let service = Service::new(db, blobs, 1 << 30);
+    let keys = Keys::from_secret(b"bench-secret-0123456789abcdef");
+    let company = CompanyId(uuid::Uuid::new_v4());
+    let token = keys
+        .mint_access("ada", &[(company, Role::Admin)], 3600, None)
+        .unwrap();
+    let viewer = keys.verify_access(&token).unwrap();
+    let folder = service
+        .create_item(
+            &viewer,
+            company,
+            CreateItem {
+                parent: ItemRef::Root,
+                name: "folder".into(),
+                is_directory: true,
+                description: String::new(),
+                tags: Vec::new(),
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    for i in 0..100 {
+        let input = CreateItem {
+            parent: folder.id.clone(),
+            name: format!("file-{i}.txt"),
+            is_directory: false,
+            description: String::new(),
+            tags: Vec::new(),
+            version: Some(NewVersion {
+                file_name: format!("file-{i}.txt"),
+                size: 10,
+                mime: "text/plain".into(),
+                ..Default::default()
+            }),
+        };
+        service.create_item(&viewer, company, input).await.unwrap();
+    }
+    let state = AppState::new(service.clone(), keys.clone(), Limits::default());
+    let router = quire::app(state.clone());
+    let uri = format!(
+        "/internal/services/documents/v1/companies/{company}/item/{}",
+        folder.id
+    );
+
+    let direct = time(|| async {
+        let item = service
+            .get_item(&viewer, company, &folder.id)
+            .await
+            .unwrap();
+        let children = service
+            .children_of(
+                &viewer,
+                &item,
+                Sorting::default(),
+                PageRequest::new(0, 1000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(children.items.len(), 100);
+        // What the REST answer carries besides: latest versions, access lists, creators.
+        let versions: Vec<_> = children
+            .items
+            .iter()
+            .filter_map(|c| c.last_version_id)
+            .collect();
+        service.versions_by_ids(&versions).await.unwrap();
+        let mut keys: Vec<_> = children
+            .items
+            .iter()
+            .map(|c| (company, c.id.clone()))
+            .collect();
+        keys.push((company, item.id.clone()));
+        service.access_entries(&keys).await.unwrap();
+        service.users_by_ids(&["ada".to_owned()]).await.unwrap();
+    })
+    .await;
+    let rest = time(|| async {
+        let request = Request::get(&uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(body.len() > 10_000);
+    })
+    .await;
+    println!("GET item/:id, a folder of 100 files, {ITERATIONS} calls each, one at a time:");
+    println!("  service called directly (same data, no JSON)       : {direct:>8.1} µs/call");
+    println!("  REST shim (token, GraphQL operation, legacy JSON):  {rest:>8.1} µs/call");
+    println!(
+        "  translation overhead:                               {:>8.1} µs/call ({:.0}%)",
+        rest - direct,
+        (rest - direct) / direct * 100.0
+    );
+}
+
+async fn time<F, Fut>(call: F) -> f64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..100 {
+        call().await;
+    }
+    let start = Instant::now();
+    for _ in 0..ITERATIONS {
+        call().await;
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(ITERATIONS)
+}

@@ -1,0 +1,292 @@
+//! Chunked (Resumable.js) uploads: declared, received chunk by chunk in any order or in
+//! parallel, assembled and verified (size, SHA-256) when the last one is in. The file keeps
+//! the id the upload was given.
+
+use bytes::Bytes;
+use entity::{file, upload, upload_chunk};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use super::Service;
+use super::content::media_type;
+use super::files::UploadedFile;
+use crate::auth::Viewer;
+use crate::domain::{CompanyId, names, now_millis};
+use crate::error::{AppError, AppResult};
+
+/// Where received chunks wait for the rest.
+const CHUNKS: &str = "chunks";
+/// The most chunks one upload may have.
+const MAX_CHUNKS: i32 = 100_000;
+
+/// A chunked upload as its client sees it.
+#[derive(Clone, Debug)]
+pub struct PendingUpload {
+    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub owner: String,
+    pub name: String,
+    pub mime: String,
+    pub total_size: i64,
+    pub total_chunks: i32,
+    pub created_at: i64,
+}
+
+/// Where an upload stands after a chunk.
+#[derive(Clone, Debug)]
+pub enum UploadState {
+    /// Chunks are missing.
+    Receiving(PendingUpload),
+    /// Every chunk is in: the file exists.
+    Complete(UploadedFile),
+}
+
+impl From<upload::Model> for PendingUpload {
+    fn from(row: upload::Model) -> Self {
+        Self {
+            id: row.id,
+            company_id: CompanyId(row.company_id),
+            owner: row.owner,
+            name: row.name,
+            mime: row.mime,
+            total_size: row.total_size,
+            total_chunks: row.total_chunks,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl Service {
+    /// Declares a chunked upload of `total_size` bytes in `total_chunks` chunks.
+    pub async fn start_upload(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        name: &str,
+        mime: Option<&str>,
+        total_size: i64,
+        total_chunks: i32,
+    ) -> AppResult<PendingUpload> {
+        let name = names::validate(name)?;
+        if !(1..=MAX_CHUNKS).contains(&total_chunks) {
+            return Err(AppError::bad_input(format!(
+                "total_chunks must be 1 to {MAX_CHUNKS}"
+            )));
+        }
+        if total_size < 0 {
+            return Err(AppError::bad_input("total_size must not be negative"));
+        }
+        if total_size as u64 > self.max_upload_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the upload is larger than the {} bytes allowed",
+                self.max_upload_bytes
+            )));
+        }
+        let txn = self.write().await?;
+        let row = upload::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            company_id: Set(company.0),
+            owner: Set(viewer.user_id.to_string()),
+            mime: Set(media_type(mime, &name)),
+            name: Set(name),
+            total_size: Set(total_size),
+            total_chunks: Set(total_chunks),
+            state: Set("receiving".to_owned()),
+            created_at: Set(now_millis()),
+        }
+        .insert(&*txn)
+        .await?;
+        txn.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Receives chunk `number` (1-based) of an upload of the viewer's; a chunk sent again
+    /// replaces the first. The request that brings the last missing chunk assembles the file.
+    pub async fn put_chunk<S, E>(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        upload_id: &str,
+        number: i32,
+        body: S,
+    ) -> AppResult<UploadState>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<AppError>,
+    {
+        let not_found = || AppError::not_found(format!("upload {upload_id}"));
+        let id = Uuid::parse_str(upload_id).map_err(|_| not_found())?;
+        let Some(pending) = upload::Entity::find_by_id(id)
+            .filter(upload::Column::CompanyId.eq(company.0))
+            .filter(upload::Column::Owner.eq(viewer.user_id.as_str()))
+            .one(self.db())
+            .await?
+        else {
+            // Already assembled: a retried chunk answers with the file.
+            return Ok(UploadState::Complete(
+                self.get_file(viewer, company, upload_id).await?,
+            ));
+        };
+        if !(1..=pending.total_chunks).contains(&number) {
+            return Err(AppError::bad_input(format!(
+                "resumableChunkNumber must be 1 to {}",
+                pending.total_chunks
+            )));
+        }
+        let others: i64 = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(id))
+            .filter(upload_chunk::Column::Number.ne(number))
+            .all(self.db())
+            .await?
+            .iter()
+            .map(|chunk| chunk.size)
+            .sum();
+        let room = self.max_upload_bytes.saturating_sub(others.max(0) as u64);
+        let key = format!("{CHUNKS}/{id}/{number}");
+        let staged = self.stage_within(body, room).await?;
+        self.blobs.rename(&staged.key, &key).await?;
+        let txn = self.write().await?;
+        upload_chunk::Entity::insert(upload_chunk::ActiveModel {
+            upload_id: Set(id),
+            number: Set(number),
+            size: Set(staged.size),
+            key: Set(key),
+        })
+        .on_conflict(
+            OnConflict::columns([upload_chunk::Column::UploadId, upload_chunk::Column::Number])
+                .update_columns([upload_chunk::Column::Size, upload_chunk::Column::Key])
+                .to_owned(),
+        )
+        .exec(&*txn)
+        .await?;
+        txn.commit().await?;
+        self.assemble_when_complete(viewer, company, pending).await
+    }
+
+    /// Assembles the upload if every chunk is in and no other request is doing it.
+    async fn assemble_when_complete(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        pending: upload::Model,
+    ) -> AppResult<UploadState> {
+        let txn = self.write().await?;
+        let received = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(pending.id))
+            .count(&*txn)
+            .await?;
+        let won = received == pending.total_chunks as u64
+            && upload::Entity::update_many()
+                .col_expr(upload::Column::State, Expr::value("assembling"))
+                .filter(upload::Column::Id.eq(pending.id))
+                .filter(upload::Column::State.eq("receiving"))
+                .exec(&*txn)
+                .await?
+                .rows_affected
+                == 1;
+        txn.commit().await?;
+        if !won {
+            return Ok(UploadState::Receiving(pending.into()));
+        }
+        let chunks = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(pending.id))
+            .order_by_asc(upload_chunk::Column::Number)
+            .all(self.db())
+            .await?;
+        let blobs = self.blobs.clone();
+        let keys: Vec<String> = chunks.iter().map(|c| c.key.clone()).collect();
+        let joined: BoxStream<'static, Result<Bytes, AppError>> = futures::stream::iter(keys)
+            .then(move |key| {
+                let blobs = blobs.clone();
+                async move { blobs.read(&key, None).await }
+            })
+            .map_ok(|stream| stream.map_err(|err| AppError::Internal(err.into())))
+            .try_flatten()
+            .boxed();
+        let staged = self.stage(joined).await?;
+        let outcome = if staged.size != pending.total_size {
+            let message = format!(
+                "the chunks add up to {} bytes, not the {} declared",
+                staged.size, pending.total_size
+            );
+            self.discard(staged).await;
+            Err(AppError::bad_input(message))
+        } else {
+            self.record_assembled(viewer, company, &pending, staged)
+                .await
+        };
+        self.forget_upload(&pending, &chunks).await?;
+        outcome.map(UploadState::Complete)
+    }
+
+    /// Stores the assembled bytes as the file the upload promised.
+    async fn record_assembled(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        pending: &upload::Model,
+        staged: super::content::Staged,
+    ) -> AppResult<UploadedFile> {
+        let txn = self.write().await?;
+        let claim = self.claim(&txn, company, &staged).await?;
+        let row = file::ActiveModel {
+            id: Set(pending.id),
+            company_id: Set(company.0),
+            owner: Set(viewer.user_id.to_string()),
+            name: Set(pending.name.clone()),
+            mime: Set(pending.mime.clone()),
+            size: Set(staged.size),
+            sha256: Set(staged.sha256.clone()),
+            holds_ref: Set(true),
+            created_at: Set(pending.created_at),
+        }
+        .insert(&*txn)
+        .await?;
+        txn.commit().await?;
+        self.settle(claim).await;
+        Ok(row.into())
+    }
+
+    /// Drops an upload's rows and chunk bytes.
+    pub(super) async fn forget_upload(
+        &self,
+        pending: &upload::Model,
+        chunks: &[upload_chunk::Model],
+    ) -> AppResult<()> {
+        let txn = self.write().await?;
+        upload_chunk::Entity::delete_many()
+            .filter(upload_chunk::Column::UploadId.eq(pending.id))
+            .exec(&*txn)
+            .await?;
+        upload::Entity::delete_by_id(pending.id).exec(&*txn).await?;
+        txn.commit().await?;
+        for chunk in chunks {
+            self.blobs.delete(&chunk.key).await?;
+        }
+        Ok(())
+    }
+
+    /// A pending upload of the viewer's, for `GET files/:id` before it is complete.
+    pub async fn pending_upload(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &str,
+    ) -> AppResult<Option<PendingUpload>> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        Ok(upload::Entity::find_by_id(id)
+            .filter(upload::Column::CompanyId.eq(company.0))
+            .filter(upload::Column::Owner.eq(viewer.user_id.as_str()))
+            .one(self.db())
+            .await?
+            .map(Into::into))
+    }
+}

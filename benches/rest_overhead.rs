@@ -105,9 +105,11 @@ async fn main() {
     })
     .await;
     let operation = state.rest.get_item.clone();
-    let variables = serde_json::json!({ "companyId": company.to_string(), "id": folder.id.to_string() });
+    let variables =
+        serde_json::json!({ "companyId": company.to_string(), "id": folder.id.to_string() });
     let graphql = time(|| async {
-        let mut request = async_graphql::Request::new("").variables(async_graphql::Variables::from_json(variables.clone()));
+        let mut request = async_graphql::Request::new("")
+            .variables(async_graphql::Variables::from_json(variables.clone()));
         request.set_parsed_query(operation.clone());
         let request = quire::graphql::handler::prepare(&state, Ok(viewer.clone()), request);
         let response = state.schema.execute(request).await;

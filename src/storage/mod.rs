@@ -7,8 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
@@ -54,7 +56,31 @@ impl BlobStore {
                 store: Arc::new(store),
             });
         }
-        anyhow::bail!("unsupported storage URL {url:?}: use file:///a/directory")
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            anyhow::ensure!(
+                !bucket.is_empty(),
+                "the storage URL {url:?} names no bucket"
+            );
+            // AWS_ENDPOINT (or AWS_ENDPOINT_URL), AWS_REGION, AWS_ACCESS_KEY_ID, … as usual.
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+                builder = builder.with_endpoint(endpoint);
+            }
+            let endpoint_is_http = std::env::var("AWS_ENDPOINT")
+                .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+                .is_ok_and(|e| e.starts_with("http://"));
+            let s3 = builder.with_allow_http(endpoint_is_http).build()?;
+            let store: Arc<dyn ObjectStore> = if prefix.trim_matches('/').is_empty() {
+                Arc::new(s3)
+            } else {
+                Arc::new(PrefixStore::new(s3, prefix.trim_matches('/')))
+            };
+            return Ok(Self { store });
+        }
+        anyhow::bail!(
+            "unsupported storage URL {url:?}: use file:///a/directory or s3://bucket/prefix"
+        )
     }
 
     /// Streams `body` to `key`, hashing as it goes; more than `max` bytes aborts the write and

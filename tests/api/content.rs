@@ -133,14 +133,14 @@ on_both_backends! {
         let alice = app.token("alice", Role::Member);
         let a = create_with_bytes(&app, &alice, "user_alice", "a.txt", b"same bytes").await;
         let b = create_with_bytes(&app, &alice, "user_alice", "b.txt", b"same bytes").await;
-        assert_eq!(app.stored_files().len(), 1, "{:?}", app.stored_files());
+        assert_eq!(app.stored_keys().await.len(), 1, "{:?}", app.stored_keys().await);
         for (item, remaining) in [(&a, 1), (&b, 0)] {
             let id = item["id"].as_str().unwrap();
             for _ in 0..2 {
                 let request = Request::delete(documents(&app, &format!("item/{id}"))).header("authorization", format!("Bearer {alice}")).body(Body::empty()).unwrap();
                 assert_eq!(app.send(request).await.0, StatusCode::OK);
             }
-            assert_eq!(app.stored_files().len(), remaining);
+            assert_eq!(app.stored_keys().await.len(), remaining);
         }
     }
 
@@ -269,7 +269,7 @@ on_both_backends! {
         assert_eq!(item["size"], 30000);
         let uri = documents(&app, &format!("item/{}/download", item["id"].as_str().unwrap()));
         assert_eq!(get(&app, &uri, Some(&alice), &[]).await.1, bytes);
-        assert_eq!(app.stored_files().len(), 1, "{:?}", app.stored_files());
+        assert_eq!(app.stored_keys().await.len(), 1, "{:?}", app.stored_keys().await);
     }
 
     async fn chunks_that_do_not_add_up_are_refused(app: TestApp) {
@@ -281,7 +281,7 @@ on_both_backends! {
         let (status, error) = post_chunk(&app, &alice, &format!("files/{id}?resumableChunkNumber=2&{query}"), vec![2; 10]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(error["message"].as_str().unwrap().contains("20 bytes"), "{error}");
-        assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+        assert!(app.stored_keys().await.is_empty(), "{:?}", app.stored_keys().await);
         let files = format!("/internal/services/files/v1/companies/{}/files/{id}", app.company);
         assert_eq!(get(&app, &files, Some(&alice), &[]).await.0, StatusCode::NOT_FOUND);
     }
@@ -316,7 +316,11 @@ async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
         serde_json::from_slice::<Value>(&body).unwrap()["code"],
         "PAYLOAD_TOO_LARGE"
     );
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert!(
+        app.stored_keys().await.is_empty(),
+        "{:?}",
+        app.stored_keys().await
+    );
     let fits = app
         .upload(
             &alice,
@@ -333,15 +337,31 @@ async fn the_sweeper_removes_bytes_without_rows_and_keeps_the_rest() {
     let app = TestApp::sqlite().await;
     let alice = app.token("alice", Role::Member);
     app.upload(&alice, "kept.txt", "text/plain", b"kept").await;
-    let orphan_dir = app.blobs_dir.join("blobs").join(app.company.to_string());
-    std::fs::create_dir_all(&orphan_dir).unwrap();
-    std::fs::write(orphan_dir.join("deadbeef-crashed"), b"left by a crash").unwrap();
-    std::fs::create_dir_all(app.blobs_dir.join("staging")).unwrap();
-    std::fs::write(app.blobs_dir.join("staging").join("half-upload"), b"half").unwrap();
-    assert_eq!(app.stored_files().len(), 3);
-    let removed = app.service.sweep(0).await.unwrap();
-    assert_eq!(removed, 2);
-    let left = app.stored_files();
-    assert_eq!(left.len(), 1);
-    assert_eq!(std::fs::read(&left[0]).unwrap(), b"kept");
+    // What a crash leaves: content without its row, a half-written upload, orphaned chunks.
+    for key in [
+        format!("blobs/{}/deadbeef-crashed", app.company),
+        "staging/half-upload".to_owned(),
+        format!("chunks/{}/1", uuid::Uuid::new_v4()),
+    ] {
+        app.blobs
+            .write(
+                &key,
+                futures::stream::iter([Ok::<_, quire::error::AppError>(
+                    bytes::Bytes::from_static(b"left"),
+                )]),
+                100,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.stored_keys().await.len(), 4);
+    assert_eq!(
+        app.service.sweep(3600).await.unwrap(),
+        0,
+        "young bytes may still be on their way to a row"
+    );
+    assert_eq!(app.service.sweep(0).await.unwrap(), 3);
+    let left = app.stored_keys().await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("blobs/"));
 }

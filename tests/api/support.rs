@@ -55,8 +55,8 @@ pub struct TestApp {
     /// A fresh company per test.
     pub company: CompanyId,
     statements: Arc<AtomicUsize>,
-    /// Where the blob store keeps bytes on disk.
-    pub blobs_dir: std::path::PathBuf,
+    /// The blob store, to see what is stored.
+    pub blobs: BlobStore,
     _dir: tempfile::TempDir,
 }
 
@@ -119,9 +119,13 @@ impl TestApp {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let keys = Keys::from_secret(SECRET);
-        let blobs_dir = dir.path().join("blobs");
-        let blobs =
-            BlobStore::open(&format!("file://{}", blobs_dir.display())).expect("blob store");
+        // QUIRE_TEST_STORAGE_URL=s3://bucket runs the suite on S3, under a fresh prefix.
+        let storage_url = match std::env::var("QUIRE_TEST_STORAGE_URL") {
+            Ok(base) => format!("{}/{}", base.trim_end_matches('/'), Uuid::new_v4().simple()),
+            Err(_) => format!("file://{}", dir.path().join("blobs").display()),
+        };
+        let blobs = BlobStore::open(&storage_url).expect("blob store");
+        let blobs_handle = blobs.clone();
         let service = Service::new(db, blobs, max_upload);
         let limits = Limits {
             max_upload_bytes: max_upload,
@@ -134,7 +138,7 @@ impl TestApp {
             service,
             company: CompanyId(Uuid::new_v4()),
             statements,
-            blobs_dir,
+            blobs: blobs_handle,
             _dir: dir,
         }
     }
@@ -303,21 +307,15 @@ impl TestApp {
         .await
     }
 
-    /// Files on disk in the blob store (content, staged uploads), as paths.
-    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
-        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, found);
-                } else {
-                    found.push(path);
-                }
-            }
-        }
-        let mut found = Vec::new();
-        walk(&self.blobs_dir, &mut found);
-        found
+    /// The keys in the blob store (content, staged uploads, chunks).
+    pub async fn stored_keys(&self) -> Vec<String> {
+        self.blobs
+            .list("")
+            .await
+            .expect("listing the blob store")
+            .into_iter()
+            .map(|l| l.key)
+            .collect()
     }
 
     /// Uploads `bytes` through the files service as `token`; returns the `resource`.

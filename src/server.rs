@@ -2,25 +2,20 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{Extensions, HeaderMap, HeaderName, StatusCode, Version};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Router, middleware};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::CorsLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::{handler, playground};
 use crate::state::AppState;
-
-/// GraphQL bodies larger than this are refused with 413 (REST JSON routes have axum's
-/// default of the same size; upload routes stream up to `QUIRE_MAX_UPLOAD_BYTES`).
-const JSON_BODY_LIMIT: usize = 2 << 20;
 
 /// The whole application as a router; tests drive it in process.
 pub fn router(state: AppState) -> Router {
@@ -30,7 +25,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(handler::get)
                 .post(handler::post)
-                .layer(RequestBodyLimitLayer::new(JSON_BODY_LIMIT)),
+                .layer(middleware::from_fn_with_state(state.clone(), handler::guard_body)),
         )
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))

@@ -3,9 +3,12 @@
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{RawQuery, State};
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
 
 use super::loaders::Loaders;
 use super::{RequestContext, playground};
@@ -26,6 +29,49 @@ pub fn prepare(
             viewer,
         })
         .data(loaders)
+}
+
+/// GraphQL bodies larger than this are refused with 413 (multipart ones may carry uploads up to
+/// `QUIRE_MAX_UPLOAD_BYTES`).
+const JSON_BODY_LIMIT: u64 = 2 << 20;
+
+/// Headers a browser cannot send cross-site without a CORS preflight: one must come with a
+/// multipart request, so a form on another site cannot post one (async-graphql's advice).
+const PREFLIGHT_HEADERS: [&str; 2] = ["apollo-require-preflight", "x-apollo-operation-name"];
+
+/// Guards `/graphql` bodies: a size limit (413), and the CSRF rule for multipart uploads (400).
+pub async fn guard_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/"));
+    if multipart && !PREFLIGHT_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+        let message = "multipart GraphQL requests need an 'apollo-require-preflight' header (it keeps other sites from posting forms here)";
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let limit = if multipart {
+        state.limits.max_upload_bytes + (64 << 10)
+    } else {
+        JSON_BODY_LIMIT
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than the {limit} bytes allowed"),
+        )
+            .into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let limited = Body::new(Limited::new(
+        body,
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    ));
+    next.run(Request::from_parts(parts, limited)).await
 }
 
 /// `POST /graphql`: queries and mutations.

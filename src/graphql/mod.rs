@@ -10,6 +10,7 @@ pub mod playground;
 mod query;
 mod scalars;
 mod types;
+mod upload;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 

@@ -1,10 +1,11 @@
 //! The mutation root: one input and one payload per change.
 
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject, Upload};
 
 use super::context::ContextExt;
 use super::scalars::{ByteCount, Timestamp};
 use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
+use super::upload;
 use crate::auth::{PublicClaims, TokenKind};
 use crate::domain::inputs::{CreateItem, NewVersion, PublicLinkChange, SetTab, UpdateItem};
 use crate::domain::{CompanyId, ItemId, ItemRef, Level};
@@ -61,6 +62,8 @@ pub struct CreateItemInput {
     pub tags: Option<Vec<String>>,
     /// A file's first version.
     pub version: Option<VersionInput>,
+    /// The file's content (GraphQL multipart request); it becomes the first version.
+    pub file: Option<Upload>,
 }
 
 /// The created item.
@@ -166,7 +169,10 @@ pub struct CreateVersionInput {
     /// The file.
     pub item_id: ID,
     /// The version's metadata.
+    #[graphql(default)]
     pub version: VersionInput,
+    /// The version's content (GraphQL multipart request).
+    pub file: Option<Upload>,
 }
 
 /// The new version and the file it now heads.
@@ -243,6 +249,12 @@ impl MutationRoot {
     ) -> async_graphql::Result<CreateItemPayload> {
         let viewer = ctx.viewer()?;
         let (company, parent) = target(&input.company_id, &input.parent_id)?;
+        let mut version = input.version.map(NewVersion::from);
+        if let Some(file) = input.file {
+            let stored = upload::store(ctx, company, file).await?;
+            version.get_or_insert_with(NewVersion::default).external_id =
+                Some(stored.id.to_string());
+        }
         let item = ctx
             .service()?
             .create_item(
@@ -254,7 +266,7 @@ impl MutationRoot {
                     is_directory: input.is_directory,
                     description: input.description.unwrap_or_default(),
                     tags: input.tags.unwrap_or_default(),
-                    version: input.version.map(NewVersion::from),
+                    version,
                 },
             )
             .await
@@ -359,9 +371,13 @@ impl MutationRoot {
     ) -> async_graphql::Result<CreateVersionPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
+        let mut version = NewVersion::from(input.version);
+        if let Some(file) = input.file {
+            version.external_id = Some(upload::store(ctx, company, file).await?.id.to_string());
+        }
         let (version, item) = ctx
             .service()?
-            .create_version(viewer, company, &id, input.version.into())
+            .create_version(viewer, company, &id, version)
             .await
             .map_err(|e| e.extend())?;
         Ok(CreateVersionPayload {

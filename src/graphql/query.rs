@@ -5,7 +5,6 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 use super::context::ContextExt;
 use super::loaders::{Loaders, loader_error};
 use super::types::{ItemObject, Node, TabObject, UserObject, VersionObject};
-use crate::auth::{DownloadClaims, TokenKind, unix_now};
 use crate::domain::{CompanyId, ItemId, ItemRef, VersionId};
 use crate::error::AppError;
 
@@ -137,18 +136,9 @@ impl QueryRoot {
             .downloadable(viewer, company, &ids, version)
             .await
             .map_err(|e| e.extend())?;
-        let claims = DownloadClaims {
-            sub: viewer.user_id.to_string(),
-            exp: unix_now() + DOWNLOAD_TOKEN_SECS,
-            typ: TokenKind::Download,
-            company_id: company.to_string(),
-            items: ids.iter().map(ToString::to_string).collect(),
-            version_id: version.map(|v| v.to_string()),
-            role: viewer.role(company).as_str().to_owned(),
-        };
-        ctx.request()?.keys.sign(&claims).map_err(|e| e.extend())
+        ctx.request()?
+            .keys
+            .mint_download(viewer, company, &ids, version)
+            .map_err(|e| e.extend())
     }
 }
-
-/// How long a download token lives.
-const DOWNLOAD_TOKEN_SECS: u64 = 3600;

@@ -287,6 +287,61 @@ on_both_backends! {
     }
 }
 
+/// A GraphQL multipart request (the multipart request spec) with one file at `variables.<var>`.
+async fn graphql_upload(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+    path: &str,
+    bytes: &[u8],
+    preflight: bool,
+) -> (StatusCode, Value) {
+    let operations = json!({ "query": query, "variables": variables }).to_string();
+    let map = json!({ "0": [path] }).to_string();
+    let (content_type, body) = multipart(&[
+        Part::text("operations", &operations),
+        Part::text("map", &map),
+        Part::file("0", "notes.txt", "text/plain", bytes),
+    ]);
+    let mut request = Request::post("/graphql")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type);
+    if preflight {
+        request = request.header("apollo-require-preflight", "true");
+    }
+    let (status, body, _) = app.send(request.body(Body::from(body)).unwrap()).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+on_both_backends! {
+    async fn graphql_uploads_and_download_urls(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let create = "mutation($input: CreateItemInput!) { createItem(input: $input) { item { id size downloadUrl latestVersion { fileName mime downloadUrl } } } }";
+        let variables = json!({ "input": { "companyId": app.company.to_string(), "parentId": "user_alice", "name": "notes.txt", "file": null } });
+        // Without a preflight header a multipart request could come from a form on another site.
+        let (status, _) = graphql_upload(&app, &alice, create, variables.clone(), "variables.input.file", b"first", false).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(app.child_names(&alice, "user_alice").await.is_empty());
+        let (status, answer) = graphql_upload(&app, &alice, create, variables, "variables.input.file", b"first", true).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+        let item = &answer["data"]["createItem"]["item"];
+        assert_eq!(item["size"], 5);
+        assert_eq!(item["latestVersion"]["mime"], "text/plain");
+        let url = item["downloadUrl"].as_str().unwrap().to_owned();
+        assert_eq!(get(&app, &url, None, &[]).await.1, b"first", "a download URL needs no headers");
+        let id = item["id"].as_str().unwrap().to_owned();
+        let first_version_url = item["latestVersion"]["downloadUrl"].as_str().unwrap().to_owned();
+        let version = "mutation($input: CreateVersionInput!) { createVersion(input: $input) { item { size } version { size } } }";
+        let variables = json!({ "input": { "companyId": app.company.to_string(), "itemId": id, "file": null } });
+        let (_, answer) = graphql_upload(&app, &alice, version, variables, "variables.input.file", b"second!", true).await;
+        assert_eq!(answer["data"]["createVersion"]["item"]["size"], 7, "{answer:#}");
+        assert_eq!(get(&app, &url, None, &[]).await.1, b"second!");
+        assert_eq!(get(&app, &first_version_url, None, &[]).await.1, b"first");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
     let app = TestApp::with_upload_limit(1000).await;

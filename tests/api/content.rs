@@ -3,6 +3,8 @@
 
 use std::io::Read;
 
+use sha2::Digest;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use quire::auth::Role;
@@ -340,6 +342,25 @@ on_both_backends! {
         assert_eq!(get(&app, &url, None, &[]).await.1, b"second!");
         assert_eq!(get(&app, &first_version_url, None, &[]).await.1, b"first");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_failure_mid_zip_cuts_the_stream() {
+    use http_body_util::BodyExt;
+    let app = TestApp::sqlite().await;
+    let alice = app.token("alice", Role::Member);
+    let folder = app.create(&alice, "user_alice", "Box", true).await;
+    create_with_bytes(&app, &alice, &folder, "a.txt", &[b'a'; 300_000]).await;
+    create_with_bytes(&app, &alice, &folder, "b.txt", b"bravo").await;
+    // The bytes of b.txt vanish from the store behind Quire's back.
+    let keys = app.stored_keys().await;
+    let doomed = keys.iter().find(|key| !key.contains(&format!("{:x}", sha2::Sha256::digest([b'a'; 300_000])))).unwrap();
+    app.blobs.delete(doomed).await.unwrap();
+    let request = Request::get(documents(&app, &format!("item/{folder}/download"))).header("authorization", format!("Bearer {alice}")).body(Body::empty()).unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the zip had started");
+    let body = response.into_body().collect().await;
+    assert!(body.is_err(), "a cut zip must end in an error, not a clean end of stream");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

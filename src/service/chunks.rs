@@ -8,9 +8,7 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::Service;
@@ -179,9 +177,14 @@ impl Service {
         let txn = self.write().await?;
         let received = upload_chunk::Entity::find()
             .filter(upload_chunk::Column::UploadId.eq(pending.id))
-            .count(&*txn)
+            .all(&*txn)
             .await?;
-        let won = received == pending.total_chunks as u64
+        let bytes: i64 = received.iter().map(|c| c.size).sum();
+        // Complete when every chunk is in and they add up to the declared size; a chunk being
+        // sent again may still be on its way.
+        let complete =
+            received.len() == pending.total_chunks as usize && bytes == pending.total_size;
+        let won = complete
             && upload::Entity::update_many()
                 .col_expr(upload::Column::State, Expr::value("assembling"))
                 .filter(upload::Column::Id.eq(pending.id))
@@ -210,19 +213,23 @@ impl Service {
             .try_flatten()
             .boxed();
         let staged = self.stage(joined).await?;
-        let outcome = if staged.size != pending.total_size {
-            let message = format!(
-                "the chunks add up to {} bytes, not the {} declared",
-                staged.size, pending.total_size
-            );
+        if staged.size != pending.total_size {
+            // A chunk was replaced while we read: wait for the next one to complete it.
             self.discard(staged).await;
-            Err(AppError::bad_input(message))
-        } else {
-            self.record_assembled(viewer, company, &pending, staged)
-                .await
-        };
+            let txn = self.write().await?;
+            upload::Entity::update_many()
+                .col_expr(upload::Column::State, Expr::value("receiving"))
+                .filter(upload::Column::Id.eq(pending.id))
+                .exec(&*txn)
+                .await?;
+            txn.commit().await?;
+            return Ok(UploadState::Receiving(pending.into()));
+        }
+        let file = self
+            .record_assembled(viewer, company, &pending, staged)
+            .await?;
         self.forget_upload(&pending, &chunks).await?;
-        outcome.map(UploadState::Complete)
+        Ok(UploadState::Complete(file))
     }
 
     /// Stores the assembled bytes as the file the upload promised.
@@ -270,6 +277,32 @@ impl Service {
             self.blobs.delete(&chunk.key).await?;
         }
         Ok(())
+    }
+
+    /// Why an upload cannot be used yet, when `id` names one still receiving chunks.
+    pub(super) async fn incomplete_upload<C: sea_orm::ConnectionTrait>(
+        db: &C,
+        company: CompanyId,
+        id: Uuid,
+    ) -> AppResult<Option<AppError>> {
+        let Some(pending) = upload::Entity::find_by_id(id)
+            .filter(upload::Column::CompanyId.eq(company.0))
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let chunks = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(id))
+            .all(db)
+            .await?;
+        let bytes: i64 = chunks.iter().map(|c| c.size).sum();
+        Ok(Some(AppError::bad_input(format!(
+            "upload {id} is not complete: {} of {} chunks, {bytes} of {} bytes",
+            chunks.len(),
+            pending.total_chunks,
+            pending.total_size
+        ))))
     }
 
     /// A pending upload of the viewer's, for `GET files/:id` before it is complete.

@@ -341,11 +341,14 @@ pub(super) async fn use_uploaded_file<C: ConnectionTrait>(
 ) -> AppResult<file::Model> {
     let not_found = || AppError::not_found(format!("file {external_id}"));
     let id = Uuid::parse_str(external_id).map_err(|_| not_found())?;
-    let file = file::Entity::find_by_id(id)
+    let Some(file) = file::Entity::find_by_id(id)
         .filter(file::Column::CompanyId.eq(company.0))
         .one(db)
         .await?
-        .ok_or_else(not_found)?;
+    else {
+        let incomplete = Service::incomplete_upload(db, company, id).await?;
+        return Err(incomplete.unwrap_or_else(not_found));
+    };
     if file.owner != viewer.user_id.as_str()
         && !used_by_readable_item(db, viewer, company, external_id).await?
     {

@@ -47,10 +47,7 @@ fn keys(value: &Value) -> Vec<String> {
 
 /// The JSON body of a captured exchange.
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../shared/reference/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let body = text
         .split("\n\n")

@@ -97,7 +97,25 @@ fn validate_description(description: &str) -> AppResult<String> {
     Ok(description.to_owned())
 }
 
+/// A stored item the viewer manages, opened in a write transaction.
+type Managed = (super::WriteTxn, ItemId, Item, entity::item::Model);
+
 impl Service {
+    /// Opens a write transaction on a stored item the viewer must manage to do `action`.
+    async fn managed(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        action: &str,
+    ) -> AppResult<Managed> {
+        let id = stored(id)?;
+        let txn = self.write().await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
+        require(&item, Level::Manage, action)?;
+        Ok((txn, id, item, row))
+    }
+
     /// Creates a folder or a file (with its first version's metadata) in a folder or drive the
     /// viewer may write to. A taken name becomes `name-2`, `name-3`…
     pub async fn create_item(
@@ -298,10 +316,9 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<Item> {
-        let id = stored(id)?;
-        let txn = self.write().await?;
-        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
-        require(&item, Level::Manage, "trashing this item")?;
+        let (txn, id, item, row) = self
+            .managed(viewer, company, id, "trashing this item")
+            .await?;
         if !item.in_trash {
             let ancestors = sizes::ancestors(&*txn, &row).await?;
             sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size)
@@ -321,10 +338,9 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<ItemId> {
-        let id = stored(id)?;
-        let txn = self.write().await?;
-        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
-        require(&item, Level::Manage, "deleting this item")?;
+        let (txn, id, item, row) = self
+            .managed(viewer, company, id, "deleting this item")
+            .await?;
         if !item.in_trash {
             return Err(AppError::bad_input(
                 "only items in the trash can be deleted for good; trash it first",
@@ -349,10 +365,9 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<Item> {
-        let id = stored(id)?;
-        let txn = self.write().await?;
-        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
-        require(&item, Level::Manage, "restoring this item")?;
+        let (txn, id, item, row) = self
+            .managed(viewer, company, id, "restoring this item")
+            .await?;
         if item.in_trash {
             let ancestors = sizes::ancestors(&*txn, &row).await?;
             let folder_trashed = ancestors.values().any(|a| a.is_in_trash);

@@ -7,38 +7,6 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, on_both_backends};
 
-/// Sends a REST request to the documents routes of the test's company.
-async fn rest(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let uri = format!(
-        "/internal/services/documents/v1/companies/{}/{path}",
-        app.company
-    );
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header("content-type", "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let (status, bytes, _) = app.send(request.body(body).unwrap()).await;
-    let value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)))
-    };
-    (status, value)
-}
-
 fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
     keys.sort();
@@ -63,8 +31,7 @@ async fn create_json(
     item: Value,
     version: Value,
 ) -> (StatusCode, Value) {
-    rest(
-        app,
+    app.rest(
         "POST",
         "item",
         Some(token),
@@ -76,17 +43,17 @@ async fn create_json(
 on_both_backends! {
     async fn special_folders_answer_the_reference_shapes(app: TestApp) {
         let member = app.token("u1", Role::Member);
-        let (status, body) = rest(&app, "GET", "item/root", Some(&member), None).await;
+        let (status, body) = app.rest("GET", "item/root", Some(&member), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, fixture("get-root.txt"));
-        let (_, plain) = rest(&app, "GET", "item", Some(&member), None).await;
+        let (_, plain) = app.rest("GET", "item", Some(&member), None).await;
         assert_eq!(plain, body);
-        let (_, trash) = rest(&app, "GET", "item/trash", Some(&member), None).await;
+        let (_, trash) = app.rest("GET", "item/trash", Some(&member), None).await;
         assert_eq!(trash, fixture("get-trash.txt"));
-        let (_, mine) = rest(&app, "GET", "item/user_u1", Some(&member), None).await;
+        let (_, mine) = app.rest("GET", "item/user_u1", Some(&member), None).await;
         assert_eq!(mine["item"], json!({ "id": "user_u1", "parent_id": null, "name": "My Drive", "size": 0 }));
         assert_eq!(mine["access"], "manage");
-        let (status, other) = rest(&app, "GET", "item/user_u2", Some(&member), None).await;
+        let (status, other) = app.rest("GET", "item/user_u2", Some(&member), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(other["code"], "NOT_FOUND");
         assert_eq!(other["statusCode"], 404);
@@ -127,7 +94,7 @@ on_both_backends! {
         assert_eq!(cache["file_metadata"]["thumbnails"], json!([]));
 
         // GET the folder: the reference's details shape, the path ending with the item.
-        let (status, details) = rest(&app, "GET", &format!("item/{folder_id}"), Some(&alice), None).await;
+        let (status, details) = app.rest("GET", &format!("item/{folder_id}"), Some(&alice), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(keys(&details), keys(&fixture("get-folder.txt")));
         assert_eq!(details["path"][0], json!({ "id": "user_alice", "name": "My Drive" }));
@@ -141,7 +108,7 @@ on_both_backends! {
         child_keys.sort();
         assert_eq!(keys(&details["children"][0]), child_keys);
         let file_id = file["id"].as_str().unwrap();
-        let (_, file_details) = rest(&app, "GET", &format!("item/{file_id}"), Some(&alice), None).await;
+        let (_, file_details) = app.rest("GET", &format!("item/{file_id}"), Some(&alice), None).await;
         assert_eq!(file_details["path"].as_array().unwrap().len(), 3);
         assert_eq!(file_details["versions"].as_array().unwrap().len(), 1);
     }
@@ -157,7 +124,7 @@ on_both_backends! {
             (json!({ "item": { "name": "x" }, "version": { "file_metadata": { "size": -3 } } }), "version.file_metadata.size"),
             (json!({ "item": { "name": "a/b" } }), "name"),
         ] {
-            let (status, error) = rest(&app, "POST", "item", Some(&admin), Some(body.clone())).await;
+            let (status, error) = app.rest("POST", "item", Some(&admin), Some(body.clone())).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
             assert!(error["message"].as_str().unwrap().contains(field), "{body} → {error}");
             assert_eq!(error["code"], "BAD_USER_INPUT");
@@ -170,10 +137,10 @@ on_both_backends! {
         assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
         let (status, _) = create_json(&app, &member, json!({ "name": "x", "parent_id": "root" }), json!({})).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (_, root) = rest(&app, "GET", "item/root", Some(&admin), None).await;
+        let (_, root) = app.rest("GET", "item/root", Some(&admin), None).await;
         assert_eq!(root["children"], json!([]));
         // No credentials: 401 in the reference's shape.
-        let (status, error) = rest(&app, "GET", "item/root", None, None).await;
+        let (status, error) = app.rest("GET", "item/root", None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(keys(&error), ["code", "error", "message", "statusCode"]);
     }
@@ -184,7 +151,7 @@ on_both_backends! {
         let (_, folder) = create_json(&app, &alice, json!({ "name": "Dir", "parent_id": "user_alice", "is_directory": true }), json!({})).await;
         let (_, file) = create_json(&app, &alice, json!({ "name": "a.txt", "parent_id": "user_alice", "description": "old" }), json!({})).await;
         let (folder, file) = (folder["id"].as_str().unwrap(), file["id"].as_str().unwrap());
-        let (status, updated) = rest(&app, "POST", &format!("item/{file}"), Some(&alice),
+        let (status, updated) = app.rest("POST", &format!("item/{file}"), Some(&alice),
             Some(json!({ "name": "b.txt", "description": "", "tags": [], "parent_id": folder }))).await;
         assert_eq!(status, StatusCode::OK, "{updated}");
         assert_eq!((updated["name"].as_str(), updated["description"].as_str(), updated["parent_id"].as_str()), (Some("b.txt"), Some(""), Some(folder)));
@@ -193,28 +160,28 @@ on_both_backends! {
             { "type": "folder", "id": "parent", "level": "manage" },
             { "type": "user", "id": "bob", "level": "read" },
         ], "public": { "level": "none", "password": "", "expiration": 0, "token": "" } });
-        let (status, shared) = rest(&app, "POST", &format!("item/{folder}"), Some(&alice), Some(json!({ "access_info": access }))).await;
+        let (status, shared) = app.rest("POST", &format!("item/{folder}"), Some(&alice), Some(json!({ "access_info": access }))).await;
         assert_eq!(status, StatusCode::OK, "{shared}");
         assert_eq!(shared["access_info"]["public"]["password"], "");
-        let (status, seen) = rest(&app, "GET", &format!("item/{file}"), Some(&bob), None).await;
+        let (status, seen) = app.rest("GET", &format!("item/{file}"), Some(&bob), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(seen["access"], "read");
         // Refused: bob renaming (read), a bad level, a move into a file.
-        let (status, _) = rest(&app, "POST", &format!("item/{file}"), Some(&bob), Some(json!({ "name": "mine" }))).await;
+        let (status, _) = app.rest("POST", &format!("item/{file}"), Some(&bob), Some(json!({ "name": "mine" }))).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, error) = rest(&app, "POST", &format!("item/{folder}"), Some(&alice),
+        let (status, error) = app.rest("POST", &format!("item/{folder}"), Some(&alice),
             Some(json!({ "name": "x", "access_info": { "entities": [{ "type": "user", "id": "bob", "level": "owner" }] } }))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(error["message"].as_str().unwrap().contains("access_info.entities[0].level"), "{error}");
-        let (status, _) = rest(&app, "POST", &format!("item/{folder}"), Some(&alice), Some(json!({ "parent_id": file }))).await;
+        let (status, _) = app.rest("POST", &format!("item/{folder}"), Some(&alice), Some(json!({ "parent_id": file }))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (_, after) = rest(&app, "GET", &format!("item/{folder}"), Some(&alice), None).await;
+        let (_, after) = app.rest("GET", &format!("item/{folder}"), Some(&alice), None).await;
         assert_eq!(after["item"]["name"], "Dir");
         assert_eq!(after["item"]["parent_id"], "user_alice");
         // is_in_trash: true trashes, false restores.
-        let (_, trashed) = rest(&app, "POST", &format!("item/{file}"), Some(&alice), Some(json!({ "is_in_trash": true }))).await;
+        let (_, trashed) = app.rest("POST", &format!("item/{file}"), Some(&alice), Some(json!({ "is_in_trash": true }))).await;
         assert_eq!(trashed["is_in_trash"], true);
-        let (_, restored) = rest(&app, "POST", &format!("item/{file}"), Some(&alice), Some(json!({ "in_trash": false }))).await;
+        let (_, restored) = app.rest("POST", &format!("item/{file}"), Some(&alice), Some(json!({ "in_trash": false }))).await;
         assert_eq!(restored["is_in_trash"], false);
     }
 
@@ -224,24 +191,24 @@ on_both_backends! {
         let (_, shared) = create_json(&app, &admin, json!({ "name": "shared.txt", "parent_id": "root" }), json!({})).await;
         let (_, mine) = create_json(&app, &alice, json!({ "name": "mine.txt", "parent_id": "user_alice" }), json!({})).await;
         let (shared, mine) = (shared["id"].as_str().unwrap(), mine["id"].as_str().unwrap());
-        let (status, body) = rest(&app, "DELETE", &format!("item/{shared}"), Some(&admin), None).await;
+        let (status, body) = app.rest("DELETE", &format!("item/{shared}"), Some(&admin), None).await;
         assert_eq!((status, body), (StatusCode::OK, Value::Null));
-        rest(&app, "DELETE", &format!("item/{mine}"), Some(&alice), None).await;
-        let (_, trash) = rest(&app, "GET", "item/trash", Some(&admin), None).await;
+        app.rest("DELETE", &format!("item/{mine}"), Some(&alice), None).await;
+        let (_, trash) = app.rest("GET", "item/trash", Some(&admin), None).await;
         let names: Vec<&str> = trash["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["shared.txt"]);
-        let (_, personal) = rest(&app, "GET", "item/trash_alice", Some(&alice), None).await;
+        let (_, personal) = app.rest("GET", "item/trash_alice", Some(&alice), None).await;
         assert_eq!(personal["children"][0]["name"], "mine.txt");
         assert_eq!(personal["children"][0]["is_in_trash"], true);
         // A member may not delete the shared item: 403, and it stays.
-        let (status, _) = rest(&app, "DELETE", &format!("item/{shared}"), Some(&alice), None).await;
+        let (status, _) = app.rest("DELETE", &format!("item/{shared}"), Some(&alice), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, _) = rest(&app, "POST", &format!("item/{mine}/restore"), Some(&alice), None).await;
+        let (status, _) = app.rest("POST", &format!("item/{mine}/restore"), Some(&alice), None).await;
         assert_eq!(status, StatusCode::OK);
-        let (_, restored) = rest(&app, "GET", &format!("item/{mine}"), Some(&alice), None).await;
+        let (_, restored) = app.rest("GET", &format!("item/{mine}"), Some(&alice), None).await;
         assert_eq!(restored["item"]["is_in_trash"], false);
-        rest(&app, "DELETE", &format!("item/{shared}"), Some(&admin), None).await;
-        let (status, gone) = rest(&app, "GET", &format!("item/{shared}"), Some(&admin), None).await;
+        app.rest("DELETE", &format!("item/{shared}"), Some(&admin), None).await;
+        let (status, gone) = app.rest("GET", &format!("item/{shared}"), Some(&admin), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(gone["code"], "NOT_FOUND");
     }
@@ -255,7 +222,7 @@ on_both_backends! {
             json!({ "file_metadata": { "name": "hello.txt", "size": 18, "mime": "text/plain", "external_id": first["id"] } })).await;
         let id = file["id"].as_str().unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let (status, version) = rest(&app, "POST", &format!("item/{id}/version"), Some(&alice),
+        let (status, version) = app.rest("POST", &format!("item/{id}/version"), Some(&alice),
             Some(json!({ "drive_item_id": id, "provider": "internal", "file_metadata": { "name": "hello-v2.txt", "size": 29, "mime": "text/plain", "external_id": second["id"] } }))).await;
         assert_eq!(status, StatusCode::OK, "{version}");
         let mut expected = keys(&fixture("create-version.txt"));
@@ -265,14 +232,14 @@ on_both_backends! {
         assert_eq!(keys(&version), expected);
         assert_eq!(version["file_size"], 29);
         assert!(version["date_added"].is_i64());
-        let (_, details) = rest(&app, "GET", &format!("item/{id}"), Some(&alice), None).await;
+        let (_, details) = app.rest("GET", &format!("item/{id}"), Some(&alice), None).await;
         assert_eq!(details["item"]["size"], 29);
         assert_eq!(details["item"]["name"], "hello.txt");
         assert_eq!(details["item"]["last_version_cache"]["id"], version["id"]);
         assert!(details["item"]["last_modified"].as_i64() > file["last_modified"].as_i64(), "last_modified follows the version");
         let sizes: Vec<i64> = details["versions"].as_array().unwrap().iter().map(|v| v["file_size"].as_i64().unwrap()).collect();
         assert_eq!(sizes, [29, 18]);
-        let (status, _) = rest(&app, "POST", &format!("item/{id}/version"), Some(&bob), Some(json!({ "file_metadata": { "size": 1 } }))).await;
+        let (status, _) = app.rest("POST", &format!("item/{id}/version"), Some(&bob), Some(json!({ "file_metadata": { "size": 1 } }))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
@@ -282,24 +249,24 @@ on_both_backends! {
         let (_, folder) = create_json(&app, &admin, json!({ "name": "Tab folder", "parent_id": "root", "is_directory": true }), json!({})).await;
         let folder = folder["id"].as_str().unwrap();
         let tab = "11111111-2222-4333-8444-555555555555";
-        let (status, empty) = rest(&app, "GET", &format!("tabs/{tab}"), Some(&admin), None).await;
+        let (status, empty) = app.rest("GET", &format!("tabs/{tab}"), Some(&admin), None).await;
         assert_eq!((status, empty), (StatusCode::OK, Value::Null));
         let body = json!({ "company_id": "whatever", "tab_id": "other", "channel_id": "66666666-7777-4888-9999-000000000000", "item_id": folder, "level": "write" });
-        let (status, set) = rest(&app, "POST", &format!("tabs/{tab}"), Some(&admin), Some(body.clone())).await;
+        let (status, set) = app.rest("POST", &format!("tabs/{tab}"), Some(&admin), Some(body.clone())).await;
         assert_eq!(status, StatusCode::OK, "{set}");
         let mut expected = fixture("set-tab.txt");
         expected["company_id"] = json!(app.company.to_string());
         expected["item_id"] = json!(folder);
         assert_eq!(set, expected);
-        let (_, got) = rest(&app, "GET", &format!("tabs/{tab}"), Some(&member), None).await;
+        let (_, got) = app.rest("GET", &format!("tabs/{tab}"), Some(&member), None).await;
         assert_eq!(got, expected);
-        let (_, details) = rest(&app, "GET", &format!("item/{folder}"), Some(&admin), None).await;
+        let (_, details) = app.rest("GET", &format!("item/{folder}"), Some(&admin), None).await;
         let channels: Vec<&Value> = details["item"]["access_info"]["entities"].as_array().unwrap().iter().filter(|e| e["type"] == "channel").collect();
         assert_eq!(channels.len(), 1);
         assert_eq!(channels[0]["level"], "write");
-        let (status, _) = rest(&app, "POST", &format!("tabs/{tab}"), Some(&member), Some(body)).await;
+        let (status, _) = app.rest("POST", &format!("tabs/{tab}"), Some(&member), Some(body)).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, error) = rest(&app, "POST", &format!("tabs/{tab}"), Some(&admin), Some(json!({ "item_id": folder }))).await;
+        let (status, error) = app.rest("POST", &format!("tabs/{tab}"), Some(&admin), Some(json!({ "item_id": folder }))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(error["message"].as_str().unwrap().contains("channel_id"));
     }
@@ -312,7 +279,7 @@ on_both_backends! {
         let mut seen = Vec::new();
         let mut paginate = json!({ "page": 0, "limit": 2 });
         loop {
-            let (status, page) = rest(&app, "POST", "browse/user_alice", Some(&alice),
+            let (status, page) = app.rest("POST", "browse/user_alice", Some(&alice),
                 Some(json!({ "sort": { "by": "size", "order": "asc" }, "paginate": paginate }))).await;
             assert_eq!(status, StatusCode::OK, "{page}");
             seen.extend(page["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()));
@@ -322,12 +289,12 @@ on_both_backends! {
             paginate = page["nextPage"].clone();
         }
         assert_eq!(seen, ["f1", "f2", "f3", "f4", "f5"]);
-        let (status, error) = rest(&app, "POST", "browse/user_alice", Some(&alice), Some(json!({ "sort": { "by": "colour" } }))).await;
+        let (status, error) = app.rest("POST", "browse/user_alice", Some(&alice), Some(json!({ "sort": { "by": "colour" } }))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(error["message"].as_str().unwrap().contains("sort.by"));
         // shared_with_me has no item of its own.
         let bob = app.token("bob", Role::Member);
-        let (_, shared) = rest(&app, "POST", "browse/shared_with_me", Some(&bob), Some(json!({}))).await;
+        let (_, shared) = app.rest("POST", "browse/shared_with_me", Some(&bob), Some(json!({}))).await;
         assert_eq!(keys(&shared), ["access", "children", "nextPage", "path"]);
     }
 }

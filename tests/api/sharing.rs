@@ -1,40 +1,10 @@
 //! Public links (REST and GraphQL), visitor tokens, passwords, expiry, rotation, and tab tokens.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use quire::auth::{Role, TabClaims, TokenKind};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, on_both_backends};
-
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path_and_query: &str,
-    bearer: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let uri = format!(
-        "/internal/services/documents/v1/companies/{}/{path_and_query}",
-        app.company
-    );
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = bearer {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header("content-type", "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let (status, bytes, _) = app.send(request.body(body).unwrap()).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 /// Alice's folder with a file in it; returns (folder, file).
 async fn folder_with_file(app: &TestApp, alice: &str) -> (String, String) {
@@ -48,7 +18,8 @@ async fn set_public(app: &TestApp, token: &str, id: &str, public: Value) -> (Sta
         { "type": "folder", "id": "parent", "level": "manage" },
         { "type": "user", "id": "alice", "level": "manage" },
     ], "public": public } });
-    call(app, "POST", &format!("item/{id}"), Some(token), Some(body)).await
+    app.rest("POST", &format!("item/{id}"), Some(token), Some(body))
+        .await
 }
 
 async fn visitor_token(
@@ -62,7 +33,7 @@ async fn visitor_token(
     if let Some(password) = password {
         body["token_password"] = json!(password);
     }
-    call(app, "POST", "anonymous/token", None, Some(body)).await
+    app.rest("POST", "anonymous/token", None, Some(body)).await
 }
 
 on_both_backends! {
@@ -82,25 +53,25 @@ on_both_backends! {
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["access_token"]["type"], "Bearer");
         let visitor = answer["access_token"]["value"].as_str().unwrap().to_owned();
-        let (status, seen) = call(&app, "GET", &format!("item/{file}"), Some(&visitor), None).await;
+        let (status, seen) = app.rest("GET", &format!("item/{file}"), Some(&visitor), None).await;
         assert_eq!(status, StatusCode::OK, "{seen}");
         assert_eq!(seen["access"], "read");
         assert_eq!(seen["item"]["access_info"]["public"]["token"], "", "only managers see the token");
         assert_eq!(seen["path"][0]["id"], folder.as_str(), "the path starts at the link");
-        let (status, _) = call(&app, "GET", &format!("item/{other}"), Some(&visitor), None).await;
+        let (status, _) = app.rest("GET", &format!("item/{other}"), Some(&visitor), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = call(&app, "GET", "item/user_alice", Some(&visitor), None).await;
+        let (status, _) = app.rest("GET", "item/user_alice", Some(&visitor), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = call(&app, "POST", &format!("item/{file}"), Some(&visitor), Some(json!({ "name": "x" }))).await;
+        let (status, _) = app.rest("POST", &format!("item/{file}"), Some(&visitor), Some(json!({ "name": "x" }))).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         // Through ?public_token= on any route.
-        let (status, seen) = call(&app, "GET", &format!("item/{folder}?public_token={link}"), None, None).await;
+        let (status, seen) = app.rest("GET", &format!("item/{folder}?public_token={link}"), None, None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(seen["children"][0]["name"], "doc.txt");
         // A manage link is refused, and changes nothing.
         let (status, _) = set_public(&app, &alice, &folder, json!({ "level": "manage" })).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (status, _) = call(&app, "GET", &format!("item/{folder}"), Some(&visitor), None).await;
+        let (status, _) = app.rest("GET", &format!("item/{folder}"), Some(&visitor), None).await;
         assert_eq!(status, StatusCode::OK);
     }
 
@@ -117,10 +88,10 @@ on_both_backends! {
         assert_eq!(visitor_token(&app, &folder, &link, Some("s3cret pw")).await.0, StatusCode::OK);
         // `<token>+<password>`: `+` as %2B, or decoded from a raw `+` into a space.
         for query in [format!("{link}%2Bs3cret%20pw"), format!("{link}+s3cret+pw")] {
-            let (status, _) = call(&app, "GET", &format!("item/{folder}?public_token={query}"), None, None).await;
+            let (status, _) = app.rest("GET", &format!("item/{folder}?public_token={query}"), None, None).await;
             assert_eq!(status, StatusCode::OK, "{query}");
         }
-        let (status, _) = call(&app, "GET", &format!("item/{folder}?public_token={link}"), None, None).await;
+        let (status, _) = app.rest("GET", &format!("item/{folder}?public_token={link}"), None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // An update without a password keeps it; "" clears it.
         set_public(&app, &alice, &folder, json!({ "level": "read", "token": link })).await;
@@ -137,23 +108,23 @@ on_both_backends! {
         let visitor = visitor_token(&app, &folder, &link, None).await.1["access_token"]["value"].as_str().unwrap().to_owned();
         // Expired: the visitor's token stops working with 401.
         set_public(&app, &alice, &folder, json!({ "level": "read", "token": link, "expiration": 123 })).await;
-        assert_eq!(call(&app, "GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.rest("GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(visitor_token(&app, &folder, &link, None).await.0, StatusCode::UNAUTHORIZED);
         set_public(&app, &alice, &folder, json!({ "level": "read", "token": link, "expiration": 0 })).await;
-        assert_eq!(call(&app, "GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::OK);
+        assert_eq!(app.rest("GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::OK);
         // Rotated: a different token sent over REST makes the server mint a new one.
         let (_, rotated) = set_public(&app, &alice, &folder, json!({ "level": "read", "token": "mine" })).await;
         let new_link = rotated["access_info"]["public"]["token"].as_str().unwrap().to_owned();
         assert_ne!(new_link, link);
         assert_ne!(new_link, "mine");
-        assert_eq!(call(&app, "GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(call(&app, "GET", &format!("item/{folder}?public_token={link}"), None, None).await.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(call(&app, "GET", &format!("item/{folder}?public_token={new_link}"), None, None).await.0, StatusCode::OK);
+        assert_eq!(app.rest("GET", &format!("item/{folder}"), Some(&visitor), None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.rest("GET", &format!("item/{folder}?public_token={link}"), None, None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.rest("GET", &format!("item/{folder}?public_token={new_link}"), None, None).await.0, StatusCode::OK);
         // Switched off over GraphQL.
         let off = app.graphql(Some(&alice), "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { accessInfo { public { level token } } } } }",
             json!({ "i": { "companyId": app.company.to_string(), "id": folder, "publicLink": { "level": "NONE" } } })).await;
         assert_eq!(off["data"]["updateItem"]["item"]["accessInfo"]["public"]["level"], "NONE", "{off}");
-        assert_eq!(call(&app, "GET", &format!("item/{folder}?public_token={new_link}"), None, None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.rest("GET", &format!("item/{folder}?public_token={new_link}"), None, None).await.0, StatusCode::UNAUTHORIZED);
     }
 
     async fn a_write_link_lets_visitors_add_files(app: TestApp) {
@@ -161,12 +132,12 @@ on_both_backends! {
         let (folder, _) = folder_with_file(&app, &alice).await;
         let (_, shared) = set_public(&app, &alice, &folder, json!({ "level": "write" })).await;
         let link = shared["access_info"]["public"]["token"].as_str().unwrap().to_owned();
-        let (status, created) = call(&app, "POST", &format!("item?public_token={link}"), None,
+        let (status, created) = app.rest("POST", &format!("item?public_token={link}"), None,
             Some(json!({ "item": { "name": "from-visitor.txt", "parent_id": folder }, "version": {} }))).await;
         assert_eq!(status, StatusCode::OK, "{created}");
         assert!(app.child_names(&alice, &folder).await.contains(&"from-visitor.txt".to_owned()));
         // Only GraphQL managers may rotate; the visitor may not.
-        let (status, _) = call(&app, "POST", &format!("item/{folder}?public_token={link}"), None,
+        let (status, _) = app.rest("POST", &format!("item/{folder}?public_token={link}"), None,
             Some(json!({ "access_info": { "entities": [], "public": { "level": "write", "token": "x" } } }))).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
@@ -182,15 +153,15 @@ on_both_backends! {
             sub: "bob".into(), exp: now + 600, typ: TokenKind::Tab, company_id: app.company.to_string(),
             channel_id: channel.into(), tab_id: "t1".into(),
         }).unwrap();
-        let (status, seen) = call(&app, "GET", &format!("item/{file}?twake_tab_token={}", tab_token("general")), None, None).await;
+        let (status, seen) = app.rest("GET", &format!("item/{file}?twake_tab_token={}", tab_token("general")), None, None).await;
         assert_eq!(status, StatusCode::OK, "{seen}");
         assert_eq!(seen["access"], "read");
-        let (status, _) = call(&app, "GET", &format!("item/{file}?twake_tab_token={}", tab_token("random")), None, None).await;
+        let (status, _) = app.rest("GET", &format!("item/{file}?twake_tab_token={}", tab_token("random")), None, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // A tab token is no bearer token, and a bearer token is no tab token.
-        let (status, _) = call(&app, "GET", &format!("item/{file}"), Some(&tab_token("general")), None).await;
+        let (status, _) = app.rest("GET", &format!("item/{file}"), Some(&tab_token("general")), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, _) = call(&app, "GET", &format!("item/{file}?twake_tab_token={alice}"), None, None).await;
+        let (status, _) = app.rest("GET", &format!("item/{file}?twake_tab_token={alice}"), None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }

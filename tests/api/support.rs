@@ -183,6 +183,40 @@ impl TestApp {
         (status, body, headers)
     }
 
+    /// Sends a REST request to the documents routes of the test's company (`path` after
+    /// `…/companies/{company}/`); the JSON answer, or `null` for an empty one.
+    pub async fn rest(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let uri = format!(
+            "/internal/services/documents/v1/companies/{}/{path}",
+            self.company
+        );
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, bytes, _) = self.send(request.body(body).unwrap()).await;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)))
+        };
+        (status, value)
+    }
+
     /// Runs a GraphQL operation and returns the whole response.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = Request::post("/graphql").header("content-type", "application/json");

@@ -22,6 +22,8 @@ struct Place {
     parent_id: String,
     drive: String,
     path: String,
+    /// Who owns what lands here: the drive's owner, or the folder's creator in the Shared Drive.
+    owner: Option<String>,
 }
 
 async fn writable_place<C: ConnectionTrait>(
@@ -34,10 +36,15 @@ async fn writable_place<C: ConnectionTrait>(
         ItemRef::Root | ItemRef::UserDrive(_) => {
             let top = items::get(db, viewer, company, target).await?;
             require(&top, Level::Write, "adding items here")?;
+            let owner = match target {
+                ItemRef::UserDrive(uid) => Some(uid.to_string()),
+                _ => None,
+            };
             Ok(Place {
                 parent_id: target.to_string(),
                 drive: target.to_string(),
                 path: "/".to_owned(),
+                owner,
             })
         }
         ItemRef::Item(id) => {
@@ -49,9 +56,14 @@ async fn writable_place<C: ConnectionTrait>(
             if folder.in_trash {
                 return Err(AppError::bad_input(format!("folder {id} is in the trash")));
             }
+            let owner = row
+                .drive
+                .strip_prefix("user_")
+                .map_or_else(|| row.creator.clone(), str::to_owned);
             Ok(Place {
                 parent_id: id.to_string(),
                 path: subtree::descendant_prefix(&row),
+                owner: Some(owner),
                 drive: row.drive,
             })
         }
@@ -136,6 +148,12 @@ impl Service {
         let place = writable_place(&*txn, viewer, company, &input.parent).await?;
         let id = ItemId::generate();
         let now = now_millis();
+        // What an anonymous visitor adds through a link belongs to the owner of where it lands,
+        // so it shows in their drive and their trash like their own.
+        let creator = match (&place.owner, viewer.user_id.is_anonymous()) {
+            (Some(owner), true) => owner.clone(),
+            _ => viewer.user_id.to_string(),
+        };
         let model = item::ActiveModel {
             id: Set(id.0),
             company_id: Set(company.0),
@@ -149,7 +167,7 @@ impl Service {
             tags: Set(serde_json::json!(tags)),
             is_directory: Set(input.is_directory),
             is_in_trash: Set(false),
-            creator: Set(viewer.user_id.to_string()),
+            creator: Set(creator.clone()),
             added: Set(now),
             last_modified: Set(now),
             size: Set(0),
@@ -165,7 +183,7 @@ impl Service {
             company_id: Set(company.0),
             item_id: Set(id.0),
             kind: Set("user".to_owned()),
-            subject: Set(viewer.user_id.to_string()),
+            subject: Set(creator),
             level: Set(Level::Manage.as_str().to_owned()),
             grantor: Set(None),
         })

@@ -136,6 +136,10 @@ on_both_backends! {
             Some(json!({ "item": { "name": "from-visitor.txt", "parent_id": folder }, "version": {} }))).await;
         assert_eq!(status, StatusCode::OK, "{created}");
         assert!(app.child_names(&alice, &folder).await.contains(&"from-visitor.txt".to_owned()));
+        // It is Alice's: she created the folder it landed in.
+        assert_eq!(created["creator"], "alice");
+        let mine = app.item(&alice, created["id"].as_str().unwrap(), "viewerLevel creator { id }").await;
+        assert_eq!(mine, json!({ "viewerLevel": "MANAGE", "creator": { "id": "alice" } }));
         // Only GraphQL managers may rotate; the visitor may not.
         let (status, _) = app.rest("POST", &format!("item/{folder}?public_token={link}"), None,
             Some(json!({ "access_info": { "entities": [], "public": { "level": "write", "token": "x" } } }))).await;

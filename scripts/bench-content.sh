@@ -32,7 +32,7 @@ sync
 start=$(now); cp "$work/big.bin" "$work/copy.bin"; sync; cp_time=$(seconds "$start"); rm "$work/copy.bin"
 
 reset_peak; start=$(now)
-id=$(curl -sf "${auth[@]}" --data-binary @"$work/big.bin" "$base/files/v1/companies/$company/files?filename=big.bin&type=application/octet-stream" \
+id=$(curl -sf "${auth[@]}" -X POST -H 'content-type: application/octet-stream' -T "$work/big.bin" "$base/files/v1/companies/$company/files?filename=big.bin&type=application/octet-stream" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["resource"]["id"])')
 sync; upload_time=$(seconds "$start"); upload_peak=$(kib)
 item=$(curl -sf "${auth[@]}" -H 'content-type: application/json' \

@@ -1,17 +1,17 @@
 //! Zips of folders and item lists: every entry access-checked, trash skipped, empty folders
-//! kept, names made unique, streamed as it is built (ZIP64 when needed, stored when the
-//! content is already compressed). Errors about what was asked come before the first byte; a
+//! kept, names made unique, streamed as it is built (ZIP64 when needed; only text-like
+//! content is compressed). Errors about what was asked come before the first byte; a
 //! storage failure mid-way aborts the stream so a cut zip is never mistaken for a whole one.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
+use std::io::{Read, Write};
 
 use bytes::Bytes;
 use entity::{blob, item, version};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
+use tokio_util::io::{ReaderStream, SyncIoBridge};
 use uuid::Uuid;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
@@ -20,6 +20,9 @@ use super::{Service, access, subtree};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, ItemId, Level, names};
 use crate::error::{AppError, AppResult};
+
+/// The block size of the copy into the zip and of its output.
+const COPY_BLOCK: usize = 1 << 20;
 
 /// One entry of a zip.
 #[derive(Clone, Debug)]
@@ -30,25 +33,27 @@ pub struct ZipEntry {
     content: Option<(String, i64, String)>,
 }
 
-/// Media types whose content is already compressed: stored as is.
-fn already_compressed(mime: &str) -> bool {
-    mime.starts_with("image/") && mime != "image/svg+xml" && mime != "image/bmp"
-        || mime.starts_with("video/")
-        || mime.starts_with("audio/")
+/// Media types worth compressing (text and the like); everything else — images, video,
+/// archives, office files, unknown binaries — is stored as is: it rarely shrinks, and
+/// compressing it would make zips many times slower than copying.
+fn compressible(mime: &str) -> bool {
+    mime.starts_with("text/")
+        || mime.ends_with("+xml")
+        || mime.ends_with("+json")
         || matches!(
             mime,
-            "application/zip"
-                | "application/gzip"
-                | "application/x-gzip"
-                | "application/x-7z-compressed"
-                | "application/x-rar-compressed"
-                | "application/x-bzip2"
-                | "application/x-xz"
-                | "application/zstd"
-                | "application/pdf"
+            "application/json"
+                | "application/xml"
+                | "application/javascript"
+                | "application/x-yaml"
+                | "application/yaml"
+                | "application/sql"
+                | "application/rtf"
+                | "application/x-tar"
+                | "application/msword"
+                | "application/vnd.ms-excel"
+                | "application/vnd.ms-powerpoint"
         )
-        || mime.starts_with("application/vnd.openxmlformats")
-        || mime.starts_with("application/vnd.oasis.opendocument")
 }
 
 /// Makes `path` unique among `used`, the way names collide (`a.txt` → `a-2.txt`).
@@ -173,11 +178,14 @@ impl Service {
         &self,
         entries: Vec<ZipEntry>,
     ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
-        let (reader, writer) = tokio::io::duplex(256 << 10);
+        let (reader, writer) = tokio::io::duplex(COPY_BLOCK);
         let blobs = self.blobs.clone();
         let runtime = tokio::runtime::Handle::current();
         let task = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut zip = zip::ZipWriter::new_stream(SyncIoBridge::new(writer));
+            // Large blocks across the thread boundary: each crossing costs a wake-up.
+            let out = std::io::BufWriter::with_capacity(COPY_BLOCK, SyncIoBridge::new(writer));
+            let mut zip = zip::ZipWriter::new_stream(out);
+            let mut block = vec![0u8; COPY_BLOCK];
             for entry in entries {
                 match entry.content {
                     None => {
@@ -188,22 +196,25 @@ impl Service {
                         .map_err(std::io::Error::other)?;
                     }
                     Some((key, size, mime)) => {
-                        let method = if already_compressed(&mime) {
-                            CompressionMethod::Stored
+                        let options = if compressible(&mime) {
+                            SimpleFileOptions::default()
+                                .compression_method(CompressionMethod::Deflated)
+                                .compression_level(Some(1))
                         } else {
-                            CompressionMethod::Deflated
+                            SimpleFileOptions::default()
+                                .compression_method(CompressionMethod::Stored)
                         };
-                        let options = SimpleFileOptions::default()
-                            .compression_method(method)
-                            .large_file(size >= u32::MAX as i64);
+                        let options = options.large_file(size >= u32::MAX as i64);
                         zip.start_file(entry.path.as_str(), options)
                             .map_err(std::io::Error::other)?;
-                        let body = runtime
-                            .block_on(blobs.read(&key, None))
-                            .map_err(|err| std::io::Error::other(err.to_string()))?;
-                        let mut source =
-                            SyncIoBridge::new_with_handle(StreamReader::new(body), runtime.clone());
-                        std::io::copy(&mut source, &mut zip)?;
+                        let mut source = blobs.read_blocking(&key, &runtime)?;
+                        loop {
+                            let read = source.read(&mut block)?;
+                            if read == 0 {
+                                break;
+                            }
+                            zip.write_all(&block[..read])?;
+                        }
                     }
                 }
             }
@@ -219,7 +230,7 @@ impl Service {
             }
         })
         .filter_map(|outcome| async move { outcome });
-        ReaderStream::new(reader)
+        ReaderStream::with_capacity(reader, COPY_BLOCK)
             .chain(outcome)
             .map_err(|err| {
                 tracing::error!(error = %err, "zip stream aborted");

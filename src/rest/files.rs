@@ -101,6 +101,15 @@ async fn receive(
 ) -> Result<Stored, RestError> {
     let service = &state.service;
     if !is_multipart(request.headers()) {
+        // A raw body declares its size: refuse it before reading a byte.
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(size) = declared {
+            service.check_declared_size(company, size).await?;
+        }
         let body = request
             .into_body()
             .into_data_stream()

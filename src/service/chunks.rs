@@ -80,12 +80,7 @@ impl Service {
         if total_size < 0 {
             return Err(AppError::bad_input("total_size must not be negative"));
         }
-        if total_size as u64 > self.max_upload_bytes {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the upload is larger than the {} bytes allowed",
-                self.max_upload_bytes
-            )));
-        }
+        self.check_declared_size(company, total_size as u64).await?;
         let txn = self.write().await?;
         let row = upload::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -225,11 +220,14 @@ impl Service {
             txn.commit().await?;
             return Ok(UploadState::Receiving(pending.into()));
         }
-        let file = self
-            .record_assembled(viewer, company, &pending, staged)
-            .await?;
+        let recorded = self
+            .record_assembled(viewer, company, &pending, &staged)
+            .await;
+        if recorded.is_err() {
+            self.discard(staged).await;
+        }
         self.forget_upload(&pending, &chunks).await?;
-        Ok(UploadState::Complete(file))
+        recorded.map(UploadState::Complete)
     }
 
     /// Stores the assembled bytes as the file the upload promised.
@@ -238,10 +236,10 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         pending: &upload::Model,
-        staged: super::content::Staged,
+        staged: &super::content::Staged,
     ) -> AppResult<UploadedFile> {
         let txn = self.write().await?;
-        let claim = self.claim(&txn, company, &staged).await?;
+        let claim = self.claim(&txn, company, staged).await?;
         let row = file::ActiveModel {
             id: Set(pending.id),
             company_id: Set(company.0),

@@ -13,6 +13,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -100,6 +101,46 @@ impl Service {
         })
     }
 
+    /// Refuses (413) `more` new bytes for a company that would exceed its quota. Called where
+    /// a size is declared, before any byte is accepted, and again before a new blob commits.
+    pub(super) async fn check_quota<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        company: CompanyId,
+        more: i64,
+    ) -> AppResult<()> {
+        let Some(quota) = self.company_quota_bytes else {
+            return Ok(());
+        };
+        let used: i64 = blob::Entity::find()
+            .select_only()
+            .expr(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"))
+            .filter(blob::Column::CompanyId.eq(company.0))
+            .filter(blob::Column::Refs.gt(0))
+            .into_tuple::<i64>()
+            .one(db)
+            .await?
+            .unwrap_or_default();
+        if used.saturating_add(Ord::max(more, 0)) as u64 > quota {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the company's quota is full: {used} of {quota} bytes used, {more} more asked"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `check_quota` for a size a client declared before sending anything.
+    pub async fn check_declared_size(&self, company: CompanyId, size: u64) -> AppResult<()> {
+        if size > self.max_upload_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the upload is larger than the {} bytes allowed",
+                self.max_upload_bytes
+            )));
+        }
+        self.check_quota(self.db(), company, i64::try_from(size).unwrap_or(i64::MAX))
+            .await
+    }
+
     /// Drops staged bytes nobody claimed (a refused request).
     pub async fn discard(&self, staged: Staged) {
         if let Err(err) = self.blobs.delete(&staged.key).await {
@@ -127,6 +168,7 @@ impl Service {
                 leftover: Some(staged.key.clone()),
             });
         }
+        self.check_quota(txn, company, staged.size).await?;
         let id = Uuid::new_v4();
         let key = format!("{BLOBS}/{company}/{}-{id}", staged.sha256);
         blob::ActiveModel {

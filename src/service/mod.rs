@@ -39,6 +39,8 @@ pub struct Service {
     blobs: BlobStore,
     /// The largest upload accepted, in bytes.
     max_upload_bytes: u64,
+    /// The most bytes one company may store (distinct content), when set.
+    company_quota_bytes: Option<u64>,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -106,8 +108,15 @@ impl Service {
             db,
             blobs,
             max_upload_bytes,
+            company_quota_bytes: None,
             write_lock,
         }
+    }
+
+    /// Limits what each company may store to `quota` bytes of distinct content.
+    pub fn with_company_quota(mut self, quota: Option<u64>) -> Self {
+        self.company_quota_bytes = quota;
+        self
     }
 
     /// Whether the database and the blob store answer, for readiness checks.

@@ -460,3 +460,52 @@ async fn the_sweeper_removes_bytes_without_rows_and_keeps_the_rest() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].starts_with("blobs/"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_company_quota_counts_distinct_content() {
+    let app = TestApp::with_limits(1 << 20, Some(1000)).await;
+    let alice = app.token("alice", Role::Member);
+    app.upload(&alice, "a.bin", "application/octet-stream", &[1u8; 600])
+        .await;
+    // The same content again costs nothing.
+    app.upload(&alice, "again.bin", "application/octet-stream", &[1u8; 600])
+        .await;
+    let (content_type, body) = multipart(&[Part::file(
+        "file",
+        "b.bin",
+        "application/octet-stream",
+        &[2u8; 600],
+    )]);
+    let request = Request::post(format!(
+        "/internal/services/files/v1/companies/{}/files",
+        app.company
+    ))
+    .header("authorization", format!("Bearer {alice}"))
+    .header("content-type", content_type)
+    .body(Body::from(body))
+    .unwrap();
+    let (status, body, _) = app.send(request).await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(String::from_utf8_lossy(&body).contains("quota"));
+    // A declared size is refused before any byte is read.
+    let uri = format!(
+        "/internal/services/files/v1/companies/{}/files?resumableTotalChunks=2&resumableTotalSize=5000&resumableFilename=c.bin",
+        app.company
+    );
+    let request = Request::post(uri)
+        .header("authorization", format!("Bearer {alice}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(request).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.stored_keys().await.len(),
+        1,
+        "{:?}",
+        app.stored_keys().await
+    );
+}

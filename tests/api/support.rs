@@ -67,7 +67,7 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("quire.db").display()
         );
-        Self::with_options(service::connect_options(&url), dir, MAX_UPLOAD).await
+        Self::with_options(service::connect_options(&url), dir, MAX_UPLOAD, None).await
     }
 
     pub async fn postgres() -> Option<Self> {
@@ -83,23 +83,29 @@ impl TestApp {
         let mut options = service::connect_options(&base);
         options.set_schema_search_path(schema).max_connections(8);
         let dir = tempfile::tempdir().expect("temp dir");
-        Some(Self::with_options(options, dir, MAX_UPLOAD).await)
+        Some(Self::with_options(options, dir, MAX_UPLOAD, None).await)
     }
 
     /// A SQLite app whose uploads are limited to `max_upload` bytes.
     pub async fn with_upload_limit(max_upload: u64) -> Self {
+        Self::with_limits(max_upload, None).await
+    }
+
+    /// A SQLite app with an upload limit and a company quota.
+    pub async fn with_limits(max_upload: u64, quota: Option<u64>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("quire.db").display()
         );
-        Self::with_options(service::connect_options(&url), dir, max_upload).await
+        Self::with_options(service::connect_options(&url), dir, max_upload, quota).await
     }
 
     async fn with_options(
         options: sea_orm::ConnectOptions,
         dir: tempfile::TempDir,
         max_upload: u64,
+        quota: Option<u64>,
     ) -> Self {
         // Internal errors are logged; show them next to the failing test.
         let _ = tracing_subscriber::fmt()
@@ -126,7 +132,7 @@ impl TestApp {
         };
         let blobs = BlobStore::open(&storage_url).expect("blob store");
         let blobs_handle = blobs.clone();
-        let service = Service::new(db, blobs, max_upload);
+        let service = Service::new(db, blobs, max_upload).with_company_quota(quota);
         let limits = Limits {
             max_upload_bytes: max_upload,
             ..Limits::default()

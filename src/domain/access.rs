@@ -39,6 +39,32 @@ impl EntityKind {
     }
 }
 
+/// Where a viewer's level on an item comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum AccessSource {
+    /// Nothing gives the viewer access.
+    #[default]
+    None,
+    /// Owners and admins of the company manage the Shared Drive and all it holds.
+    CompanyRole,
+    /// The owner of a personal drive manages all it holds.
+    DriveOwner,
+    /// The Shared Drive's own access list (members read it unless it says otherwise).
+    SharedDrive,
+    /// An entry of an item's access list.
+    Entry { kind: EntityKind, subject: String },
+    /// The item's public link.
+    PublicLink,
+}
+
+/// A level and where it comes from: the item whose list or link grants it (`None` for roles,
+/// ownership and the Shared Drive's list).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AccessOrigin {
+    pub source: AccessSource,
+    pub on: Option<super::ItemId>,
+}
+
 /// One entry of an access list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessEntity {

@@ -55,6 +55,8 @@ pub struct Item {
     pub last_version_id: Option<VersionId>,
     /// The viewer's effective level on the item.
     pub level: Level,
+    /// Where that level comes from.
+    pub origin: super::AccessOrigin,
     /// The folders above the item the viewer may read, top-down, starting at the drive when
     /// the viewer may read it.
     pub ancestors: Arc<[Item]>,

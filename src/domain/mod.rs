@@ -8,7 +8,7 @@ pub mod level;
 pub mod names;
 pub mod page;
 
-pub use access::{AccessEntity, AccessInfo, EntityKind, PublicLink};
+pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKind, PublicLink};
 pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;

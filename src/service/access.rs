@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{convert, public_links};
 use crate::auth::Viewer;
-use crate::domain::{CompanyId, Item, Level};
+use crate::domain::{AccessOrigin, AccessSource, CompanyId, EntityKind, Item, ItemId, Level};
 use crate::error::AppResult;
 
 /// The grants key of a company's Shared Drive root.
@@ -81,8 +81,30 @@ pub(super) fn visible_children(
 /// The highest level each entry gives the viewer, by item (the Shared Drive root under
 /// `ROOT_KEY`), and whether the root has a `company` entry at all.
 struct DirectGrants {
-    levels: HashMap<Uuid, Level>,
+    levels: HashMap<Uuid, Granted>,
     root_has_company_entry: bool,
+}
+
+/// A level and where it comes from.
+pub(super) type Granted = (Level, AccessOrigin);
+
+fn nothing() -> Granted {
+    (Level::None, AccessOrigin::default())
+}
+
+pub(super) fn granted(level: Level, source: AccessSource, on: Option<Uuid>) -> Granted {
+    (
+        level,
+        AccessOrigin {
+            source,
+            on: on.map(ItemId),
+        },
+    )
+}
+
+/// The better of two grants; on a tie the first (the closer one) wins.
+fn best(first: Granted, second: Granted) -> Granted {
+    if second.0 > first.0 { second } else { first }
 }
 
 async fn direct_grants<C: ConnectionTrait>(
@@ -96,15 +118,27 @@ async fn direct_grants<C: ConnectionTrait>(
         .filter(grant::Column::ItemId.is_in(ids))
         .all(db)
         .await?;
-    let mut levels: HashMap<Uuid, Level> = HashMap::new();
+    let mut levels: HashMap<Uuid, Granted> = HashMap::new();
     let mut root_has_company_entry = false;
     for row in rows {
         if row.item_id == ROOT_KEY && row.kind == "company" {
             root_has_company_entry = true;
         }
-        let level = convert::parse_level(&row.level);
-        let entry = levels.entry(row.item_id).or_default();
-        *entry = (*entry).max(level);
+        let Some(kind) = EntityKind::parse(&row.kind) else {
+            continue;
+        };
+        let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
+        let source = if on.is_some() {
+            AccessSource::Entry {
+                kind,
+                subject: row.subject,
+            }
+        } else {
+            AccessSource::SharedDrive
+        };
+        let entry = granted(convert::parse_level(&row.level), source, on);
+        let slot = levels.entry(row.item_id).or_insert_with(nothing);
+        *slot = best(slot.clone(), entry);
     }
     Ok(DirectGrants {
         levels,
@@ -113,43 +147,46 @@ async fn direct_grants<C: ConnectionTrait>(
 }
 
 impl DirectGrants {
-    fn root_level(&self, viewer: &Viewer, company: CompanyId) -> Level {
+    fn root_level(&self, viewer: &Viewer, company: CompanyId) -> Granted {
         let role = viewer.role(company);
         if role.is_admin() {
-            return Level::Manage;
+            return granted(Level::Manage, AccessSource::CompanyRole, None);
         }
-        let granted = self.levels.get(&ROOT_KEY).copied().unwrap_or_default();
+        let listed = self.levels.get(&ROOT_KEY).cloned().unwrap_or_else(nothing);
         // Without a `company` entry the Shared Drive is readable by members, as in the reference.
         let default = if role.is_member() && !self.root_has_company_entry {
-            Level::Read
+            granted(Level::Read, AccessSource::SharedDrive, None)
         } else {
-            Level::None
+            nothing()
         };
-        granted.max(default)
+        best(listed, default)
     }
 }
 
 /// The viewer's level on the top of a drive.
-fn drive_level(viewer: &Viewer, drive: &str, root: Level) -> Level {
+fn drive_level(viewer: &Viewer, drive: &str, root: &Granted) -> Granted {
     match drive.strip_prefix("user_") {
-        Some(owner) if owner == viewer.user_id.as_str() => Level::Manage,
-        Some(_) => Level::None,
-        None => root,
+        Some(owner) if owner == viewer.user_id.as_str() => {
+            granted(Level::Manage, AccessSource::DriveOwner, None)
+        }
+        Some(_) => nothing(),
+        None => root.clone(),
     }
 }
 
 /// What the public link the viewer holds gives on `row`: the link's level on the link's own
 /// item while it is on, unexpired and unrotated (re-checked on every use); nothing elsewhere.
-fn public_level(viewer: &Viewer, row: &item::Model) -> Level {
+fn public_level(viewer: &Viewer, row: &item::Model) -> Granted {
     match &viewer.public {
         Some(grant)
             if grant.item.0 == row.id
                 && grant.company.0 == row.company_id
                 && public_links::is_live(row, &grant.token) =>
         {
-            convert::parse_level(&row.public_level).min(Level::Write)
+            let level = convert::parse_level(&row.public_level).min(Level::Write);
+            granted(level, AccessSource::PublicLink, Some(row.id))
         }
-        _ => Level::None,
+        _ => nothing(),
     }
 }
 
@@ -158,9 +195,9 @@ pub(super) async fn root_level<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-) -> AppResult<Level> {
+) -> AppResult<Granted> {
     if viewer.role(company).is_admin() {
-        return Ok(Level::Manage);
+        return Ok(granted(Level::Manage, AccessSource::CompanyRole, None));
     }
     let grants = direct_grants(db, viewer, company, vec![ROOT_KEY]).await?;
     Ok(grants.root_level(viewer, company))
@@ -210,18 +247,18 @@ pub(super) async fn scope<C: ConnectionTrait>(
     // Levels top-down: a row's parent is always shallower than the row.
     let mut by_depth: Vec<&item::Model> = known.values().collect();
     by_depth.sort_by_key(|row| row.path.len());
-    let mut levels: HashMap<Uuid, Level> = HashMap::with_capacity(by_depth.len());
+    let mut levels: HashMap<Uuid, Granted> = HashMap::with_capacity(by_depth.len());
     for row in by_depth {
         let level = if sees_whole_drive(viewer, company, &row.drive) {
-            Level::Manage
+            drive_level(viewer, &row.drive, &root)
         } else {
-            let parent = match path_ids(&row.path).next_back() {
-                Some(parent) => levels.get(&parent).copied().unwrap_or_default(),
-                None => drive_level(viewer, &row.drive, root),
+            let (parent, origin) = match path_ids(&row.path).next_back() {
+                Some(parent) => levels.get(&parent).cloned().unwrap_or_else(nothing),
+                None => drive_level(viewer, &row.drive, &root),
             };
-            let inherited = parent.min(convert::parse_level(&row.folder_level));
-            let direct = grants.levels.get(&row.id).copied().unwrap_or_default();
-            inherited.max(direct).max(public_level(viewer, row))
+            let inherited = (parent.min(convert::parse_level(&row.folder_level)), origin);
+            let direct = grants.levels.get(&row.id).cloned().unwrap_or_else(nothing);
+            best(best(direct, public_level(viewer, row)), inherited)
         };
         levels.insert(row.id, level);
     }
@@ -233,9 +270,9 @@ pub(super) async fn scope<C: ConnectionTrait>(
             || path_ids(&row.path).any(|id| known.get(&id).is_some_and(|a| a.is_in_trash));
         let ancestors = paths
             .entry((row.drive.clone(), row.path.clone()))
-            .or_insert_with(|| readable_path(viewer, company, row, &known, &levels, root))
+            .or_insert_with(|| readable_path(viewer, company, row, &known, &levels, &root))
             .clone();
-        let level = levels.get(&row.id).copied().unwrap_or_default();
+        let level = levels.get(&row.id).cloned().unwrap_or_else(nothing);
         scoped.push(convert::item(row, level, in_trash, ancestors));
     }
     Ok(scoped)
@@ -247,15 +284,15 @@ fn readable_path(
     company: CompanyId,
     row: &item::Model,
     known: &HashMap<Uuid, item::Model>,
-    levels: &HashMap<Uuid, Level>,
-    root: Level,
+    levels: &HashMap<Uuid, Granted>,
+    root: &Granted,
 ) -> Arc<[Item]> {
     let mut path = Vec::new();
     let ids: Vec<Uuid> = path_ids(&row.path).collect();
     for (depth, id) in ids.iter().enumerate().rev() {
         let Some(ancestor) = known.get(id) else { break };
-        let level = levels.get(id).copied().unwrap_or_default();
-        if level < Level::Read {
+        let level = levels.get(id).cloned().unwrap_or_else(nothing);
+        if level.0 < Level::Read {
             return Arc::from(path.into_iter().rev().collect::<Vec<_>>());
         }
         let in_trash = ancestor.is_in_trash
@@ -270,7 +307,7 @@ fn readable_path(
         ));
     }
     let top = drive_level(viewer, &row.drive, root);
-    if top >= Level::Read {
+    if top.0 >= Level::Read {
         path.push(convert::special_folder(
             company,
             convert::drive_ref(&row.drive),

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use entity::{item, tab, user, version};
 
 use crate::domain::{
-    CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Scope, Tab, User, UserId, Version,
-    VersionId,
+    AccessOrigin, CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Scope, Tab, User, UserId,
+    Version, VersionId,
 };
 
 /// The drive key (`root`, `user_<uid>`) as an `ItemRef`; malformed keys fall back to `root`.
@@ -23,7 +23,12 @@ pub(super) fn scope_of(drive: &str) -> Scope {
 }
 
 /// A special folder as an item.
-pub(super) fn special_folder(company: CompanyId, id: ItemRef, level: Level, size: i64) -> Item {
+pub(super) fn special_folder(
+    company: CompanyId,
+    id: ItemRef,
+    (level, origin): (Level, AccessOrigin),
+    size: i64,
+) -> Item {
     let (name, scope) = match &id {
         ItemRef::Root => ("Shared Drive", Scope::Shared),
         ItemRef::UserDrive(_) => ("My Drive", Scope::Personal),
@@ -53,6 +58,7 @@ pub(super) fn special_folder(company: CompanyId, id: ItemRef, level: Level, size
         public: PublicLink::default(),
         last_version_id: None,
         level,
+        origin,
         ancestors: Arc::from(Vec::new()),
     }
 }
@@ -68,7 +74,7 @@ pub(super) fn parent_ref(row: &item::Model) -> ItemRef {
 /// A stored item as one viewer sees it.
 pub(super) fn item(
     row: &item::Model,
-    level: Level,
+    (level, origin): (Level, AccessOrigin),
     in_trash: bool,
     ancestors: Arc<[Item]>,
 ) -> Item {
@@ -103,6 +109,7 @@ pub(super) fn item(
         },
         last_version_id: row.last_version_id.map(VersionId),
         level,
+        origin,
         ancestors,
     }
 }

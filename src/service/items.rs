@@ -10,12 +10,12 @@ use sea_orm::{
     QuerySelect, Select,
 };
 
-use super::access::{self, scope};
+use super::access::{self, Granted, scope};
 use super::{Service, convert};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
-    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder, Sorting, UserId,
-    names,
+    AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder,
+    Sorting, UserId, names,
 };
 use crate::error::{AppError, AppResult};
 
@@ -160,29 +160,30 @@ pub(super) async fn get<C: ConnectionTrait>(
     id: &ItemRef,
 ) -> AppResult<Item> {
     let not_found = || AppError::not_found(format!("item {id}"));
-    let visible = |level: Level| {
-        if level >= Level::Read {
-            Ok(level)
+    let visible = |granted: Granted| {
+        if granted.0 >= Level::Read {
+            Ok(granted)
         } else {
             Err(not_found())
         }
     };
-    let (level, size) = match id {
+    let owner_of = || access::granted(Level::Manage, AccessSource::DriveOwner, None);
+    let (granted, size) = match id {
         ItemRef::Item(item_id) => {
             return access::readable_item(db, viewer, company, item_id.0)
                 .await
                 .map(|(item, _)| item);
         }
         ItemRef::Root => {
-            let level = visible(access::root_level(db, viewer, company).await?)?;
-            (level, drive_size(db, company, "root").await?)
+            let granted = visible(access::root_level(db, viewer, company).await?)?;
+            (granted, drive_size(db, company, "root").await?)
         }
         ItemRef::UserDrive(owner) => {
             if owner != &viewer.user_id {
                 return Err(not_found());
             }
             (
-                Level::Manage,
+                owner_of(),
                 drive_size(db, company, &convert::user_drive(owner)).await?,
             )
         }
@@ -191,11 +192,11 @@ pub(super) async fn get<C: ConnectionTrait>(
             if owner != &viewer.user_id {
                 return Err(not_found());
             }
-            (Level::Manage, 0)
+            (owner_of(), 0)
         }
-        ItemRef::SharedWithMe => (Level::Read, 0),
+        ItemRef::SharedWithMe => (access::granted(Level::Read, AccessSource::None, None), 0),
     };
-    Ok(convert::special_folder(company, id.clone(), level, size))
+    Ok(convert::special_folder(company, id.clone(), granted, size))
 }
 
 /// The size of a drive: its top-level items outside the trash.

@@ -198,4 +198,35 @@ on_both_backends! {
         let response = app.graphql(Some(&admin), update, json!({ "i": { "companyId": c, "id": "root", "name": "Mine" } })).await;
         assert_eq!(error(&response), "BAD_USER_INPUT");
     }
+
+    async fn explain_access_says_which_grant_gives_the_level(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let shared = app.create(&admin, "root", "Team", true).await;
+        let folder = app.create(&alice, "user_alice", "Project", true).await;
+        let file = app.create(&alice, &folder, "plan.txt", false).await;
+        app.share(&alice, &folder, json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "bob", "level": "WRITE" },
+        ])).await;
+        let explain = "explainAccess { level source grantedOnId inherited entityType entityId summary }";
+        let of = |v: serde_json::Value| v["explainAccess"].clone();
+        let e = of(app.item(&admin, &shared, explain).await);
+        assert_eq!((e["level"].as_str(), e["source"].as_str(), e["inherited"].as_bool()), (Some("MANAGE"), Some("COMPANY_ROLE"), Some(false)));
+        let e = of(app.item(&bob, &shared, explain).await);
+        assert_eq!((e["level"].as_str(), e["source"].as_str(), e["inherited"].as_bool()), (Some("READ"), Some("SHARED_DRIVE"), Some(true)));
+        let e = of(app.item(&alice, &file, explain).await);
+        assert_eq!(e["source"], "DRIVE_OWNER");
+        let e = of(app.item(&bob, &file, explain).await);
+        assert_eq!(e["level"], "WRITE");
+        assert_eq!(e["source"], "ENTRY");
+        assert_eq!((e["entityType"].as_str(), e["entityId"].as_str()), (Some("USER"), Some("bob")));
+        assert_eq!(e["grantedOnId"], folder.as_str());
+        assert_eq!(e["inherited"], true);
+        assert!(e["summary"].as_str().unwrap().contains(&folder), "{e}");
+        let e = of(app.item(&bob, &folder, explain).await);
+        assert_eq!(e["inherited"], false);
+        assert_eq!(e["summary"], "write, through the user entry bob on the item itself");
+    }
 }

@@ -58,6 +58,8 @@ on_both_backends! {
         assert_eq!(seen["access"], "read");
         assert_eq!(seen["item"]["access_info"]["public"]["token"], "", "only managers see the token");
         assert_eq!(seen["path"][0]["id"], folder.as_str(), "the path starts at the link");
+        let why = app.item(&visitor, &file, "explainAccess { source grantedOnId inherited }").await;
+        assert_eq!(why["explainAccess"], json!({ "source": "PUBLIC_LINK", "grantedOnId": folder, "inherited": true }));
         let (status, _) = app.rest("GET", &format!("item/{other}"), Some(&visitor), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = app.rest("GET", "item/user_alice", Some(&visitor), None).await;

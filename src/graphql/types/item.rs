@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
 
-use super::{AccessInfoObject, UserObject, VersionObject};
+use super::{AccessExplanation, AccessInfoObject, UserObject, VersionObject};
 use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting};
 use crate::graphql::connection::{Paged, paginate};
 use crate::graphql::context::ContextExt;
@@ -119,6 +119,12 @@ impl ItemObject {
     /// What the viewer may do with the item.
     async fn viewer_level(&self) -> Level {
         self.0.level
+    }
+
+    /// Why the viewer has `viewerLevel`: which role, ownership, entry (on which folder) or
+    /// link gives it.
+    async fn explain_access(&self) -> AccessExplanation {
+        AccessExplanation::of(&self.0)
     }
 
     /// The level another user has on the item, taking them to be a member of the company

@@ -7,7 +7,7 @@ mod tab;
 mod user;
 mod version;
 
-pub use access::{AccessEntityInput, AccessInfoObject};
+pub use access::{AccessEntityInput, AccessExplanation, AccessInfoObject};
 pub use item::ItemObject;
 pub use node::Node;
 pub use tab::TabObject;

@@ -36,7 +36,7 @@ async fn get(
 }
 
 /// Creates a file item from bytes with a multipart `POST item`; returns its JSON.
-async fn create_with_bytes(
+pub(crate) async fn create_with_bytes(
     app: &TestApp,
     token: &str,
     parent: &str,

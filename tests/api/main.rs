@@ -7,6 +7,7 @@ mod content;
 mod errors;
 mod http;
 mod items;
+mod matrix;
 mod rest;
 mod schema;
 mod sharing;

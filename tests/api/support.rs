@@ -55,6 +55,7 @@ pub struct TestApp {
     /// A fresh company per test.
     pub company: CompanyId,
     statements: Arc<AtomicUsize>,
+    postgres: bool,
     /// The blob store, to see what is stored.
     pub blobs: BlobStore,
     _dir: tempfile::TempDir,
@@ -112,6 +113,7 @@ impl TestApp {
             .with_test_writer()
             .with_env_filter("quire=error")
             .try_init();
+        let is_postgres = !options.get_url().starts_with("sqlite:");
         let mut db = service::open(options).await.expect("opening the database");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
@@ -144,6 +146,7 @@ impl TestApp {
             service,
             company: CompanyId(Uuid::new_v4()),
             statements,
+            postgres: is_postgres,
             blobs: blobs_handle,
             _dir: dir,
         }
@@ -159,6 +162,11 @@ impl TestApp {
                 Some(format!("{user} name")),
             )
             .expect("minting a token")
+    }
+
+    /// Whether this app runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
     }
 
     /// The SQL statements run so far.

@@ -10,6 +10,7 @@ mod items;
 mod matrix;
 mod rest;
 mod schema;
+mod security;
 mod sharing;
 mod statements;
 mod tabs;

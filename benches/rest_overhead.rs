@@ -111,7 +111,11 @@ async fn main() {
         let mut request = async_graphql::Request::new("")
             .variables(async_graphql::Variables::from_json(variables.clone()));
         request.set_parsed_query(operation.clone());
-        let request = quire::graphql::handler::prepare(&state, Ok(viewer.clone()), request);
+        let caller = quire::auth::Identity {
+            viewer: Ok(viewer.clone()),
+            credentials: Default::default(),
+        };
+        let request = quire::graphql::handler::prepare(&state, &caller, request);
         let response = state.schema.execute(request).await;
         assert!(response.errors.is_empty());
     })

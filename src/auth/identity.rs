@@ -1,6 +1,8 @@
 //! The `Identity` extractor: the caller of a request, resolved once from its credentials.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::{Credentials, Viewer};
@@ -20,12 +22,22 @@ impl FromRequestParts<AppState> for Identity {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
         let credentials = match Credentials::read(&parts.headers, parts.uri.query()) {
-            Ok(credentials) => credentials,
+            Ok(credentials) => Credentials {
+                client,
+                ..credentials
+            },
             Err(err) => {
                 return Ok(Self {
                     viewer: Err(err.public_message()),
-                    credentials: Credentials::default(),
+                    credentials: Credentials {
+                        client,
+                        ..Credentials::default()
+                    },
                 });
             }
         };

@@ -27,6 +27,8 @@ pub struct Credentials {
     pub tab_token: Option<String>,
     /// `?token=<download token>` (download routes only).
     pub download_token: Option<String>,
+    /// The client's address, for rate limits.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Credentials {
@@ -72,7 +74,9 @@ impl Credentials {
                     Some((token, password)) => (token, Some(password)),
                     None => (public.as_str(), None),
                 };
-                let grant = service.open_public_link(token, password).await?;
+                let grant = service
+                    .open_public_link(token, password, self.client)
+                    .await?;
                 Some(Viewer::visitor(UserId::anonymous(), grant))
             }
             (None, None) => None,

@@ -13,6 +13,8 @@ pub struct RequestContext {
     pub keys: crate::auth::Keys,
     /// The verified viewer, or the message saying why the credentials were refused.
     pub viewer: Result<Viewer, String>,
+    /// The client's address, for rate limits.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl RequestContext {

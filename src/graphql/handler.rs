@@ -12,21 +12,23 @@ use http_body_util::Limited;
 
 use super::loaders::Loaders;
 use super::{RequestContext, playground};
-use crate::auth::{Identity, Viewer};
+use crate::auth::Identity;
 use crate::state::AppState;
 
 /// Attaches the viewer (or why there is none), the service and the loaders to a request.
 pub fn prepare(
     state: &AppState,
-    viewer: Result<Viewer, String>,
+    caller: &Identity,
     request: async_graphql::Request,
 ) -> async_graphql::Request {
+    let viewer = caller.viewer.clone();
     let loaders = Loaders::new(&state.service, viewer.clone());
     request
         .data(RequestContext {
             service: state.service.clone(),
             keys: state.keys.clone(),
             viewer,
+            client: caller.credentials.client,
         })
         .data(loaders)
 }
@@ -80,7 +82,7 @@ pub async fn post(
     identity: Identity,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let request = prepare(&state, identity.viewer, request.into_inner());
+    let request = prepare(&state, &identity, request.into_inner());
     state.schema.execute(request).await.into()
 }
 
@@ -120,6 +122,6 @@ pub async fn get(
         )
             .into_response();
     }
-    let request = prepare(&state, identity.viewer, request);
+    let request = prepare(&state, &identity, request);
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }

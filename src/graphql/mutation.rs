@@ -426,7 +426,13 @@ impl MutationRoot {
         let document = ItemId::parse(&input.document_id).map_err(|e| e.extend())?;
         let (grant, link_expiration) = request
             .service
-            .visit_public_link(company, document, &input.token, input.password.as_deref())
+            .visit_public_link(
+                company,
+                document,
+                &input.token,
+                input.password.as_deref(),
+                request.client,
+            )
             .await
             .map_err(|e| e.extend())?;
         let mut exp = crate::auth::unix_now() + VISITOR_TOKEN_SECS;

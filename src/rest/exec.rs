@@ -19,10 +19,7 @@ pub async fn run(
 ) -> Result<Value, RestError> {
     let mut request = Request::new("").variables(Variables::from_json(variables));
     request.set_parsed_query(document.clone());
-    let response = state
-        .schema
-        .execute(prepare(state, caller.viewer.clone(), request))
-        .await;
+    let response = state.schema.execute(prepare(state, caller, request)).await;
     if let Some(error) = response.errors.first() {
         // Errors without a code come from GraphQL validation of what the shim built from the
         // caller's input (an unknown enum value, a wrong type): bad input.

@@ -4,6 +4,7 @@
 mod access;
 mod access_list;
 pub mod archive;
+mod attempts;
 mod changes;
 pub mod chunks;
 pub mod content;
@@ -41,6 +42,8 @@ pub struct Service {
     max_upload_bytes: u64,
     /// The most bytes one company may store (distinct content), when set.
     company_quota_bytes: Option<u64>,
+    /// Wrong public-link passwords, for rate limiting.
+    password_attempts: Arc<attempts::PasswordAttempts>,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -109,6 +112,7 @@ impl Service {
             blobs,
             max_upload_bytes,
             company_quota_bytes: None,
+            password_attempts: Arc::default(),
             write_lock,
         }
     }

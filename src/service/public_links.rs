@@ -1,6 +1,8 @@
 //! Public links: opening one as an anonymous visitor (token, password, expiry), and the
 //! changes a manager makes to one. Passwords are stored as Argon2 hashes, never returned.
 
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -106,10 +108,12 @@ pub(super) fn apply(
 
 impl Service {
     /// Opens a public link by its token (and password): the grant an anonymous visitor holds.
+    /// Wrong passwords are counted per link and per `client` address, and limited.
     pub async fn open_public_link(
         &self,
         token: &str,
         password: Option<&str>,
+        client: Option<IpAddr>,
     ) -> AppResult<PublicGrant> {
         let refused =
             || AppError::unauthenticated("this public link does not exist, is off or has expired");
@@ -125,6 +129,7 @@ impl Service {
             return Err(refused());
         }
         if let Some(hash) = &row.public_password_hash {
+            self.password_attempts.check(token, client)?;
             match password {
                 None | Some("") => {
                     return Err(AppError::unauthenticated(
@@ -132,6 +137,7 @@ impl Service {
                     ));
                 }
                 Some(password) if !password_matches(hash, password) => {
+                    self.password_attempts.fail(token, client);
                     return Err(AppError::unauthenticated(
                         "wrong password for this public link",
                     ));
@@ -168,8 +174,9 @@ impl Service {
         document: ItemId,
         token: &str,
         password: Option<&str>,
+        client: Option<IpAddr>,
     ) -> AppResult<(PublicGrant, i64)> {
-        let grant = self.open_public_link(token, password).await?;
+        let grant = self.open_public_link(token, password, client).await?;
         let row = item::Entity::find_by_id(document.0)
             .filter(item::Column::CompanyId.eq(company.0))
             .one(self.db())

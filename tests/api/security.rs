@@ -162,4 +162,29 @@ on_both_backends! {
             .unwrap();
         assert_eq!(app.send(request).await.0, StatusCode::BAD_REQUEST);
     }
+
+    // §8.7: wrong link passwords are rate-limited, per link.
+    async fn link_passwords_cannot_be_guessed_forever(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let doc = app.create(&alice, "user_alice", "doc.txt", false).await;
+        let other = app.create(&alice, "user_alice", "other.txt", false).await;
+        let mut links = Vec::new();
+        for id in [&doc, &other] {
+            let data = app.data(&alice, "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { accessInfo { public { token } } } } }",
+                json!({ "i": { "companyId": app.company.to_string(), "id": id, "publicLink": { "level": "READ", "password": "right" } } })).await;
+            links.push(data["updateItem"]["item"]["accessInfo"]["public"]["token"].as_str().unwrap().to_owned());
+        }
+        let open = |id: &str, link: &str, password: &str| {
+            let body = json!({ "document_id": id, "token": link, "token_password": password });
+            let app = &app;
+            async move { app.rest("POST", "anonymous/token", None, Some(body)).await }
+        };
+        for _ in 0..10 {
+            assert_eq!(open(&doc, &links[0], "wrong").await.0, StatusCode::UNAUTHORIZED);
+        }
+        let (status, refused) = open(&doc, &links[0], "right").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(refused["message"].as_str().unwrap().contains("too many wrong passwords"), "{refused}");
+        assert_eq!(open(&other, &links[1], "right").await.0, StatusCode::OK, "other links are not locked");
+    }
 }

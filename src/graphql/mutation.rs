@@ -8,7 +8,7 @@ use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
 use super::upload;
 use crate::auth::{PublicClaims, TokenKind};
 use crate::domain::inputs::{CreateItem, NewVersion, PublicLinkChange, SetTab, UpdateItem};
-use crate::domain::{CompanyId, ItemId, ItemRef, Level};
+use crate::domain::{CompanyId, EntityKind, ItemId, ItemRef, Level};
 
 #[derive(Default)]
 pub struct MutationRoot;
@@ -204,6 +204,45 @@ pub struct SetTabInput {
 pub struct SetTabPayload {
     /// The tab as stored.
     pub tab: TabObject,
+}
+
+/// One entry to add to (or change in) an access list.
+#[derive(InputObject)]
+pub struct ShareItemInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The item, or `root` for the Shared Drive.
+    pub id: ID,
+    /// Who gets which level (a `FOLDER` entry sets what is inherited).
+    pub entity: AccessEntityInput,
+}
+
+/// The item with its new access list.
+#[derive(SimpleObject)]
+pub struct ShareItemPayload {
+    /// The item after the change.
+    pub item: ItemObject,
+}
+
+/// One entry to remove from an access list.
+#[derive(InputObject)]
+pub struct UnshareItemInput {
+    /// The company (a UUID).
+    pub company_id: ID,
+    /// The item, or `root` for the Shared Drive.
+    pub id: ID,
+    /// Whose entry to remove (`FOLDER`: stop inheriting from the parent).
+    #[graphql(name = "type")]
+    pub kind: EntityKind,
+    /// The user, company or channel id (ignored for `FOLDER`).
+    pub entity_id: String,
+}
+
+/// The item with its new access list.
+#[derive(SimpleObject)]
+pub struct UnshareItemPayload {
+    /// The item after the change.
+    pub item: ItemObject,
 }
 
 /// A visitor's claim to a document through a public link.
@@ -451,6 +490,43 @@ impl MutationRoot {
         Ok(OpenPublicLinkPayload {
             access_token,
             expiration: Timestamp((exp * 1000) as i64),
+        })
+    }
+
+    /// Gives a user, the company or a channel a level on an item, keeping the rest of its
+    /// access list (needs `MANAGE`).
+    async fn share_item(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The item and the entry.")] input: ShareItemInput,
+    ) -> async_graphql::Result<ShareItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let item = ctx
+            .service()?
+            .share_item(viewer, company, &id, input.entity.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(ShareItemPayload {
+            item: ItemObject(item),
+        })
+    }
+
+    /// Removes one entry from an item's access list (needs `MANAGE`).
+    async fn unshare_item(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The item and the entry.")] input: UnshareItemInput,
+    ) -> async_graphql::Result<UnshareItemPayload> {
+        let viewer = ctx.viewer()?;
+        let (company, id) = target(&input.company_id, &input.id)?;
+        let item = ctx
+            .service()?
+            .unshare_item(viewer, company, &id, input.kind, &input.entity_id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(UnshareItemPayload {
+            item: ItemObject(item),
         })
     }
 }

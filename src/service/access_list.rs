@@ -12,7 +12,8 @@ use super::access::ROOT_KEY;
 use super::{Service, convert};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::{AccessEntity, CompanyId, EntityKind, ItemRef, Level};
+use crate::domain::inputs::UpdateItem;
+use crate::domain::{AccessEntity, AccessInfo, CompanyId, EntityKind, Item, ItemRef, Level};
 use crate::error::{AppError, AppResult};
 
 fn grants_key(id: &ItemRef) -> Option<Uuid> {
@@ -180,4 +181,62 @@ pub(super) async fn replace<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
+}
+
+impl Service {
+    /// Gives one user, the company or a channel a level on an item (or the Shared Drive), or
+    /// sets its `folder` entry; the rest of the list stays. `manage` needed.
+    pub async fn share_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        entity: AccessEntity,
+    ) -> AppResult<Item> {
+        self.edit_access(viewer, company, id, |entities| {
+            entities.retain(|e| !(e.kind == entity.kind && e.id == entity.id));
+            entities.push(entity);
+        })
+        .await
+    }
+
+    /// Removes one entry from an item's access list (the `folder` entry: stop inheriting).
+    /// `manage` needed.
+    pub async fn unshare_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        kind: EntityKind,
+        subject: &str,
+    ) -> AppResult<Item> {
+        self.edit_access(viewer, company, id, |entities| {
+            entities
+                .retain(|e| !(e.kind == kind && (e.id == subject || kind == EntityKind::Folder)));
+        })
+        .await
+    }
+
+    /// Applies `edit` to the item's whole list and stores it through `update_item`.
+    async fn edit_access(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        edit: impl FnOnce(&mut Vec<AccessEntity>),
+    ) -> AppResult<Item> {
+        let item = self.get_item(viewer, company, id).await?;
+        let stored = self
+            .access_entries(&[(company, id.clone())])
+            .await?
+            .remove(&(company, id.clone()))
+            .unwrap_or_default();
+        let mut entities = AccessInfo::of(&item, stored).entities;
+        edit(&mut entities);
+        let change = UpdateItem {
+            access: Some(entities),
+            ..UpdateItem::default()
+        };
+        self.update_item(viewer, company, id, change).await
+    }
 }

@@ -229,4 +229,30 @@ on_both_backends! {
         assert_eq!(e["inherited"], false);
         assert_eq!(e["summary"], "write, through the user entry bob on the item itself");
     }
+
+    async fn share_and_unshare_one_entry_at_a_time(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let carl = app.token("carl", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Notes", true).await;
+        let c = app.company.to_string();
+        let share = "mutation($i: ShareItemInput!) { shareItem(input: $i) { item { accessInfo { entities { type id level } } } } }";
+        let unshare = "mutation($i: UnshareItemInput!) { unshareItem(input: $i) { item { id } } }";
+        for user in ["bob", "carl"] {
+            let data = app.data(&alice, share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": user, "level": "READ" } } })).await;
+            assert!(data["shareItem"]["item"]["accessInfo"]["entities"].as_array().unwrap().iter().any(|e| e["id"] == user));
+        }
+        assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "READ");
+        // Sharing again changes the level; it adds no second entry.
+        app.data(&alice, share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": "bob", "level": "WRITE" } } })).await;
+        assert_eq!(app.item(&bob, &folder, "viewerLevel").await["viewerLevel"], "WRITE");
+        let entries = app.item(&alice, &folder, "accessInfo { entities { id } }").await;
+        assert_eq!(entries["accessInfo"]["entities"].as_array().unwrap().iter().filter(|e| e["id"] == "bob").count(), 1);
+        // Only managers share; unsharing takes one entry away and leaves the others.
+        let refused = app.graphql(Some(&bob), share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": "bob", "level": "MANAGE" } } })).await;
+        assert_eq!(error(&refused), "FORBIDDEN");
+        app.data(&alice, unshare, json!({ "i": { "companyId": c, "id": folder, "type": "USER", "entityId": "bob" } })).await;
+        assert_eq!(app.item_error(&bob, &folder).await, "NOT_FOUND");
+        assert_eq!(app.item(&carl, &folder, "viewerLevel").await["viewerLevel"], "READ");
+    }
 }

@@ -386,31 +386,11 @@ async fn a_storage_failure_mid_zip_cuts_the_stream() {
 async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
     let app = TestApp::with_upload_limit(1000).await;
     let alice = app.token("alice", Role::Member);
-    let (content_type, body) = multipart(&[Part::file(
-        "file",
-        "big.bin",
-        "application/octet-stream",
-        &[7u8; 5000],
-    )]);
-    let request = Request::post(format!(
-        "/internal/services/files/v1/companies/{}/files",
-        app.company
-    ))
-    .header("authorization", format!("Bearer {alice}"))
-    .header("content-type", content_type)
-    .body(Body::from(body))
-    .unwrap();
-    let (status, body, _) = app.send(request).await;
-    assert_eq!(
-        status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&body).unwrap()["code"],
-        "PAYLOAD_TOO_LARGE"
-    );
+    let (status, answer) = app
+        .try_upload(&alice, "big.bin", "application/octet-stream", &[7u8; 5000])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(answer["code"], "PAYLOAD_TOO_LARGE");
     assert!(
         app.stored_keys().await.is_empty(),
         "{:?}",
@@ -470,28 +450,11 @@ async fn the_company_quota_counts_distinct_content() {
     // The same content again costs nothing.
     app.upload(&alice, "again.bin", "application/octet-stream", &[1u8; 600])
         .await;
-    let (content_type, body) = multipart(&[Part::file(
-        "file",
-        "b.bin",
-        "application/octet-stream",
-        &[2u8; 600],
-    )]);
-    let request = Request::post(format!(
-        "/internal/services/files/v1/companies/{}/files",
-        app.company
-    ))
-    .header("authorization", format!("Bearer {alice}"))
-    .header("content-type", content_type)
-    .body(Body::from(body))
-    .unwrap();
-    let (status, body, _) = app.send(request).await;
-    assert_eq!(
-        status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    assert!(String::from_utf8_lossy(&body).contains("quota"));
+    let (status, answer) = app
+        .try_upload(&alice, "b.bin", "application/octet-stream", &[2u8; 600])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("quota"));
     // A declared size is refused before any byte is read.
     let uri = format!(
         "/internal/services/files/v1/companies/{}/files?resumableTotalChunks=2&resumableTotalSize=5000&resumableFilename=c.bin",

@@ -366,8 +366,14 @@ impl TestApp {
             .collect()
     }
 
-    /// Uploads `bytes` through the files service as `token`; returns the `resource`.
-    pub async fn upload(&self, token: &str, name: &str, mime: &str, bytes: &[u8]) -> Value {
+    /// Uploads `bytes` through the files service as `token`: the status and the answer.
+    pub async fn try_upload(
+        &self,
+        token: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
         let (content_type, body) = multipart(&[Part::file("file", name, mime, bytes)]);
         let uri = format!(
             "/internal/services/files/v1/companies/{}/files",
@@ -379,8 +385,17 @@ impl TestApp {
             .body(Body::from(body))
             .unwrap();
         let (status, body, _) = self.send(request).await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice::<Value>(&body).unwrap()["resource"].clone()
+        (
+            status,
+            serde_json::from_slice(&body).unwrap_or_else(|_| json!(String::from_utf8_lossy(&body))),
+        )
+    }
+
+    /// Uploads `bytes` through the files service as `token`; returns the `resource`.
+    pub async fn upload(&self, token: &str, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        let (status, answer) = self.try_upload(token, name, mime, bytes).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["resource"].clone()
     }
 }
 

@@ -12,7 +12,6 @@ use crate::error::{AppError, ErrorCode};
 pub struct RestError {
     pub code: ErrorCode,
     pub message: String,
-    not_implemented: bool,
 }
 
 impl RestError {
@@ -20,18 +19,11 @@ impl RestError {
         Self {
             code,
             message: message.into(),
-            not_implemented: false,
         }
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadUserInput, message)
-    }
-
-    /// Marks the error as a feature not built yet: answered 501.
-    pub fn not_implemented(mut self) -> Self {
-        self.not_implemented = true;
-        self
     }
 }
 
@@ -44,12 +36,8 @@ impl From<AppError> for RestError {
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        let status = if self.not_implemented {
-            StatusCode::NOT_IMPLEMENTED
-        } else {
-            StatusCode::from_u16(self.code.http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        };
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = json!({
             "statusCode": status.as_u16(),
             "error": status.canonical_reason().unwrap_or("Error"),

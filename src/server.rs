@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(crate::rest::routes())
+        .fallback(crate::rest::no_route)
         .layer(CompressionLayer::new().compress_when(
             // Downloads keep their length and ranges: never compress an attachment.
             DefaultPredicate::new().and(|_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {

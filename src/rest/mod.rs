@@ -23,6 +23,14 @@ pub use operations::Operations;
 
 use crate::state::AppState;
 
+/// Any unknown route: a 404 in the reference's error shape.
+pub async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> RestError {
+    RestError::new(
+        crate::error::ErrorCode::NotFound,
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
 /// Where the documents routes live.
 pub const DOCUMENTS: &str = "/internal/services/documents/v1/companies/{company_id}";
 

@@ -297,4 +297,12 @@ on_both_backends! {
         let (_, shared) = app.rest("POST", "browse/shared_with_me", Some(&bob), Some(json!({}))).await;
         assert_eq!(keys(&shared), ["access", "children", "nextPage", "path"]);
     }
+
+    async fn unknown_routes_answer_404_in_the_reference_shape(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let (status, body) = app.rest("POST", "search", Some(&admin), Some(json!({}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["code"], "NOT_FOUND");
+        assert_eq!(body["statusCode"], 404);
+    }
 }

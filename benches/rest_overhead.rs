@@ -18,6 +18,10 @@ use tower::ServiceExt;
 
 const ITERATIONS: u32 = 2000;
 
+/// The same allocator as the `quire` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();

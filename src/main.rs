@@ -12,6 +12,10 @@ use quire::service::{self, Service, content};
 use quire::state::{AppState, Limits};
 use quire::storage::BlobStore;
 
+/// mimalloc: GraphQL execution allocates many small objects, where glibc's allocator is slow.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "quire", version, about = "A GraphQL-first document drive")]
 struct Cli {

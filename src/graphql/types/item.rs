@@ -186,15 +186,10 @@ impl ItemObject {
         #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
         #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
     ) -> async_graphql::Result<Paged<VersionObject>> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let service = ctx.service()?;
-        let company = self.0.company_id;
-        let stored = self.0.stored_id();
-        paginate(after, before, first, last, |page| async move {
-            match stored {
-                Some(id) => service.list_versions(viewer, company, id, page).await,
-                None => Ok(crate::domain::Page::slice(Vec::new(), page)),
-            }
+        paginate(after, before, first, last, |page| {
+            service.versions_of(&self.0, page)
         })
         .await
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod metrics;
 pub mod rest;
 pub mod server;
 pub mod service;

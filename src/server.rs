@@ -30,8 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(crate::metrics::serve))
         .merge(crate::rest::routes())
         .fallback(crate::rest::no_route)
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(CompressionLayer::new().compress_when(
             // Downloads keep their length and ranges: never compress an attachment.
             DefaultPredicate::new().and(|_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use crate::auth::Keys;
 
 use crate::graphql::{self, QuireSchema};
+use crate::metrics::Metrics;
 use crate::rest::Operations;
 use crate::service::Service;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The REST shim's fixed operations, parsed once.
     pub rest: Arc<Operations>,
+    /// Request counters for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             schema,
             limits: Arc::new(limits),
             rest: Arc::new(Operations::parse_all()),
+            metrics: Metrics::default(),
         }
     }
 }

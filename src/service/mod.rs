@@ -129,6 +129,21 @@ impl Service {
         self.blobs.ping().await
     }
 
+    /// Database connections open, and idle among them.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DatabaseBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        }
+    }
+
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }

@@ -62,6 +62,29 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    async fn metrics_count_requests_by_route_template(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+        let id = app.create(&admin, "root", "Docs", true).await;
+        app.rest("GET", &format!("item/{id}"), Some(&admin), None).await;
+        app.rest("GET", "item/not-an-id", Some(&admin), None).await;
+        let (status, body, headers) = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = String::from_utf8(body).unwrap();
+        for line in [
+            "quire_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1",
+            "quire_requests_total{route=\"/internal/services/documents/v1/companies/{company_id}/item/{id}\",method=\"GET\",status=\"200\"} 1",
+            "quire_requests_total{route=\"/internal/services/documents/v1/companies/{company_id}/item/{id}\",method=\"GET\",status=\"400\"} 1",
+            "quire_request_duration_seconds_count{route=\"/graphql\"} 1",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains("quire_db_pool_connections{state=\"open\"}"));
+    }
+}
+
 fn urlencode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {

@@ -315,8 +315,7 @@ impl Service {
         }
         if let Some(place) = place {
             subtree::move_descendants(&*txn, &row, &place.path, &place.drive).await?;
-            let old = sizes::ancestors(&*txn, &row).await?;
-            sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &old), -row.size).await?;
+            sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
             sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
         }
         if let Some(access) = access {
@@ -338,9 +337,7 @@ impl Service {
             .managed(viewer, company, id, "trashing this item")
             .await?;
         if !item.in_trash {
-            let ancestors = sizes::ancestors(&*txn, &row).await?;
-            sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size)
-                .await?;
+            sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
             let mut model = row.into_active_model();
             model.is_in_trash = Set(true);
             model.update(&*txn).await?;
@@ -364,8 +361,7 @@ impl Service {
                 "only items in the trash can be deleted for good; trash it first",
             ));
         }
-        let ancestors = sizes::ancestors(&*txn, &row).await?;
-        sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size).await?;
+        sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
         subtree::delete(&*txn, &row).await?;
         txn.commit().await?;
         // The bytes of content nobody uses any more go now (the sweeper would get them later).

@@ -65,3 +65,13 @@ pub(super) async fn add_to_folders<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// Adds `delta` bytes to the folders whose size counts `row` (see `counting_folders`).
+pub(super) async fn add_to_counting_folders<C: ConnectionTrait>(
+    db: &C,
+    row: &item::Model,
+    delta: i64,
+) -> AppResult<()> {
+    let ancestors = ancestors(db, row).await?;
+    add_to_folders(db, counting_folders(row, &ancestors), delta).await
+}

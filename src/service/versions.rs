@@ -124,8 +124,7 @@ impl Service {
         }
         let created = insert(&*txn, viewer, company, *item_id, version, now_millis()).await?;
         let delta = created.size - row.size;
-        let ancestors = sizes::ancestors(&*txn, &row).await?;
-        sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), delta).await?;
+        sizes::add_to_counting_folders(&*txn, &row, delta).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
         let item = self

@@ -12,6 +12,7 @@ mod rest;
 mod schema;
 mod security;
 mod sharing;
+mod shutdown;
 mod statements;
 mod tabs;
 mod trash;

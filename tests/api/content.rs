@@ -298,7 +298,7 @@ on_both_backends! {
 }
 
 /// A GraphQL multipart request (the multipart request spec) with one file at `variables.<var>`.
-async fn graphql_upload(
+pub(crate) async fn graphql_upload(
     app: &TestApp,
     token: &str,
     query: &str,

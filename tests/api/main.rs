@@ -8,6 +8,7 @@ mod errors;
 mod http;
 mod items;
 mod matrix;
+mod queries;
 mod rest;
 mod schema;
 mod security;

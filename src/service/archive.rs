@@ -83,11 +83,12 @@ impl Service {
         let db = self.db();
         let mut rows: Vec<item::Model> = Vec::new();
         let mut root_ids = Vec::with_capacity(roots.len());
-        for root in roots {
-            let (found, row) = access::readable_item(db, viewer, company, root.0).await?;
+        let ids: Vec<Uuid> = roots.iter().map(|root| root.0).collect();
+        for (found, row) in access::readable_items(db, viewer, company, &ids).await? {
             if found.in_trash {
                 return Err(AppError::not_found(format!(
-                    "item {root} (it is in the trash)"
+                    "item {} (it is in the trash)",
+                    row.id
                 )));
             }
             root_ids.push(row.id);

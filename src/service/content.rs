@@ -423,13 +423,7 @@ pub(super) async fn used_by_readable_item<C: ConnectionTrait>(
         .into_iter()
         .map(|v| v.item_id)
         .collect();
-    for item in items {
-        if access::readable_item(db, viewer, company, item)
-            .await
-            .is_ok()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(!access::readable_rows(db, viewer, company, &items)
+        .await?
+        .is_empty())
 }

@@ -24,14 +24,12 @@ impl Service {
         if items.is_empty() || items.len() > MAX_ITEMS {
             return Err(AppError::bad_input(format!("name 1 to {MAX_ITEMS} items")));
         }
-        let mut found = Vec::with_capacity(items.len());
-        for id in items {
-            found.push(
-                access::readable_item(self.db(), viewer, company, id.0)
-                    .await?
-                    .0,
-            );
-        }
+        let ids: Vec<_> = items.iter().map(|id| id.0).collect();
+        let found: Vec<Item> = access::readable_items(self.db(), viewer, company, &ids)
+            .await?
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect();
         if let Some(version) = version {
             let [item] = items else {
                 return Err(AppError::bad_input(

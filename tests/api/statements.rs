@@ -88,4 +88,20 @@ on_both_backends! {
         assert_eq!(shallow, deep);
         assert!(deep <= 3, "{deep} statements: the row, its ancestors, the grants");
     }
+
+    async fn a_download_token_costs_the_same_for_2_and_20_items(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            ids.push(app.create(&admin, "root", &format!("f{i}"), false).await);
+        }
+        let query = "query($c: ID!, $items: [ID!]!) { downloadToken(companyId: $c, items: $items) }";
+        let mut costs = Vec::new();
+        for n in [2, 20] {
+            let before = app.statements();
+            app.data(&admin, query, json!({ "c": app.company.to_string(), "items": ids[..n] })).await;
+            costs.push(app.statements() - before);
+        }
+        assert_eq!(costs[0], costs[1], "statements for 2 vs 20 items");
+    }
 }

@@ -68,19 +68,25 @@ impl QueryRoot {
             .load_many(parsed.iter().copied())
             .await
             .map_err(loader_error)?;
-        let service = ctx.service()?;
-        let mut nodes = Vec::with_capacity(parsed.len());
-        for id in parsed {
-            let node = match items.get(&id) {
+        let others: Vec<VersionId> = parsed
+            .iter()
+            .filter(|id| !items.contains_key(id))
+            .map(|id| VersionId(id.0))
+            .collect();
+        let mut versions = ctx
+            .service()?
+            .readable_versions(viewer, &others)
+            .await
+            .map_err(|e| e.extend())?;
+        let nodes = parsed
+            .iter()
+            .map(|id| match items.get(id) {
                 Some(item) => Some(Node::Item(ItemObject(item.clone()))),
-                None => service
-                    .readable_version(viewer, VersionId(id.0))
-                    .await
-                    .map_err(|e| e.extend())?
+                None => versions
+                    .remove(&VersionId(id.0))
                     .map(|v| Node::Version(VersionObject(v))),
-            };
-            nodes.push(node);
-        }
+            })
+            .collect();
         Ok(nodes)
     }
 

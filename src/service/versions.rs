@@ -173,19 +173,34 @@ impl Service {
             .collect())
     }
 
-    /// One version, if the viewer may read its item (for `node`).
-    pub async fn readable_version(
+    /// Versions among `ids` whose item the viewer may read (for `node`/`nodes`), in a fixed
+    /// number of statements.
+    pub async fn readable_versions(
         &self,
         viewer: &Viewer,
-        id: VersionId,
-    ) -> AppResult<Option<Version>> {
-        let Some(row) = version::Entity::find_by_id(id.0).one(self.db()).await? else {
-            return Ok(None);
-        };
-        let readable =
-            access::readable_item(self.db(), viewer, CompanyId(row.company_id), row.item_id)
-                .await
-                .is_ok();
-        Ok(readable.then(|| convert::version(row)))
+        ids: &[VersionId],
+    ) -> AppResult<HashMap<VersionId, Version>> {
+        let rows = version::Entity::find()
+            .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(self.db())
+            .await?;
+        let mut by_company: HashMap<CompanyId, Vec<version::Model>> = HashMap::new();
+        for row in rows {
+            by_company
+                .entry(CompanyId(row.company_id))
+                .or_default()
+                .push(row);
+        }
+        let mut found = HashMap::new();
+        for (company, rows) in by_company {
+            let items: Vec<_> = rows.iter().map(|row| row.item_id).collect();
+            let readable = access::readable_rows(self.db(), viewer, company, &items).await?;
+            for row in rows {
+                if readable.iter().any(|(_, item)| item.id == row.item_id) {
+                    found.insert(VersionId(row.id), convert::version(row));
+                }
+            }
+        }
+        Ok(found)
     }
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::state::Limits;
+
 /// A secret read from the environment; `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -47,7 +49,7 @@ pub struct Config {
     #[arg(long, env = "QUIRE_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,
     /// Larger uploads get 413 and nothing is stored.
-    #[arg(long, env = "QUIRE_MAX_UPLOAD_BYTES", default_value_t = 5 << 30, global = true)]
+    #[arg(long, env = "QUIRE_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes, global = true)]
     pub max_upload_bytes: u64,
     /// Tracing filter.
     #[arg(long, env = "QUIRE_LOG", default_value = "info", global = true)]
@@ -59,7 +61,7 @@ pub struct Config {
     #[arg(
         long,
         env = "QUIRE_GRAPHQL_MAX_DEPTH",
-        default_value_t = 24,
+        default_value_t = Limits::default().graphql_max_depth,
         global = true
     )]
     pub graphql_max_depth: usize,
@@ -67,7 +69,7 @@ pub struct Config {
     #[arg(
         long,
         env = "QUIRE_GRAPHQL_MAX_COMPLEXITY",
-        default_value_t = 20_000,
+        default_value_t = Limits::default().graphql_max_complexity,
         global = true
     )]
     pub graphql_max_complexity: usize,

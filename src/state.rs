@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 use crate::rest::Operations;
 use crate::service::Service;
 
-/// Limits the faces enforce.
+/// Limits the faces enforce; `Default` holds the configuration's defaults.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub graphql_max_depth: usize,

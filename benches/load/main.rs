@@ -1,0 +1,204 @@
+//! The load benchmark: seeds a small and a large company, starts the release server on
+//! SQLite and on PostgreSQL, drives each scenario with `wrk` (16 connections) or a Rust client,
+//! samples the server's memory and prints one table.
+//!
+//! `cargo bench --bench load` (options after `--`: `--items N` for the large company, default
+//! 1,000,000; `--seconds S` per load run, default 8; `--backends sqlite,postgres`;
+//! `--no-content` to skip the 1 GiB transfers). PostgreSQL: `QUIRE_BENCH_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`), in a database `quire_bench` it recreates.
+
+mod content;
+mod dataset;
+mod report;
+mod server;
+mod workload;
+mod writes;
+mod wrk;
+
+use std::time::Instant;
+
+use quire::auth::{Keys, Role};
+use quire::domain::CompanyId;
+use quire::service::{self, Service};
+use quire::storage::BlobStore;
+use sea_orm::{ConnectionTrait, Database};
+
+use dataset::{Seeded, Shape};
+use report::Report;
+use server::Server;
+
+/// The same allocator as the `quire` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SECRET: &str = "quire-bench-secret-0123456789abcdef";
+const SMALL_ITEMS: u64 = 1_000;
+
+struct Options {
+    items: u64,
+    seconds: u32,
+    backends: Vec<String>,
+    content: bool,
+}
+
+impl Options {
+    fn parse() -> anyhow::Result<Self> {
+        let mut options = Self {
+            items: 1_000_000,
+            seconds: 8,
+            backends: vec!["sqlite".into(), "postgres".into()],
+            content: true,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| anyhow::anyhow!("{arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--items" => options.items = value()?.parse()?,
+                "--seconds" => options.seconds = value()?.parse()?,
+                "--backends" => {
+                    options.backends = value()?.split(',').map(str::to_owned).collect();
+                }
+                "--no-content" => options.content = false,
+                // `cargo bench` passes `--bench`.
+                _ => {}
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The principals: `ada` seeds and writes (admin), `bob` reads (a plain member, so every
+/// read evaluates the Shared Drive's access list).
+pub struct Tokens {
+    pub writer: String,
+    pub reader: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse()?;
+    wrk::ensure_installed()?;
+    let mut report = Report::default();
+    let started = Instant::now();
+    for backend in &options.backends {
+        let Some(database_url) = database_url(backend).await? else {
+            eprintln!("{backend}: no database reachable, skipped");
+            continue;
+        };
+        let content = options.content && backend == &options.backends[0];
+        run_backend(backend, &database_url, &options, content, &mut report).await?;
+    }
+    println!("{}", report.markdown());
+    eprintln!("whole run: {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A fresh database for the backend, or `None` when PostgreSQL is not reachable.
+async fn database_url(backend: &str) -> anyhow::Result<Option<String>> {
+    match backend {
+        "sqlite" => Ok(Some(String::new())),
+        "postgres" => {
+            let base = std::env::var("QUIRE_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let Ok(admin) = Database::connect(&base).await else {
+                return Ok(None);
+            };
+            admin
+                .execute_unprepared("DROP DATABASE IF EXISTS quire_bench WITH (FORCE)")
+                .await?;
+            admin
+                .execute_unprepared("CREATE DATABASE quire_bench")
+                .await?;
+            let (server, _) = base.rsplit_once('/').unwrap_or((&base, ""));
+            Ok(Some(format!("{server}/quire_bench")))
+        }
+        other => anyhow::bail!("unknown backend {other}"),
+    }
+}
+
+async fn run_backend(
+    backend: &str,
+    database_url: &str,
+    options: &Options,
+    content: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let database_url = match database_url {
+        "" => format!(
+            "sqlite://{}?mode=rwc",
+            scratch.path().join("quire.db").display()
+        ),
+        url => url.to_owned(),
+    };
+    let keys = Keys::from_secret(SECRET.as_bytes());
+    let (small, large) = seed(backend, &database_url, &keys, scratch.path(), options).await?;
+    let writes = CompanyId(uuid::Uuid::new_v4());
+    let companies = [small.company, large.company, writes];
+    let token = |user: &str, role: Role| {
+        let roles: Vec<_> = companies.iter().map(|c| (*c, role)).collect();
+        keys.mint_access(user, &roles, 24 * 3600, None)
+    };
+    let tokens = Tokens {
+        writer: token("ada", Role::Admin)?,
+        reader: token("bob", Role::Member)?,
+    };
+
+    let server = Server::start(&database_url, scratch.path(), SECRET).await?;
+    let workload = workload::Workload {
+        backend,
+        server: &server,
+        tokens: &tokens,
+        seconds: options.seconds,
+        scratch: scratch.path(),
+    };
+    workload
+        .run(&small, &large, writes, content, report)
+        .await?;
+    server.stop()?;
+    Ok(())
+}
+
+/// Seeds the small company through the service and the large one in bulk from its rows.
+async fn seed(
+    backend: &str,
+    database_url: &str,
+    keys: &Keys,
+    scratch: &std::path::Path,
+    options: &Options,
+) -> anyhow::Result<(Seeded, Seeded)> {
+    let db = service::connect(database_url).await?;
+    let blobs = BlobStore::open(&format!("file://{}", scratch.join("blobs").display()))?;
+    let service = Service::new(db.clone(), blobs, 1 << 30);
+    let company = CompanyId(uuid::Uuid::new_v4());
+    let ada =
+        keys.verify_access(&keys.mint_access("ada", &[(company, Role::Admin)], 3600, None)?)?;
+
+    let started = Instant::now();
+    let small =
+        dataset::through_service(&service, &ada, company, Shape::for_items(SMALL_ITEMS)).await?;
+    eprintln!(
+        "{backend}: {} items through the service in {:.1} s",
+        small.items,
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let templates = dataset::Templates::read(&db, &small).await?;
+    let shape = Shape::for_items(options.items);
+    let large = dataset::in_bulk(&db, templates, CompanyId(uuid::Uuid::new_v4()), shape).await?;
+    if backend == "postgres" {
+        // What autovacuum does shortly after a bulk load; measured plans should be steady ones.
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    eprintln!(
+        "{backend}: {} items in bulk in {:.1} s",
+        large.items,
+        started.elapsed().as_secs_f64()
+    );
+    db.close().await?;
+    Ok((small, large))
+}

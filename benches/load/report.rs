@@ -1,0 +1,78 @@
+//! The one table the benchmark prints: a row per scenario, its goal and whether it is met.
+
+use std::fmt::Write;
+
+pub struct Row {
+    pub backend: String,
+    pub scenario: String,
+    /// `1234 req/s`, `560 MiB/s`, or empty.
+    pub rate: String,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub peak_rss_kib: Option<u64>,
+    /// The figure the goal compares with, e.g. `0.45 of /healthz`.
+    pub versus: String,
+    pub goal: &'static str,
+    /// `None` where the goal is only to report.
+    pub met: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct Report {
+    rows: Vec<Row>,
+}
+
+impl Report {
+    pub fn push(&mut self, row: Row) {
+        eprintln!(
+            "{}: {} — {} {} {}",
+            row.backend,
+            row.scenario,
+            row.rate,
+            row.versus,
+            mark(row.met)
+        );
+        self.rows.push(row);
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut table = String::from(
+            "| backend | scenario | rate | p50 | p99 | peak RSS | compared with | goal | met |\n\
+             |---|---|---|---|---|---|---|---|---|\n",
+        );
+        for row in &self.rows {
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                row.backend,
+                row.scenario,
+                row.rate,
+                milliseconds(row.p50_ms),
+                milliseconds(row.p99_ms),
+                row.peak_rss_kib
+                    .map(|kib| format!("{:.0} MiB", kib as f64 / 1024.0))
+                    .unwrap_or_default(),
+                row.versus,
+                row.goal,
+                mark(row.met)
+            );
+        }
+        table
+    }
+}
+
+fn milliseconds(value: Option<f64>) -> String {
+    match value {
+        Some(ms) if ms < 10.0 => format!("{ms:.2} ms"),
+        Some(ms) => format!("{ms:.0} ms"),
+        None => String::new(),
+    }
+}
+
+fn mark(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "—",
+    }
+}

@@ -1,0 +1,320 @@
+//! The scenarios against one running server, each turned into a row with its goal.
+
+use std::path::Path;
+
+use quire::domain::CompanyId;
+use serde_json::{Value, json};
+
+use crate::Tokens;
+use crate::content;
+use crate::dataset::{HUNDRED, Seeded};
+use crate::report::{Report, Row};
+use crate::server::Server;
+use crate::writes::{self, Api};
+use crate::wrk::{self, Load};
+
+/// Connections of every load run (the goals are stated for 16).
+const CONNECTIONS: u32 = 16;
+const CREATES: usize = 1_000;
+const BROWSE_FOLDER: &str = include_str!("../../tests/queries/BrowseFolder.graphql");
+
+pub struct Workload<'a> {
+    pub backend: &'a str,
+    pub server: &'a Server,
+    pub tokens: &'a Tokens,
+    pub seconds: u32,
+    pub scratch: &'a Path,
+}
+
+/// The read figures of one company, for the scale comparison.
+struct Reads {
+    file: Load,
+    folder: Load,
+    graphql: Load,
+}
+
+impl Workload<'_> {
+    pub async fn run(
+        &self,
+        small: &Seeded,
+        large: &Seeded,
+        writes_company: CompanyId,
+        content: bool,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        self.check_same_folders(&client, small, large).await?;
+
+        let idle = self.server.rss_kib();
+        let (healthz, _) = self.load(&format!("{}/healthz", self.server.base), None)?;
+        report.push(self.row(
+            "`GET /healthz` (the yardstick)",
+            healthz,
+            None,
+            String::new(),
+            "",
+            None,
+        ));
+
+        let mut folder_load_peak = 0;
+        let mut small_reads: Option<Reads> = None;
+        for seeded in [small, large] {
+            let size = if seeded.items < 10_000 { "1k" } else { "1M" };
+            let item_url = |id| {
+                format!(
+                    "{}/internal/services/documents/v1/companies/{}/item/{id}",
+                    self.server.base, seeded.company
+                )
+            };
+            let (file, file_rss) = self.load(&item_url(seeded.file), None)?;
+            let (folder, folder_rss) = self.load(&item_url(seeded.hundred), None)?;
+            let body = json!({
+                "query": BROWSE_FOLDER,
+                "variables": {
+                    "companyId": seeded.company.to_string(),
+                    "id": seeded.hundred.to_string(),
+                    "first": HUNDRED,
+                },
+            })
+            .to_string();
+            let (graphql, graphql_rss) =
+                self.load(&format!("{}/graphql", self.server.base), Some(&body))?;
+            folder_load_peak = folder_load_peak.max(folder_rss).max(graphql_rss);
+            let reads = Reads {
+                file,
+                folder,
+                graphql,
+            };
+            let rows = match &small_reads {
+                None => self.small_rows(&reads, healthz, size, [file_rss, folder_rss, graphql_rss]),
+                Some(small) => {
+                    self.scale_rows(&reads, small, size, [file_rss, folder_rss, graphql_rss])
+                }
+            };
+            rows.into_iter().for_each(|row| report.push(row));
+            small_reads.get_or_insert(reads);
+        }
+
+        report.push(self.memory_row("idle RSS", idle, 30));
+        report.push(self.memory_row(
+            "RSS under the 16-connection folder loads",
+            folder_load_peak,
+            80,
+        ));
+
+        let writer = Api {
+            client: &client,
+            base: &self.server.base,
+            company: writes_company.to_string(),
+            token: &self.tokens.writer,
+        };
+        for writers in [1, 16] {
+            let creates = writes::create_files(&writer, CREATES, writers).await?;
+            report.push(Row {
+                backend: self.backend.into(),
+                scenario: format!("create 1,000 files (REST `POST item`), {writers} writer(s)"),
+                rate: format!("{:.0} creates/s", creates.per_second),
+                p50_ms: Some(creates.p50_ms),
+                p99_ms: Some(creates.p99_ms),
+                peak_rss_kib: None,
+                versus: "1,000 distinct names".into(),
+                goal: "no errors; names unique",
+                met: Some(true),
+            });
+        }
+
+        if content {
+            for transfer in content::run(self.server, &writer, self.scratch).await? {
+                let ratio = transfer.seconds / transfer.cp_seconds;
+                let peak_mib = transfer.peak_rss_kib / 1024;
+                report.push(Row {
+                    backend: self.backend.into(),
+                    scenario: transfer.scenario.into(),
+                    rate: format!(
+                        "{:.0} MiB/s ({:.2} s)",
+                        1024.0 / transfer.seconds,
+                        transfer.seconds
+                    ),
+                    p50_ms: None,
+                    p99_ms: None,
+                    peak_rss_kib: Some(transfer.peak_rss_kib),
+                    versus: format!("{ratio:.1}× `cp` ({:.2} s)", transfer.cp_seconds),
+                    goal: "≤ 2× `cp`; peak RSS < 100 MiB",
+                    met: Some(ratio <= 2.0 && peak_mib < 100),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn small_rows(&self, reads: &Reads, healthz: Load, size: &str, rss: [u64; 3]) -> Vec<Row> {
+        let of_healthz = |load: Load| load.requests_per_second / healthz.requests_per_second;
+        let (file, folder) = (of_healthz(reads.file), of_healthz(reads.folder));
+        let graphql = reads.graphql.requests_per_second / reads.folder.requests_per_second;
+        vec![
+            self.row(
+                &format!("REST `GET item/:id`, a file ({size} items)"),
+                reads.file,
+                Some(rss[0]),
+                format!("{file:.2} of /healthz"),
+                "≥ 0.40 of /healthz; p99 < 5 ms",
+                Some(file >= 0.40 && reads.file.p99_ms < 5.0),
+            ),
+            self.row(
+                &format!("REST `GET item/:id`, a folder of 100 ({size} items)"),
+                reads.folder,
+                Some(rss[1]),
+                format!("{folder:.2} of /healthz"),
+                "≥ 0.10 of /healthz; p99 < 20 ms",
+                Some(folder >= 0.10 && reads.folder.p99_ms < 20.0),
+            ),
+            self.row(
+                &format!("GraphQL `BrowseFolder`, 100 children ({size} items)"),
+                reads.graphql,
+                Some(rss[2]),
+                format!("{graphql:.2} of the REST folder"),
+                "≥ 1/1.5 of the REST folder",
+                Some(graphql >= 1.0 / 1.5),
+            ),
+        ]
+    }
+
+    fn scale_rows(&self, reads: &Reads, small: &Reads, size: &str, rss: [u64; 3]) -> Vec<Row> {
+        let scenarios = [
+            ("REST `GET item/:id`, a file", reads.file, small.file),
+            (
+                "REST `GET item/:id`, a folder of 100",
+                reads.folder,
+                small.folder,
+            ),
+            (
+                "GraphQL `BrowseFolder`, 100 children",
+                reads.graphql,
+                small.graphql,
+            ),
+        ];
+        scenarios
+            .into_iter()
+            .zip(rss)
+            .map(|((scenario, load, before), rss)| {
+                let ratio = load.requests_per_second / before.requests_per_second;
+                self.row(
+                    &format!("{scenario} ({size} items)"),
+                    load,
+                    Some(rss),
+                    format!("{ratio:.2} of the 1k figure"),
+                    "≥ 1/1.5 of the 1k figure",
+                    Some(ratio >= 1.0 / 1.5),
+                )
+            })
+            .collect()
+    }
+
+    fn row(
+        &self,
+        scenario: &str,
+        load: Load,
+        peak_rss_kib: Option<u64>,
+        versus: String,
+        goal: &'static str,
+        met: Option<bool>,
+    ) -> Row {
+        Row {
+            backend: self.backend.into(),
+            scenario: scenario.into(),
+            rate: format!("{:.0} req/s", load.requests_per_second),
+            p50_ms: Some(load.p50_ms),
+            p99_ms: Some(load.p99_ms),
+            peak_rss_kib,
+            versus,
+            goal,
+            met,
+        }
+    }
+
+    fn memory_row(&self, scenario: &str, kib: u64, limit_mib: u64) -> Row {
+        Row {
+            backend: self.backend.into(),
+            scenario: scenario.into(),
+            rate: String::new(),
+            p50_ms: None,
+            p99_ms: None,
+            peak_rss_kib: Some(kib),
+            versus: String::new(),
+            goal: if limit_mib == 30 {
+                "< 30 MiB"
+            } else {
+                "< 80 MiB"
+            },
+            met: Some(kib < limit_mib * 1024),
+        }
+    }
+
+    /// A warm-up second, then the measured run at 16 connections, as the reader; with the
+    /// server's peak memory during it.
+    fn load(&self, url: &str, post_json: Option<&str>) -> anyhow::Result<(Load, u64)> {
+        let request = wrk::Request {
+            url,
+            token: Some(&self.tokens.reader),
+            post_json,
+        };
+        wrk::run(&request, CONNECTIONS, 1, self.scratch)?;
+        let sampler = self.server.sample_rss();
+        let load = wrk::run(&request, CONNECTIONS, self.seconds, self.scratch)?;
+        Ok((load, sampler.stop()))
+    }
+
+    /// The bulk-copied folder of 100 must read like the one the service wrote.
+    async fn check_same_folders(
+        &self,
+        client: &reqwest::Client,
+        small: &Seeded,
+        large: &Seeded,
+    ) -> anyhow::Result<()> {
+        let mut listings = Vec::new();
+        for seeded in [small, large] {
+            let url = format!(
+                "{}/internal/services/documents/v1/companies/{}/item/{}",
+                self.server.base, seeded.company, seeded.hundred
+            );
+            let response = client
+                .get(url)
+                .bearer_auth(&self.tokens.reader)
+                .send()
+                .await?;
+            let status = response.status();
+            anyhow::ensure!(status.is_success(), "{status}: {}", response.text().await?);
+            listings.push(folder_signature(&response.json().await?));
+        }
+        anyhow::ensure!(
+            listings[0] == listings[1] && listings[0].len() == HUNDRED + 1,
+            "the bulk-seeded folder reads differently from the service-seeded one"
+        );
+        Ok(())
+    }
+}
+
+/// What a folder answer says apart from ids and dates: path depth, and each child's name,
+/// kind, size, latest version and access entries.
+fn folder_signature(answer: &Value) -> Vec<String> {
+    let mut signature = vec![format!(
+        "{} levels, {}",
+        answer["path"].as_array().map_or(0, Vec::len),
+        answer["item"]["size"]
+    )];
+    for child in answer["children"].as_array().into_iter().flatten() {
+        let version = &child["last_version_cache"];
+        signature.push(format!(
+            "{} {} {} {} {} {}",
+            child["name"],
+            child["is_directory"],
+            child["size"],
+            version["file_metadata"]["name"],
+            version["file_metadata"]["size"],
+            child["access_info"]["entities"]
+                .as_array()
+                .map_or(0, Vec::len),
+        ));
+    }
+    signature
+}

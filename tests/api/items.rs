@@ -61,13 +61,13 @@ on_both_backends! {
 
     async fn concurrent_creates_never_share_a_name(app: TestApp) {
         let admin = app.token("admin", Role::Admin);
-        let creates = (0..12).map(|_| app.create(&admin, "root", "same.txt", false));
+        let creates = (0..48).map(|_| app.create(&admin, "root", "same.txt", false));
         let ids = futures::future::join_all(creates).await;
-        assert_eq!(ids.len(), 12);
+        assert_eq!(ids.len(), 48);
         let mut names = app.child_names(&admin, "root").await;
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 12, "{names:?}");
+        assert_eq!(names.len(), 48, "{names:?}");
     }
 
     async fn children_sort_folders_first_in_natural_order(app: TestApp) {

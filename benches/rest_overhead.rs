@@ -16,7 +16,13 @@ use quire::state::{AppState, Limits};
 use quire::storage::BlobStore;
 use tower::ServiceExt;
 
-const ITERATIONS: u32 = 2000;
+/// Calls per path; `QUIRE_BENCH_CALLS` lowers it for a run under `valgrind --tool=callgrind`.
+fn iterations() -> u32 {
+    std::env::var("QUIRE_BENCH_CALLS")
+        .ok()
+        .and_then(|calls| calls.parse().ok())
+        .unwrap_or(2000)
+}
 
 /// The same allocator as the `quire` binary.
 #[global_allocator]
@@ -134,7 +140,10 @@ async fn main() {
         assert!(body.len() > 10_000);
     })
     .await;
-    println!("GET item/:id, a folder of 100 files, {ITERATIONS} calls each, one at a time:");
+    println!(
+        "GET item/:id, a folder of 100 files, {} calls each, one at a time:",
+        iterations()
+    );
     println!("  service called directly (same data, no JSON)       : {direct:>8.1} µs/call");
     println!("  the GraphQL operation in process (no HTTP, no JSON): {graphql:>8.1} µs/call");
     println!("  REST shim (token, GraphQL operation, legacy JSON):  {rest:>8.1} µs/call");
@@ -150,12 +159,13 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for _ in 0..100 {
+    let iterations = iterations();
+    for _ in 0..iterations.min(100) {
         call().await;
     }
     let start = Instant::now();
-    for _ in 0..ITERATIONS {
+    for _ in 0..iterations {
         call().await;
     }
-    start.elapsed().as_secs_f64() * 1e6 / f64::from(ITERATIONS)
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations)
 }

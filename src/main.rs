@@ -134,16 +134,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let blobs = BlobStore::open(&storage_url)
         .with_context(|| format!("opening the blob store {storage_url}"))?;
     let service = Service::new(db, blobs, config.max_upload_bytes);
-    // Bytes a crash left without a row, and content nobody uses, go at start-up and hourly.
-    let sweeper = service.clone();
+    // Before the first request: planner statistics of a database that grew while stopped.
+    if let Err(err) = service.refresh_planner_statistics().await {
+        tracing::warn!(error = ?err, "refreshing planner statistics failed");
+    }
+    // Hourly: bytes a crash left without a row, content nobody uses, planner statistics.
+    let maintainer = service.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
-            match sweeper.sweep(content::SWEEP_GRACE_SECS).await {
+            match maintainer.sweep(content::SWEEP_GRACE_SECS).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "swept unreferenced content"),
                 Err(err) => tracing::warn!(error = ?err, "sweeping content failed"),
+            }
+            if let Err(err) = maintainer.refresh_planner_statistics().await {
+                tracing::warn!(error = ?err, "refreshing planner statistics failed");
             }
         }
     });

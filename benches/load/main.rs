@@ -88,8 +88,10 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{backend}: no database reachable, skipped");
             continue;
         };
-        let content = options.content && backend == &options.backends[0];
-        run_backend(backend, &database_url, &options, content, &mut report).await?;
+        run_backend(backend, &database_url, &options, &mut report).await?;
+    }
+    if options.content {
+        content::measure(SECRET, &mut report).await?;
     }
     println!("{}", report.markdown());
     eprintln!("whole run: {:.0} s", started.elapsed().as_secs_f64());
@@ -123,7 +125,6 @@ async fn run_backend(
     backend: &str,
     database_url: &str,
     options: &Options,
-    content: bool,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
@@ -155,9 +156,7 @@ async fn run_backend(
         seconds: options.seconds,
         scratch: scratch.path(),
     };
-    workload
-        .run(&small, &large, writes, content, report)
-        .await?;
+    workload.run(&small, &large, writes, report).await?;
     server.stop()?;
     Ok(())
 }

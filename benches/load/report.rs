@@ -25,10 +25,12 @@ pub struct Report {
 impl Report {
     pub fn push(&mut self, row: Row) {
         eprintln!(
-            "{}: {} — {} {} {}",
+            "{}: {} — {} p99 {} RSS {} {} {}",
             row.backend,
             row.scenario,
             row.rate,
+            milliseconds(row.p99_ms),
+            mebibytes(row.peak_rss_kib),
             row.versus,
             mark(row.met)
         );
@@ -49,9 +51,7 @@ impl Report {
                 row.rate,
                 milliseconds(row.p50_ms),
                 milliseconds(row.p99_ms),
-                row.peak_rss_kib
-                    .map(|kib| format!("{:.0} MiB", kib as f64 / 1024.0))
-                    .unwrap_or_default(),
+                mebibytes(row.peak_rss_kib),
                 row.versus,
                 row.goal,
                 mark(row.met)
@@ -67,6 +67,11 @@ fn milliseconds(value: Option<f64>) -> String {
         Some(ms) => format!("{ms:.0} ms"),
         None => String::new(),
     }
+}
+
+fn mebibytes(kib: Option<u64>) -> String {
+    kib.map(|kib| format!("{:.0} MiB", kib as f64 / 1024.0))
+        .unwrap_or_default()
 }
 
 fn mark(met: Option<bool>) -> &'static str {

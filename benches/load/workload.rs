@@ -6,7 +6,6 @@ use quire::domain::CompanyId;
 use serde_json::{Value, json};
 
 use crate::Tokens;
-use crate::content;
 use crate::dataset::{HUNDRED, Seeded};
 use crate::report::{Report, Row};
 use crate::server::Server;
@@ -39,13 +38,12 @@ impl Workload<'_> {
         small: &Seeded,
         large: &Seeded,
         writes_company: CompanyId,
-        content: bool,
         report: &mut Report,
     ) -> anyhow::Result<()> {
+        // Idle: started on its data, before any request.
+        let idle = self.server.rss_kib();
         let client = reqwest::Client::new();
         self.check_same_folders(&client, small, large).await?;
-
-        let idle = self.server.rss_kib();
         let (healthz, _) = self.load(&format!("{}/healthz", self.server.base), None)?;
         report.push(self.row(
             "`GET /healthz` (the yardstick)",
@@ -123,27 +121,6 @@ impl Workload<'_> {
             });
         }
 
-        if content {
-            for transfer in content::run(self.server, &writer, self.scratch).await? {
-                let ratio = transfer.seconds / transfer.cp_seconds;
-                let peak_mib = transfer.peak_rss_kib / 1024;
-                report.push(Row {
-                    backend: self.backend.into(),
-                    scenario: transfer.scenario.into(),
-                    rate: format!(
-                        "{:.0} MiB/s ({:.2} s)",
-                        1024.0 / transfer.seconds,
-                        transfer.seconds
-                    ),
-                    p50_ms: None,
-                    p99_ms: None,
-                    peak_rss_kib: Some(transfer.peak_rss_kib),
-                    versus: format!("{ratio:.1}× `cp` ({:.2} s)", transfer.cp_seconds),
-                    goal: "≤ 2× `cp`; peak RSS < 100 MiB",
-                    met: Some(ratio <= 2.0 && peak_mib < 100),
-                });
-            }
-        }
         Ok(())
     }
 

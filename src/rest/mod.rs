@@ -10,6 +10,7 @@ mod files;
 mod input;
 mod items;
 mod legacy;
+pub mod openapi;
 mod operations;
 mod public_links;
 mod tabs;
@@ -59,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/browse/{id}", post(items::browse))
         .route("/tabs/{tab_id}", get(tabs::get).post(tabs::set))
         .route("/anonymous/token", post(public_links::anonymous_token));
+    // The contract describes the routes of every company: it sits beside them.
+    let contract = Router::new().route("/openapi.json", get(openapi::serve));
     let files = Router::new()
         .route(
             "/files",
@@ -72,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/files/{id}/download", get(files::download));
     Router::new()
+        .nest("/internal/services/documents/v1", contract)
         .nest(DOCUMENTS, documents)
         .nest(files::FILES, files)
 }

@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -127,6 +127,19 @@ impl Service {
     pub async fn ping(&self) -> AppResult<()> {
         self.db.ping().await?;
         self.blobs.ping().await
+    }
+
+    /// Refreshes what SQLite's query planner knows of the tables (`PRAGMA optimize`, which
+    /// analyses only tables that changed enough). Without it a grown SQLite company is read
+    /// through the wrong index: a 300,000-item company took 120 ms per item look-up instead
+    /// of well under 1 ms. PostgreSQL's autovacuum does this itself.
+    pub async fn refresh_planner_statistics(&self) -> AppResult<()> {
+        if self.db.get_database_backend() == DatabaseBackend::Sqlite {
+            self.db
+                .execute_unprepared("PRAGMA optimize=0x10002")
+                .await?;
+        }
+        Ok(())
     }
 
     /// Database connections open, and idle among them.

@@ -8,6 +8,7 @@ mod errors;
 mod http;
 mod items;
 mod matrix;
+mod openapi;
 mod queries;
 mod rest;
 mod schema;

@@ -1,0 +1,545 @@
+//! The shim's OpenAPI 3.1 contract: every route with its parameters, bodies and answers in the
+//! reference's shapes. Served at `…/documents/v1/openapi.json`, committed as `openapi.json`.
+//!
+//! The handlers build the legacy JSON from GraphQL answers (`legacy.rs`), so the shapes here
+//! are declared for the document only; `tests/api/openapi.rs` checks that every documented
+//! operation reaches its handler, and CI fuzzes the live server against this document.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quire — Twake Drive documents API (compatibility shim)",
+        description = "The REST routes of Twake Drive's documents and files services, answered by \
+            Quire. Authenticate with `Authorization: Bearer <access token>`; public-link visitors \
+            may instead send `?public_token=` (with `+password`), tab members `?twake_tab_token=`, \
+            and downloads accept a `?token=` download token alone. Errors answer \
+            `{statusCode, error, message, code}`. The GraphQL API at `/graphql` is the primary \
+            surface; see the README for every deliberate difference from the reference.",
+        license(name = "AGPL-3.0-only"),
+    ),
+    paths(
+        get_root, create_item, get_item, update_item, delete_item, restore_item, create_version,
+        user_access, browse, download_token, download_item, download_zip, get_tab, set_tab,
+        anonymous_token, upload_file, upload_chunk, file_metadata, download_file,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document, as committed in `openapi.json`.
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
+/// `GET …/documents/v1/openapi.json`.
+pub async fn serve() -> Json<Value> {
+    Json(serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises"))
+}
+
+// ---- shapes ----
+
+/// An access level.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    None,
+    Read,
+    Write,
+    Manage,
+}
+
+/// One entry of an access list.
+#[derive(Serialize, ToSchema)]
+struct AccessEntity {
+    /// A user id, company id, channel id, or `parent` for the folder entry.
+    id: String,
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(user|company|channel|folder)$")]
+    kind: String,
+    level: Level,
+    grantor: Option<String>,
+}
+
+/// The public link of an item (the password is never returned).
+#[derive(Serialize, ToSchema)]
+struct PublicAccess {
+    level: Level,
+    /// Always empty.
+    password: String,
+    /// Milliseconds since the epoch; 0 for never.
+    expiration: i64,
+    token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AccessInformation {
+    entities: Vec<AccessEntity>,
+    public: PublicAccess,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FileMetadata {
+    source: Option<String>,
+    external_id: Option<String>,
+    name: Option<String>,
+    mime: Option<String>,
+    size: Option<i64>,
+    thumbnails: Vec<Value>,
+}
+
+/// A version of a file (`FileVersion`).
+#[derive(Serialize, ToSchema)]
+struct FileVersion {
+    id: String,
+    drive_item_id: String,
+    provider: Option<String>,
+    file_id: Option<String>,
+    file_metadata: FileMetadata,
+    /// Milliseconds since the epoch.
+    date_added: i64,
+    creator_id: Option<String>,
+    application_id: Option<String>,
+    realname: Option<String>,
+    file_size: Option<i64>,
+    filename: Option<String>,
+    data: BTreeMap<String, Value>,
+}
+
+/// An item (`DriveFile`). The special folders (`root`, `user_<id>`, `trash`, …) carry only
+/// `id`, `parent_id` (null), `name` and `size`.
+#[derive(Serialize, ToSchema)]
+struct DriveFile {
+    id: String,
+    name: String,
+    parent_id: Option<String>,
+    size: Option<i64>,
+    company_id: Option<String>,
+    is_in_trash: Option<bool>,
+    in_trash: Option<bool>,
+    is_directory: Option<bool>,
+    extension: Option<String>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    /// Milliseconds since the epoch.
+    added: Option<i64>,
+    /// Milliseconds since the epoch.
+    last_modified: Option<i64>,
+    access_info: Option<AccessInformation>,
+    editing_session_key: Option<String>,
+    content_keywords: Option<String>,
+    creator: Option<String>,
+    last_version_cache: Option<FileVersion>,
+    /// `shared` or `personal`.
+    scope: Option<String>,
+}
+
+/// An item with what surrounds it (`DriveItemDetails`).
+#[derive(Serialize, ToSchema)]
+struct ItemDetails {
+    /// The folders above the item, from its drive down, then the item.
+    path: Vec<DriveFile>,
+    item: DriveFile,
+    /// Newest first; empty for folders.
+    versions: Vec<FileVersion>,
+    /// Newest first, folders first; empty for files.
+    children: Vec<DriveFile>,
+    /// The caller's level on the item.
+    access: Level,
+}
+
+/// The page to ask for next.
+#[derive(Serialize, ToSchema)]
+struct NextPage {
+    page: u64,
+    limit: u64,
+}
+
+/// A page of a folder's children.
+#[derive(Serialize, ToSchema)]
+struct BrowsePage {
+    path: Vec<DriveFile>,
+    item: DriveFile,
+    versions: Vec<FileVersion>,
+    children: Vec<DriveFile>,
+    access: Level,
+    /// Null on the last page.
+    #[serde(rename = "nextPage")]
+    next_page: Option<NextPage>,
+}
+
+/// `{access}`: a user's level on an item.
+#[derive(Serialize, ToSchema)]
+struct UserAccess {
+    access: Level,
+}
+
+/// `{token}`: a download token for `?token=`.
+#[derive(Serialize, ToSchema)]
+struct DownloadToken {
+    token: String,
+}
+
+/// A tab: a folder attached to a chat channel.
+#[derive(Serialize, ToSchema)]
+struct Tab {
+    company_id: String,
+    tab_id: String,
+    channel_id: String,
+    item_id: String,
+    level: Level,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AccessToken {
+    /// Seconds since the epoch.
+    time: u64,
+    expiration: i64,
+    refresh_expiration: i64,
+    /// The visitor's bearer token.
+    value: String,
+    refresh: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// A public link opened: the visitor's token.
+#[derive(Serialize, ToSchema)]
+struct AnonymousToken {
+    access_token: AccessToken,
+}
+
+#[derive(Serialize, ToSchema)]
+struct UploadMetadata {
+    name: Option<String>,
+    mime: Option<String>,
+    /// `done` once every byte is stored, `waiting` while chunks are missing.
+    thumbnails_status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct UploadData {
+    size: i64,
+    chunks: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct FileResourceBody {
+    company_id: String,
+    id: String,
+    user_id: String,
+    application_id: Option<String>,
+    updated_at: i64,
+    created_at: i64,
+    metadata: UploadMetadata,
+    thumbnails: Vec<Value>,
+    upload_data: UploadData,
+}
+
+/// An uploaded file: its id is the `external_id` a version points at.
+#[derive(Serialize, ToSchema)]
+struct FileResource {
+    resource: FileResourceBody,
+}
+
+/// Every error.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct ErrorBody {
+    statusCode: u16,
+    error: String,
+    message: String,
+    /// The stable code (`BAD_USER_INPUT`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, …).
+    code: String,
+}
+
+/// What any route may answer besides its success.
+#[derive(IntoResponses)]
+enum Refusals {
+    /// Malformed input; nothing changed.
+    #[response(status = 400)]
+    BadInput(ErrorBody),
+    /// No or bad credentials.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// Not allowed at the caller's level; nothing changed.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such item, or not visible to the caller.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A concurrent change won; retry.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// Over the upload limit or the company's quota; nothing kept.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+}
+
+// ---- request bodies ----
+
+#[derive(Serialize, ToSchema)]
+struct NewItem {
+    /// A folder id, `root` (the Shared Drive) or `user_<id>` (a personal drive).
+    parent_id: Option<String>,
+    name: Option<String>,
+    is_directory: Option<bool>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct NewFileMetadata {
+    name: Option<String>,
+    mime: Option<String>,
+    size: Option<i64>,
+    /// The id of an upload (`POST files`) whose bytes this version holds.
+    external_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct NewVersion {
+    provider: Option<String>,
+    application_id: Option<String>,
+    file_metadata: Option<NewFileMetadata>,
+}
+
+/// `{item, version}`; or `multipart/form-data` with `item` and `version` as JSON fields and
+/// the bytes as `file`.
+#[derive(Serialize, ToSchema)]
+struct CreateItemBody {
+    item: NewItem,
+    version: Option<NewVersion>,
+}
+
+/// `{item}` or the item's fields at the top level; `version` for `POST item/:id/version`.
+#[derive(Serialize, ToSchema)]
+struct UpdateItemBody {
+    parent_id: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    is_in_trash: Option<bool>,
+    access_info: Option<AccessInformation>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CreateVersionBody {
+    version: Option<NewVersion>,
+    provider: Option<String>,
+    application_id: Option<String>,
+    file_metadata: Option<NewFileMetadata>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Sort {
+    /// `name`, `date` (default) or `size`.
+    by: Option<String>,
+    /// `asc` or `desc` (default).
+    order: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Paginate {
+    /// The offset to start at (a previous answer's `nextPage.page`).
+    page: Option<u64>,
+    /// 1 to 1000; default 100.
+    limit: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BrowseBody {
+    sort: Option<Sort>,
+    paginate: Option<Paginate>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SetTabBody {
+    channel_id: String,
+    item_id: String,
+    /// `read` (default) or `write`.
+    level: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AnonymousTokenBody {
+    company_id: Option<String>,
+    document_id: String,
+    /// The link's token.
+    token: String,
+    token_password: Option<String>,
+}
+
+// ---- routes ----
+
+/// `GET item`: the Shared Drive with its children.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item",
+    tag = "items", params(("company_id" = String, Path)),
+    responses((status = 200, body = ItemDetails), Refusals))]
+fn get_root() {}
+
+/// `POST item`: creates a folder or a file (its first version's metadata, or its bytes as a
+/// multipart `file`). A taken name becomes `name-2`, `name-3`…
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item",
+    tag = "items", params(("company_id" = String, Path)), request_body = CreateItemBody,
+    responses((status = 200, body = DriveFile), Refusals))]
+fn create_item() {}
+
+/// `GET item/:id`: an item with its path, versions and children.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = ItemDetails), Refusals))]
+fn get_item() {}
+
+/// `POST item/:id`: renames, moves, describes, tags, re-shares or sets the public link.
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    request_body = UpdateItemBody,
+    responses((status = 200, body = DriveFile), Refusals))]
+fn update_item() {}
+
+/// `DELETE item/:id`: to the trash; from the trash, for good.
+#[utoipa::path(delete, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "Done; no body"), Refusals))]
+fn delete_item() {}
+
+/// `POST item/:id/restore`: out of the trash, under a free name.
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/restore",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "Done; no body"), Refusals))]
+fn restore_item() {}
+
+/// `POST item/:id/version`: a new version (metadata, or bytes as a multipart `file`).
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/version",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    request_body = CreateVersionBody,
+    responses((status = 200, body = FileVersion), Refusals))]
+fn create_version() {}
+
+/// `GET item/:id/user/:user_id/access`: a plain member's level on the item.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/user/{user_id}/access",
+    tag = "items",
+    params(("company_id" = String, Path), ("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = UserAccess), Refusals))]
+fn user_access() {}
+
+/// `POST browse/:id`: one page of a folder's children (`trash`, `shared_with_me` too).
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/browse/{id}",
+    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    request_body = BrowseBody,
+    responses((status = 200, body = BrowsePage), Refusals))]
+fn browse() {}
+
+/// `GET item/download/token`: a token that downloads the items (and a version) for an hour.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/download/token",
+    tag = "downloads",
+    params(("company_id" = String, Path),
+        ("items" = String, Query, description = "Comma-separated item ids"),
+        ("version_id" = Option<String>, Query)),
+    responses((status = 200, body = DownloadToken), Refusals))]
+fn download_token() {}
+
+/// `GET item/:id/download`: a file's bytes (Range, ETag), or a folder as a zip.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/download",
+    tag = "downloads",
+    params(("company_id" = String, Path), ("id" = String, Path),
+        ("version_id" = Option<String>, Query), ("token" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "The bytes", content_type = "application/octet-stream"),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 416, description = "Unsatisfiable range"),
+        Refusals))]
+fn download_item() {}
+
+/// `GET item/download/zip`: the items, and what their folders hold, as one zip.
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/download/zip",
+    tag = "downloads",
+    params(("company_id" = String, Path),
+        ("items" = String, Query, description = "Comma-separated item ids"),
+        ("token" = Option<String>, Query)),
+    responses((status = 200, description = "A zip, streamed", content_type = "application/zip"),
+        Refusals))]
+fn download_zip() {}
+
+/// `GET tabs/:tab_id`: the folder a channel tab shows (null when none).
+#[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/tabs/{tab_id}",
+    tag = "tabs", params(("company_id" = String, Path), ("tab_id" = String, Path)),
+    responses((status = 200, body = Option<Tab>), Refusals))]
+fn get_tab() {}
+
+/// `POST tabs/:tab_id`: attaches a folder to a channel tab.
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/tabs/{tab_id}",
+    tag = "tabs", params(("company_id" = String, Path), ("tab_id" = String, Path)),
+    request_body = SetTabBody,
+    responses((status = 200, body = Tab), Refusals))]
+fn set_tab() {}
+
+/// `POST anonymous/token`: opens a public link; no credentials needed.
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/anonymous/token",
+    tag = "public links", params(("company_id" = String, Path)),
+    request_body = AnonymousTokenBody, security(()),
+    responses((status = 200, body = AnonymousToken), Refusals))]
+fn anonymous_token() {}
+
+/// `POST files`: uploads bytes (the raw body, or a multipart `file`); Resumable.js chunked
+/// uploads declare `resumableTotalChunks` and `resumableTotalSize`.
+#[utoipa::path(post, path = "/internal/services/files/v1/companies/{company_id}/files",
+    tag = "files",
+    params(("company_id" = String, Path), ("filename" = Option<String>, Query),
+        ("type" = Option<String>, Query)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = FileResource), Refusals))]
+fn upload_file() {}
+
+/// `POST files/:id`: one chunk of a chunked upload (`resumableChunkNumber`).
+#[utoipa::path(post, path = "/internal/services/files/v1/companies/{company_id}/files/{id}",
+    tag = "files",
+    params(("company_id" = String, Path), ("id" = String, Path),
+        ("resumableChunkNumber" = u32, Query)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = FileResource), Refusals))]
+fn upload_chunk() {}
+
+/// `GET files/:id`: an upload's metadata.
+#[utoipa::path(get, path = "/internal/services/files/v1/companies/{company_id}/files/{id}",
+    tag = "files", params(("company_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = FileResource), Refusals))]
+fn file_metadata() {}
+
+/// `GET files/:id/download`: an upload's bytes.
+#[utoipa::path(get, path = "/internal/services/files/v1/companies/{company_id}/files/{id}/download",
+    tag = "files", params(("company_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream"),
+        Refusals))]
+fn download_file() {}

@@ -403,45 +403,45 @@ struct AnonymousTokenBody {
 
 /// `GET item`: the Shared Drive with its children.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item",
-    tag = "items", params(("company_id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path)),
     responses((status = 200, body = ItemDetails), Refusals))]
 fn get_root() {}
 
 /// `POST item`: creates a folder or a file (its first version's metadata, or its bytes as a
 /// multipart `file`). A taken name becomes `name-2`, `name-3`…
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item",
-    tag = "items", params(("company_id" = String, Path)), request_body = CreateItemBody,
+    tag = "items", params(("company_id" = uuid::Uuid, Path)), request_body = CreateItemBody,
     responses((status = 200, body = DriveFile), Refusals))]
 fn create_item() {}
 
 /// `GET item/:id`: an item with its path, versions and children.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     responses((status = 200, body = ItemDetails), Refusals))]
 fn get_item() {}
 
 /// `POST item/:id`: renames, moves, describes, tags, re-shares or sets the public link.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     request_body = UpdateItemBody,
     responses((status = 200, body = DriveFile), Refusals))]
 fn update_item() {}
 
 /// `DELETE item/:id`: to the trash; from the trash, for good.
 #[utoipa::path(delete, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     responses((status = 200, description = "Done; no body"), Refusals))]
 fn delete_item() {}
 
 /// `POST item/:id/restore`: out of the trash, under a free name.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/restore",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     responses((status = 200, description = "Done; no body"), Refusals))]
 fn restore_item() {}
 
 /// `POST item/:id/version`: a new version (metadata, or bytes as a multipart `file`).
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/version",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     request_body = CreateVersionBody,
     responses((status = 200, body = FileVersion), Refusals))]
 fn create_version() {}
@@ -449,13 +449,13 @@ fn create_version() {}
 /// `GET item/:id/user/:user_id/access`: a plain member's level on the item.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/user/{user_id}/access",
     tag = "items",
-    params(("company_id" = String, Path), ("id" = String, Path), ("user_id" = String, Path)),
+    params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("user_id" = String, Path)),
     responses((status = 200, body = UserAccess), Refusals))]
 fn user_access() {}
 
 /// `POST browse/:id`: one page of a folder's children (`trash`, `shared_with_me` too).
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/browse/{id}",
-    tag = "items", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
     request_body = BrowseBody,
     responses((status = 200, body = BrowsePage), Refusals))]
 fn browse() {}
@@ -463,7 +463,7 @@ fn browse() {}
 /// `GET item/download/token`: a token that downloads the items (and a version) for an hour.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/download/token",
     tag = "downloads",
-    params(("company_id" = String, Path),
+    params(("company_id" = uuid::Uuid, Path),
         ("items" = String, Query, description = "Comma-separated item ids"),
         ("version_id" = Option<String>, Query)),
     responses((status = 200, body = DownloadToken), Refusals))]
@@ -472,7 +472,7 @@ fn download_token() {}
 /// `GET item/:id/download`: a file's bytes (Range, ETag), or a folder as a zip.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/download",
     tag = "downloads",
-    params(("company_id" = String, Path), ("id" = String, Path),
+    params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"),
         ("version_id" = Option<String>, Query), ("token" = Option<String>, Query)),
     responses(
         (status = 200, description = "The bytes", content_type = "application/octet-stream"),
@@ -485,7 +485,7 @@ fn download_item() {}
 /// `GET item/download/zip`: the items, and what their folders hold, as one zip.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/download/zip",
     tag = "downloads",
-    params(("company_id" = String, Path),
+    params(("company_id" = uuid::Uuid, Path),
         ("items" = String, Query, description = "Comma-separated item ids"),
         ("token" = Option<String>, Query)),
     responses((status = 200, description = "A zip, streamed", content_type = "application/zip"),
@@ -494,20 +494,20 @@ fn download_zip() {}
 
 /// `GET tabs/:tab_id`: the folder a channel tab shows (null when none).
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/tabs/{tab_id}",
-    tag = "tabs", params(("company_id" = String, Path), ("tab_id" = String, Path)),
+    tag = "tabs", params(("company_id" = uuid::Uuid, Path), ("tab_id" = String, Path)),
     responses((status = 200, body = Option<Tab>), Refusals))]
 fn get_tab() {}
 
 /// `POST tabs/:tab_id`: attaches a folder to a channel tab.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/tabs/{tab_id}",
-    tag = "tabs", params(("company_id" = String, Path), ("tab_id" = String, Path)),
+    tag = "tabs", params(("company_id" = uuid::Uuid, Path), ("tab_id" = String, Path)),
     request_body = SetTabBody,
     responses((status = 200, body = Tab), Refusals))]
 fn set_tab() {}
 
 /// `POST anonymous/token`: opens a public link; no credentials needed.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/anonymous/token",
-    tag = "public links", params(("company_id" = String, Path)),
+    tag = "public links", params(("company_id" = uuid::Uuid, Path)),
     request_body = AnonymousTokenBody, security(()),
     responses((status = 200, body = AnonymousToken), Refusals))]
 fn anonymous_token() {}
@@ -516,7 +516,7 @@ fn anonymous_token() {}
 /// uploads declare `resumableTotalChunks` and `resumableTotalSize`.
 #[utoipa::path(post, path = "/internal/services/files/v1/companies/{company_id}/files",
     tag = "files",
-    params(("company_id" = String, Path), ("filename" = Option<String>, Query),
+    params(("company_id" = uuid::Uuid, Path), ("filename" = Option<String>, Query),
         ("type" = Option<String>, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = FileResource), Refusals))]
@@ -525,7 +525,7 @@ fn upload_file() {}
 /// `POST files/:id`: one chunk of a chunked upload (`resumableChunkNumber`).
 #[utoipa::path(post, path = "/internal/services/files/v1/companies/{company_id}/files/{id}",
     tag = "files",
-    params(("company_id" = String, Path), ("id" = String, Path),
+    params(("company_id" = uuid::Uuid, Path), ("id" = uuid::Uuid, Path),
         ("resumableChunkNumber" = u32, Query)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = FileResource), Refusals))]
@@ -533,13 +533,13 @@ fn upload_chunk() {}
 
 /// `GET files/:id`: an upload's metadata.
 #[utoipa::path(get, path = "/internal/services/files/v1/companies/{company_id}/files/{id}",
-    tag = "files", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "files", params(("company_id" = uuid::Uuid, Path), ("id" = uuid::Uuid, Path)),
     responses((status = 200, body = FileResource), Refusals))]
 fn file_metadata() {}
 
 /// `GET files/:id/download`: an upload's bytes.
 #[utoipa::path(get, path = "/internal/services/files/v1/companies/{company_id}/files/{id}/download",
-    tag = "files", params(("company_id" = String, Path), ("id" = String, Path)),
+    tag = "files", params(("company_id" = uuid::Uuid, Path), ("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The bytes", content_type = "application/octet-stream"),
         Refusals))]
 fn download_file() {}

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = resolve(root, process.env.QUIRE_BIN ?? 'target/debug/quire');
+const bin = resolve(process.env.QUIRE_BIN ?? join(root, 'target/debug/quire'));
 const screenshot = resolve(process.argv[2] ?? join(root, 'target/playground.png'));
 const company = crypto.randomUUID();
 

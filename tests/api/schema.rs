@@ -58,3 +58,35 @@ async fn every_type_field_argument_and_value_is_described() {
     }
     assert!(missing.is_empty(), "undocumented: {missing:#?}");
 }
+
+/// What client generators trip on: `@oneOf` inputs (many tools still reject them), enum values
+/// that are not SCREAMING_SNAKE_CASE (they become identifiers), scalars with no stated format.
+#[test]
+fn the_schema_is_friendly_to_code_generators() {
+    let sdl = quire::graphql::sdl();
+    assert!(!sdl.contains("@oneOf"), "an input uses @oneOf");
+    assert!(
+        sdl.contains(
+            "scalar Upload @specifiedBy(url: \"https://github.com/jaydenseric/graphql-multipart-request-spec\")"
+        ),
+        "Upload names its specification"
+    );
+    let (mut in_enum, mut in_description) = (false, false);
+    for line in sdl.lines().map(str::trim) {
+        if line == "\"\"\"" {
+            in_description = !in_description;
+        } else if line.starts_with("enum ") {
+            in_enum = true;
+        } else if line == "}" {
+            in_enum = false;
+        } else if in_enum && !in_description && !line.is_empty() && !line.starts_with('"') {
+            let value = line.split_whitespace().next().unwrap();
+            assert!(
+                value
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                "enum value {value} is not SCREAMING_SNAKE_CASE"
+            );
+        }
+    }
+}

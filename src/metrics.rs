@@ -33,7 +33,12 @@ struct Recorded {
     latency: BTreeMap<String, Latency>,
     bytes_in: u64,
     bytes_out: u64,
+    /// GraphQL requests by (operation name, outcome).
+    operations: BTreeMap<(String, &'static str), u64>,
 }
+
+/// (name, outcome) series kept; later names count as `other` (clients choose the names).
+const MAX_OPERATION_SERIES: usize = 200;
 
 /// The counters; cheap to clone.
 #[derive(Clone, Default)]
@@ -75,6 +80,33 @@ impl Metrics {
         latency.sum += seconds;
         recorded.bytes_in += bytes_in;
         recorded.bytes_out += bytes_out;
+    }
+
+    /// Counts a `/graphql` request by its operation's name (`anonymous` without one) and
+    /// whether it answered without errors.
+    pub fn record_operation(&self, name: Option<&str>, ok: bool) {
+        let mut recorded = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let valid = |name: &&str| {
+            name.len() <= 64
+                && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let mut name = match name {
+            None => "anonymous",
+            Some(name) if valid(&name) => name,
+            Some(_) => "invalid",
+        }
+        .to_owned();
+        let outcome = if ok { "ok" } else { "error" };
+        let known = recorded.operations.keys().any(|(known, _)| *known == name);
+        let names = recorded.operations.len();
+        if !known && names >= MAX_OPERATION_SERIES {
+            name = "other".to_owned();
+        }
+        *recorded.operations.entry((name, outcome)).or_default() += 1;
     }
 
     fn render(&self, pool: (u32, usize)) -> String {
@@ -120,6 +152,17 @@ impl Metrics {
                 out,
                 "quire_request_duration_seconds_count{{route=\"{route}\"}} {}",
                 latency.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP quire_graphql_operations_total GraphQL requests by operation name and outcome."
+        );
+        let _ = writeln!(out, "# TYPE quire_graphql_operations_total counter");
+        for ((operation, outcome), count) in &recorded.operations {
+            let _ = writeln!(
+                out,
+                "quire_graphql_operations_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} {count}"
             );
         }
         let _ = writeln!(

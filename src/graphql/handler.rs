@@ -1,7 +1,7 @@
 //! `POST /graphql` and `GET /graphql`: identity in, per-request data attached, response out.
 
 use async_graphql::http::parse_query_string;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
@@ -82,8 +82,37 @@ pub async fn post(
     identity: Identity,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let request = prepare(&state, &identity, request.into_inner());
-    state.schema.execute(request).await.into()
+    execute(&state, &identity, request.into_inner())
+        .await
+        .into()
+}
+
+/// Runs a request from `/graphql`, counting it by operation name and outcome.
+async fn execute(
+    state: &AppState,
+    identity: &Identity,
+    mut request: async_graphql::Request,
+) -> async_graphql::Response {
+    let name = operation_name(&mut request);
+    let request = prepare(state, identity, request);
+    let response = state.schema.execute(request).await;
+    state
+        .metrics
+        .record_operation(name.as_deref(), response.errors.is_empty());
+    response
+}
+
+/// The name the request asks to run, or the document's only operation's name.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    match &request.parsed_query().ok()?.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// `GET /graphql`: the playground for browsers, queries (never mutations) for everyone else.
@@ -122,6 +151,5 @@ pub async fn get(
         )
             .into_response();
     }
-    let request = prepare(&state, &identity, request);
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    GraphQLResponse::from(execute(&state, &identity, request).await).into_response()
 }

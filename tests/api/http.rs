@@ -69,6 +69,8 @@ on_both_backends! {
         let id = app.create(&admin, "root", "Docs", true).await;
         app.rest("GET", &format!("item/{id}"), Some(&admin), None).await;
         app.rest("GET", "item/not-an-id", Some(&admin), None).await;
+        app.graphql(Some(&admin), "query Drive { __typename }", json!({})).await;
+        app.graphql(Some(&admin), "query Broken { nope }", json!({})).await;
         let (status, body, headers) = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -77,7 +79,9 @@ on_both_backends! {
             "quire_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1",
             "quire_requests_total{route=\"/internal/services/documents/v1/companies/{company_id}/item/{id}\",method=\"GET\",status=\"200\"} 1",
             "quire_requests_total{route=\"/internal/services/documents/v1/companies/{company_id}/item/{id}\",method=\"GET\",status=\"400\"} 1",
-            "quire_request_duration_seconds_count{route=\"/graphql\"} 1",
+            "quire_request_duration_seconds_count{route=\"/graphql\"} 3",
+            "quire_graphql_operations_total{operation=\"Drive\",outcome=\"ok\"} 1",
+            "quire_graphql_operations_total{operation=\"Broken\",outcome=\"error\"} 1",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

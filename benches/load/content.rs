@@ -75,16 +75,13 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
     write_random(&big, TOTAL).await?;
     let cp_seconds = timed_cp(&big, &scratch.join("copy.bin"))?;
 
-    let sampler = server.sample_rss();
-    let started = Instant::now();
-    let uploaded = upload(api, &big, "big.bin").await?;
-    sync()?;
-    let uploading = Transfer {
-        scenario: "upload 1 GiB (`POST files`, raw body)",
-        seconds: started.elapsed().as_secs_f64(),
+    let (uploading, uploaded) = timed(
+        server,
+        "upload 1 GiB (`POST files`, raw body)",
         cp_seconds,
-        peak_rss_kib: sampler.stop(),
-    };
+        upload(api, &big, "big.bin"),
+    )
+    .await?;
     let item = api
         .post_item(&json!({
             "item": { "name": "big.bin", "parent_id": "root" },
@@ -93,16 +90,13 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
         .await?;
 
     let download_path = scratch.join("down.bin");
-    let sampler = server.sample_rss();
-    let started = Instant::now();
-    download(api, item["id"].as_str().unwrap_or_default(), &download_path).await?;
-    sync()?;
-    let downloading = Transfer {
-        scenario: "download 1 GiB (`GET item/:id/download`)",
-        seconds: started.elapsed().as_secs_f64(),
+    let (downloading, ()) = timed(
+        server,
+        "download 1 GiB (`GET item/:id/download`)",
         cp_seconds,
-        peak_rss_kib: sampler.stop(),
-    };
+        download(api, item["id"].as_str().unwrap_or_default(), &download_path),
+    )
+    .await?;
     anyhow::ensure!(
         same_bytes(&big, &download_path)?,
         "the downloaded bytes differ"
@@ -122,22 +116,40 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
         .await?;
     }
     let zip_path = scratch.join("folder.zip");
-    let sampler = server.sample_rss();
-    let started = Instant::now();
-    download(api, &folder, &zip_path).await?;
-    sync()?;
-    let zipping = Transfer {
-        scenario: "zip a folder of 1,000 files, 1 GiB",
-        seconds: started.elapsed().as_secs_f64(),
+    let (zipping, ()) = timed(
+        server,
+        "zip a folder of 1,000 files, 1 GiB",
         cp_seconds,
-        peak_rss_kib: sampler.stop(),
-    };
+        download(api, &folder, &zip_path),
+    )
+    .await?;
     let files = zipped_files(&zip_path)?;
     anyhow::ensure!(files == PARTS, "the zip holds {files} files");
     for file in [big, zip_path, part] {
         std::fs::remove_file(file)?;
     }
     Ok(vec![uploading, downloading, zipping])
+}
+
+/// Runs `transfer` until its bytes are on disk (`sync`), timing it and watching the server's
+/// memory.
+async fn timed<T>(
+    server: &Server,
+    scenario: &'static str,
+    cp_seconds: f64,
+    transfer: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(Transfer, T)> {
+    let sampler = server.sample_rss();
+    let started = Instant::now();
+    let output = transfer.await?;
+    sync()?;
+    let measured = Transfer {
+        scenario,
+        seconds: started.elapsed().as_secs_f64(),
+        cp_seconds,
+        peak_rss_kib: sampler.stop(),
+    };
+    Ok((measured, output))
 }
 
 /// `size` random bytes (incompressible, as most stored files are).

@@ -184,12 +184,13 @@ struct NextPage {
     limit: u64,
 }
 
-/// A page of a folder's children.
+/// A page of a folder's children. For `shared_with_me`, as the reference: no `item`, no
+/// `versions`, an empty `path`.
 #[derive(Serialize, ToSchema)]
 struct BrowsePage {
     path: Vec<DriveFile>,
-    item: DriveFile,
-    versions: Vec<FileVersion>,
+    item: Option<DriveFile>,
+    versions: Option<Vec<FileVersion>>,
     children: Vec<DriveFile>,
     access: Level,
     /// Null on the last page.

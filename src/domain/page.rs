@@ -41,6 +41,9 @@ pub const MAX_PAGE: u64 = 1000;
 pub struct PageRequest {
     pub offset: u64,
     pub limit: u64,
+    /// Whether the size of the whole listing is wanted (one `COUNT`); without it a listing
+    /// reads one row more, only to know whether rows remain.
+    pub count: bool,
 }
 
 impl PageRequest {
@@ -48,7 +51,21 @@ impl PageRequest {
         Self {
             offset,
             limit: limit.min(MAX_PAGE),
+            count: true,
         }
+    }
+
+    /// The same window, without the listing's size.
+    pub fn uncounted(self) -> Self {
+        Self {
+            count: false,
+            ..self
+        }
+    }
+
+    /// How many rows to read: one more than the page when the size is not counted.
+    pub fn rows_to_read(&self) -> u64 {
+        self.limit + u64::from(!self.count)
     }
 }
 
@@ -56,11 +73,25 @@ impl PageRequest {
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// The listing's size; for an uncounted request, only a lower bound (the rows up to this
+    /// page's end, plus one when more remain).
     pub total: u64,
     pub offset: u64,
 }
 
 impl<T> Page<T> {
+    /// A page from `rows_to_read()` rows and, when it was counted, the listing's size.
+    pub fn read(mut rows: Vec<T>, page: PageRequest, counted: Option<u64>) -> Self {
+        let more = rows.len() as u64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let total = counted.unwrap_or(page.offset + rows.len() as u64 + u64::from(more));
+        Self {
+            items: rows,
+            total,
+            offset: page.offset,
+        }
+    }
+
     /// Whether rows remain after this page.
     pub fn has_next(&self) -> bool {
         self.offset + (self.items.len() as u64) < self.total

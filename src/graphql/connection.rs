@@ -20,13 +20,20 @@ pub struct ConnectionFields {
 
 pub type Paged<N> = Connection<usize, N, ConnectionFields>;
 
+/// Whether a connection field's selection asks for `totalCount` (else nothing is counted).
+pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 /// Resolves `first`/`after`/`last`/`before` into an offset page and back into a connection.
-/// Cursors are offsets: stable while the listing does not change.
+/// Cursors are offsets: stable while the listing does not change. `count`: whether the
+/// listing's size is wanted (`wants_total`).
 pub async fn paginate<T, N, F, Fut>(
     after: Option<String>,
     before: Option<String>,
     first: Option<i32>,
     last: Option<i32>,
+    count: bool,
     fetch: F,
 ) -> async_graphql::Result<Paged<N>>
 where
@@ -65,9 +72,11 @@ where
                     (start, limit)
                 }
             };
-            let page = fetch(PageRequest::new(offset as u64, limit as u64))
-                .await
-                .map_err(|e| e.extend())?;
+            let mut request = PageRequest::new(offset as u64, limit as u64);
+            if !count {
+                request = request.uncounted();
+            }
+            let page = fetch(request).await.map_err(|e| e.extend())?;
             let mut connection = Connection::with_additional_fields(
                 offset > 0,
                 page.has_next(),

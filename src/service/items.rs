@@ -241,18 +241,17 @@ async fn exact_page<C: ConnectionTrait>(
     sorting: Sorting,
     page: PageRequest,
 ) -> AppResult<Page<Item>> {
-    let total = select.clone().count(db).await?;
+    let total = match page.count {
+        true => Some(select.clone().count(db).await?),
+        false => None,
+    };
     let rows = ordered(select, sorting)
         .offset(page.offset)
-        .limit(page.limit)
+        .limit(page.rows_to_read())
         .all(db)
         .await?;
     let items = scope(db, viewer, company, rows).await?;
-    Ok(Page {
-        items,
-        total,
-        offset: page.offset,
-    })
+    Ok(Page::read(items, page, total))
 }
 
 /// A page of a listing whose visibility depends on each row's ancestors: every candidate is

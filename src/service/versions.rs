@@ -143,19 +143,19 @@ impl Service {
             return Ok(Page::slice(Vec::new(), page));
         };
         let select = version::Entity::find().filter(version::Column::ItemId.eq(item_id.0));
-        let total = select.clone().count(self.db()).await?;
+        let total = match page.count {
+            true => Some(select.clone().count(self.db()).await?),
+            false => None,
+        };
         let rows = select
             .order_by(version::Column::DateAdded, Order::Desc)
             .order_by(version::Column::Id, Order::Desc)
             .offset(page.offset)
-            .limit(page.limit)
+            .limit(page.rows_to_read())
             .all(self.db())
             .await?;
-        Ok(Page {
-            items: rows.into_iter().map(convert::version).collect(),
-            total,
-            offset: page.offset,
-        })
+        let versions = rows.into_iter().map(convert::version).collect();
+        Ok(Page::read(versions, page, total))
     }
 
     /// Versions by id, for loaders behind items the viewer was already allowed to read.

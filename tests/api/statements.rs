@@ -73,6 +73,24 @@ on_both_backends! {
         }
     }
 
+    async fn a_page_without_total_count_counts_nothing_and_still_knows_what_follows(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folder = folder_of(&app, &admin, 5).await;
+        let page = |first: usize| format!(
+            "query($c: ID!, $id: ID!) {{ item(companyId: $c, id: $id) {{ name path {{ id }} \
+             children(first: {first}) {{ pageInfo {{ hasNextPage }} edges {{ node {{ id name size \
+             viewerLevel creator {{ id name }} latestVersion {{ id size mime }} }} }} }} }} }}"
+        );
+        let (cost_of_4, data) = cost(&app, &admin, &page(4), &folder).await;
+        assert_eq!(data["item"]["children"]["edges"].as_array().unwrap().len(), 4);
+        assert_eq!(data["item"]["children"]["pageInfo"]["hasNextPage"], true);
+        let (cost_of_5, data) = cost(&app, &admin, &page(5), &folder).await;
+        assert_eq!(data["item"]["children"]["edges"].as_array().unwrap().len(), 5);
+        assert_eq!(data["item"]["children"]["pageInfo"]["hasNextPage"], false);
+        assert_eq!(cost_of_4, LISTING_STATEMENTS - 1);
+        assert_eq!(cost_of_5, LISTING_STATEMENTS - 1);
+    }
+
     async fn reading_a_deep_item_with_its_path_costs_the_same_at_any_depth(app: TestApp) {
         let admin = app.token("ada", Role::Admin);
         let mut parent = "root".to_owned();

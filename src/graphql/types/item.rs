@@ -4,7 +4,7 @@ use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
 
 use super::{AccessExplanation, AccessInfoObject, UserObject, VersionObject};
 use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting};
-use crate::graphql::connection::{Paged, paginate};
+use crate::graphql::connection::{Paged, paginate, wants_total};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{Loaders, loader_error, prefetch};
 use crate::graphql::scalars::{ByteCount, Timestamp};
@@ -167,7 +167,8 @@ impl ItemObject {
             by: sort.by,
             order: sort.order,
         };
-        let children: Paged<ItemObject> = paginate(after, before, first, last, |page| {
+        let count = wants_total(ctx);
+        let children: Paged<ItemObject> = paginate(after, before, first, last, count, |page| {
             service.children_of(viewer, &self.0, sorting, page)
         })
         .await?;
@@ -188,7 +189,7 @@ impl ItemObject {
     ) -> async_graphql::Result<Paged<VersionObject>> {
         ctx.viewer()?;
         let service = ctx.service()?;
-        paginate(after, before, first, last, |page| {
+        paginate(after, before, first, last, wants_total(ctx), |page| {
             service.versions_of(&self.0, page)
         })
         .await

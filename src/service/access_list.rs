@@ -9,10 +9,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use super::access::ROOT_KEY;
-use super::{Service, convert};
+use super::access::require;
+use super::{Service, convert, items, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::inputs::UpdateItem;
 use crate::domain::{AccessEntity, AccessInfo, CompanyId, EntityKind, Item, ItemRef, Level};
 use crate::error::{AppError, AppResult};
 
@@ -31,50 +31,7 @@ impl Service {
         &self,
         keys: &[(CompanyId, ItemRef)],
     ) -> AppResult<HashMap<(CompanyId, ItemRef), Vec<AccessEntity>>> {
-        let mut by_company: HashMap<CompanyId, Vec<Uuid>> = HashMap::new();
-        for (company, id) in keys {
-            if let Some(key) = grants_key(id) {
-                by_company.entry(*company).or_default().push(key);
-            }
-        }
-        let mut rows: HashMap<(CompanyId, Uuid), Vec<grant::Model>> = HashMap::new();
-        for (company, ids) in by_company {
-            let found = grant::Entity::find()
-                .filter(grant::Column::CompanyId.eq(company.0))
-                .filter(grant::Column::ItemId.is_in(ids))
-                .order_by_asc(grant::Column::Kind)
-                .order_by_asc(grant::Column::Subject)
-                .all(self.db())
-                .await?;
-            for row in found {
-                rows.entry((company, row.item_id)).or_default().push(row);
-            }
-        }
-        let mut lists = HashMap::new();
-        for (company, id) in keys {
-            let mut entities = Vec::new();
-            if let Some(key) = grants_key(id) {
-                let stored = rows.remove(&(*company, key)).unwrap_or_default();
-                if key == ROOT_KEY && !stored.iter().any(|g| g.kind == "company") {
-                    entities.push(AccessEntity {
-                        kind: EntityKind::Company,
-                        id: company.to_string(),
-                        level: Level::Read,
-                        grantor: None,
-                    });
-                }
-                entities.extend(stored.into_iter().filter_map(|g| {
-                    Some(AccessEntity {
-                        kind: EntityKind::parse(&g.kind)?,
-                        id: g.subject,
-                        level: convert::parse_level(&g.level),
-                        grantor: g.grantor,
-                    })
-                }));
-            }
-            lists.insert((*company, id.clone()), entities);
-        }
-        Ok(lists)
+        entries(self.db(), keys).await
     }
 }
 
@@ -217,7 +174,9 @@ impl Service {
         .await
     }
 
-    /// Applies `edit` to the item's whole list and stores it through `update_item`.
+    /// Applies `edit` to the item's whole list, read and replaced in one transaction while
+    /// other editors of the same list wait their turn: two managers sharing at the same
+    /// instant both land.
     async fn edit_access(
         &self,
         viewer: &Viewer,
@@ -225,18 +184,75 @@ impl Service {
         id: &ItemRef,
         edit: impl FnOnce(&mut Vec<AccessEntity>),
     ) -> AppResult<Item> {
-        let item = self.get_item(viewer, company, id).await?;
-        let stored = self
-            .access_entries(&[(company, id.clone())])
+        let txn = self.write().await?;
+        locks::take_turn(
+            &txn,
+            &[b"access", company.0.as_bytes(), id.to_string().as_bytes()],
+        )
+        .await?;
+        let item = items::get(&*txn, viewer, company, id).await?;
+        require(&item, Level::Manage, "changing who has access")?;
+        let stored = entries(&*txn, &[(company, id.clone())])
             .await?
             .remove(&(company, id.clone()))
             .unwrap_or_default();
         let mut entities = AccessInfo::of(&item, stored).entities;
         edit(&mut entities);
-        let change = UpdateItem {
-            access: Some(entities),
-            ..UpdateItem::default()
-        };
-        self.update_item(viewer, company, id, change).await
+        let access = validate(company, id, entities)?;
+        replace(&*txn, viewer, company, id, access).await?;
+        users::remember(&*txn, viewer).await?;
+        txn.commit().await?;
+        self.get_item(viewer, company, id).await
     }
+}
+
+/// The stored access lists of `keys` (the Shared Drive's with its default company entry).
+async fn entries<C: ConnectionTrait>(
+    db: &C,
+    keys: &[(CompanyId, ItemRef)],
+) -> AppResult<HashMap<(CompanyId, ItemRef), Vec<AccessEntity>>> {
+    let mut by_company: HashMap<CompanyId, Vec<Uuid>> = HashMap::new();
+    for (company, id) in keys {
+        if let Some(key) = grants_key(id) {
+            by_company.entry(*company).or_default().push(key);
+        }
+    }
+    let mut rows: HashMap<(CompanyId, Uuid), Vec<grant::Model>> = HashMap::new();
+    for (company, ids) in by_company {
+        let found = grant::Entity::find()
+            .filter(grant::Column::CompanyId.eq(company.0))
+            .filter(grant::Column::ItemId.is_in(ids))
+            .order_by_asc(grant::Column::Kind)
+            .order_by_asc(grant::Column::Subject)
+            .all(db)
+            .await?;
+        for row in found {
+            rows.entry((company, row.item_id)).or_default().push(row);
+        }
+    }
+    let mut lists = HashMap::new();
+    for (company, id) in keys {
+        let mut entities = Vec::new();
+        if let Some(key) = grants_key(id) {
+            let stored = rows.remove(&(*company, key)).unwrap_or_default();
+            if key == ROOT_KEY && !stored.iter().any(|g| g.kind == "company") {
+                entities.push(AccessEntity {
+                    kind: EntityKind::Company,
+                    id: company.to_string(),
+                    level: Level::Read,
+                    grantor: None,
+                });
+            }
+            entities.extend(stored.into_iter().filter_map(|g| {
+                Some(AccessEntity {
+                    kind: EntityKind::parse(&g.kind)?,
+                    id: g.subject,
+                    level: convert::parse_level(&g.level),
+                    grantor: g.grantor,
+                })
+            }));
+        }
+        lists.insert((*company, id.clone()), entities);
+    }
+    Ok(lists)
 }

@@ -2,12 +2,12 @@
 
 use entity::item;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, SqlErr, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, SqlErr, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::locks;
 use crate::domain::names;
 use crate::error::{AppError, AppResult};
 
@@ -73,7 +73,9 @@ pub(super) async fn write_with_free_name(
         NameWrite::Update(model) => Some(*model.id.as_ref()),
         NameWrite::Insert(_) => None,
     };
-    lock_folder_names(txn, company, &parent_id).await?;
+    // Writers naming in one folder take turns, so each sees the names the others committed
+    // instead of racing them for the same free one.
+    locks::take_turn(txn, &[b"names", company.as_bytes(), parent_id.as_bytes()]).await?;
     for _ in 0..ATTEMPTS {
         let name = first_free(txn, company, &parent_id, is_directory, wanted, exclude).await?;
         let savepoint = txn.begin().await?;
@@ -107,32 +109,6 @@ pub(super) async fn write_with_free_name(
     Err(AppError::Conflict(format!(
         "too many concurrent writers named {wanted:?} in this folder; retry"
     )))
-}
-
-/// Makes writers of names in one folder take turns until their transactions end, so that each
-/// sees the names the others committed instead of racing them for the same free one. SQLite
-/// already has one writer at a time; PostgreSQL takes a transaction-scoped advisory lock keyed
-/// by the folder.
-async fn lock_folder_names(
-    txn: &DatabaseTransaction,
-    company: Uuid,
-    parent_id: &str,
-) -> AppResult<()> {
-    if txn.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    let digest = Sha256::new()
-        .chain_update(company.as_bytes())
-        .chain_update(parent_id.as_bytes())
-        .finalize();
-    let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    txn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [key.into()],
-    ))
-    .await?;
-    Ok(())
 }
 
 fn set_name(model: &mut item::ActiveModel, name: &str) {

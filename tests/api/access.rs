@@ -255,4 +255,21 @@ on_both_backends! {
         assert_eq!(app.item_error(&bob, &folder).await, "NOT_FOUND");
         assert_eq!(app.item(&carl, &folder, "viewerLevel").await["viewerLevel"], "READ");
     }
+
+    async fn concurrent_shares_all_land(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Team", true).await;
+        let c = app.company.to_string();
+        let share = "mutation($i: ShareItemInput!) { shareItem(input: $i) { item { id } } }";
+        let users: Vec<String> = (0..16).map(|i| format!("user-{i}")).collect();
+        let shares = users.iter().map(|user| {
+            app.data(&alice, share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": user, "level": "READ" } } }))
+        });
+        futures::future::join_all(shares).await;
+        let entries = app.item(&alice, &folder, "accessInfo { entities { id } }").await;
+        let ids: Vec<&str> = entries["accessInfo"]["entities"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        for user in &users {
+            assert!(ids.contains(&user.as_str()), "{user} was shared but is missing: {ids:?}");
+        }
+    }
 }

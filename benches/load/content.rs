@@ -82,19 +82,14 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
         upload(api, &big, "big.bin"),
     )
     .await?;
-    let item = api
-        .post_item(&json!({
-            "item": { "name": "big.bin", "parent_id": "root" },
-            "version": { "file_metadata": { "external_id": uploaded } },
-        }))
-        .await?;
+    let item = file_of_upload(api, "big.bin", "root", &uploaded).await?;
 
     let download_path = scratch.join("down.bin");
     let (downloading, ()) = timed(
         server,
         "download 1 GiB (`GET item/:id/download`)",
         cp_seconds,
-        download(api, item["id"].as_str().unwrap_or_default(), &download_path),
+        download(api, &item, &download_path),
     )
     .await?;
     anyhow::ensure!(
@@ -109,11 +104,7 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
         write_random(&part, TOTAL / PARTS).await?;
         let name = format!("part-{index:04}.bin");
         let uploaded = upload(api, &part, &name).await?;
-        api.post_item(&json!({
-            "item": { "name": name, "parent_id": folder },
-            "version": { "file_metadata": { "external_id": uploaded } },
-        }))
-        .await?;
+        file_of_upload(api, &name, &folder, &uploaded).await?;
     }
     let zip_path = scratch.join("folder.zip");
     let (zipping, ()) = timed(
@@ -216,6 +207,22 @@ async fn upload(api: &Api<'_>, path: &Path, name: &str) -> anyhow::Result<String
         .as_str()
         .unwrap_or_default()
         .to_owned())
+}
+
+/// `POST item`: a file in `parent` whose first version holds the upload's bytes; its id.
+async fn file_of_upload(
+    api: &Api<'_>,
+    name: &str,
+    parent: &str,
+    uploaded: &str,
+) -> anyhow::Result<String> {
+    let item = api
+        .post_item(&json!({
+            "item": { "name": name, "parent_id": parent },
+            "version": { "file_metadata": { "external_id": uploaded } },
+        }))
+        .await?;
+    Ok(item["id"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Streams `GET item/:id/download` (a file's bytes or a folder's zip) into `path`.

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::access::{self, Granted, scope};
-use super::{Service, convert};
+use super::{Service, by_company, convert};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
     AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder,
@@ -40,15 +40,8 @@ impl Service {
             .filter(item::Column::Id.is_in(ids.iter().map(|id| id.0)))
             .all(self.db())
             .await?;
-        let mut by_company: HashMap<CompanyId, Vec<item::Model>> = HashMap::new();
-        for row in rows {
-            by_company
-                .entry(CompanyId(row.company_id))
-                .or_default()
-                .push(row);
-        }
         let mut found = HashMap::new();
-        for (company, rows) in by_company {
+        for (company, rows) in by_company(rows, |row| row.company_id) {
             for item in scope(self.db(), viewer, company, rows).await? {
                 if let (Some(id), true) = (item.stored_id(), item.level >= Level::Read) {
                     found.insert(id, item);

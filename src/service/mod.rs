@@ -21,6 +21,7 @@ mod tabs;
 mod users;
 mod versions;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::domain::CompanyId;
 use crate::error::AppResult;
 use crate::storage::BlobStore;
 use migration::MigratorTrait;
@@ -67,6 +69,21 @@ impl WriteTxn {
         self.txn.commit().await?;
         Ok(())
     }
+}
+
+/// Rows grouped by the company each belongs to (access is evaluated per company).
+fn by_company<T>(
+    rows: impl IntoIterator<Item = T>,
+    company_of: impl Fn(&T) -> uuid::Uuid,
+) -> HashMap<CompanyId, Vec<T>> {
+    let mut grouped: HashMap<CompanyId, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped
+            .entry(CompanyId(company_of(&row)))
+            .or_default()
+            .push(row);
+    }
+    grouped
 }
 
 /// Connection options for a URL: SQLite with WAL and a busy timeout, or PostgreSQL.

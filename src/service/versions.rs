@@ -1,6 +1,6 @@
 //! File versions: adding one (the item follows it), listing them newest first, loading by id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{item, version};
 use sea_orm::ActiveValue::Set;
@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::access::{self, require};
-use super::{Service, content, convert, sizes, users};
+use super::{Service, by_company, content, convert, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
@@ -163,11 +163,9 @@ impl Service {
         &self,
         ids: &[VersionId],
     ) -> AppResult<HashMap<VersionId, Version>> {
-        let rows = version::Entity::find()
-            .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(self.db())
-            .await?;
-        Ok(rows
+        Ok(self
+            .version_rows(ids)
+            .await?
             .into_iter()
             .map(|row| (VersionId(row.id), convert::version(row)))
             .collect())
@@ -180,27 +178,30 @@ impl Service {
         viewer: &Viewer,
         ids: &[VersionId],
     ) -> AppResult<HashMap<VersionId, Version>> {
-        let rows = version::Entity::find()
-            .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(self.db())
-            .await?;
-        let mut by_company: HashMap<CompanyId, Vec<version::Model>> = HashMap::new();
-        for row in rows {
-            by_company
-                .entry(CompanyId(row.company_id))
-                .or_default()
-                .push(row);
-        }
+        let rows = self.version_rows(ids).await?;
         let mut found = HashMap::new();
-        for (company, rows) in by_company {
+        for (company, rows) in by_company(rows, |row| row.company_id) {
             let items: Vec<_> = rows.iter().map(|row| row.item_id).collect();
-            let readable = access::readable_rows(self.db(), viewer, company, &items).await?;
-            for row in rows {
-                if readable.iter().any(|(_, item)| item.id == row.item_id) {
-                    found.insert(VersionId(row.id), convert::version(row));
-                }
+            let readable: HashSet<uuid::Uuid> =
+                access::readable_rows(self.db(), viewer, company, &items)
+                    .await?
+                    .into_iter()
+                    .map(|(_, item)| item.id)
+                    .collect();
+            for row in rows
+                .into_iter()
+                .filter(|row| readable.contains(&row.item_id))
+            {
+                found.insert(VersionId(row.id), convert::version(row));
             }
         }
         Ok(found)
+    }
+
+    async fn version_rows(&self, ids: &[VersionId]) -> AppResult<Vec<version::Model>> {
+        Ok(version::Entity::find()
+            .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(self.db())
+            .await?)
     }
 }

@@ -9,16 +9,9 @@ use crate::support::TestApp;
 
 #[test]
 fn openapi_json_is_current() {
-    let generated = quire::rest::openapi::document();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(path, &generated).expect("writing openapi.json");
-        return;
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "openapi.json is stale: run `UPDATE_SCHEMA=1 cargo test --workspace schema openapi` and commit it"
+    crate::support::assert_committed_file_is_current(
+        "openapi.json",
+        &quire::rest::openapi::document(),
     );
 }
 

@@ -2,17 +2,7 @@
 
 #[test]
 fn schema_graphql_is_current() {
-    let generated = quire::graphql::sdl();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(path, &generated).expect("writing schema.graphql");
-        return;
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo test --workspace schema` and commit it"
-    );
+    crate::support::assert_committed_file_is_current("schema.graphql", &quire::graphql::sdl());
 }
 
 /// Types async-graphql generates for connections, which carry no description of their own.

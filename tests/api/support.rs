@@ -453,3 +453,18 @@ pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// Asserts that the committed `file` (at the repository's top) is `generated`; with
+/// `UPDATE_SCHEMA` set, rewrites it instead.
+pub fn assert_committed_file_is_current(file: &str, generated: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, generated).unwrap_or_else(|e| panic!("writing {file}: {e}"));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{file} is stale: run `UPDATE_SCHEMA=1 cargo test --test api -- schema openapi` and commit it"
+    );
+}

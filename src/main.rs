@@ -136,9 +136,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("opening the blob store {storage_url}"))?;
     let service = Service::new(db, blobs, config.max_upload_bytes);
     // Before the first request: planner statistics of a database that grew while stopped.
-    if let Err(err) = service.refresh_planner_statistics().await {
-        tracing::warn!(error = ?err, "refreshing planner statistics failed");
-    }
+    refresh_planner_statistics(&service).await;
     // Hourly: bytes a crash left without a row, content nobody uses, planner statistics.
     let maintainer = service.clone();
     tokio::spawn(async move {
@@ -150,9 +148,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 Ok(removed) => tracing::info!(removed, "swept unreferenced content"),
                 Err(err) => tracing::warn!(error = ?err, "sweeping content failed"),
             }
-            if let Err(err) = maintainer.refresh_planner_statistics().await {
-                tracing::warn!(error = ?err, "refreshing planner statistics failed");
-            }
+            refresh_planner_statistics(&maintainer).await;
         }
     });
     let state = AppState::new(service, keys, limits);
@@ -171,4 +167,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(config.shutdown_grace_secs),
     )
     .await
+}
+
+/// Refreshes the database's planner statistics; a failure only costs speed, so it is logged.
+async fn refresh_planner_statistics(service: &Service) {
+    if let Err(err) = service.refresh_planner_statistics().await {
+        tracing::warn!(error = ?err, "refreshing planner statistics failed");
+    }
 }

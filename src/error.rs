@@ -21,9 +21,21 @@ pub enum AppError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
-    /// The body is larger than allowed.
+    /// An expected revision is no longer the current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The body is larger than allowed, or a quota is full.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A rate limit: retry after this many seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// The blob store has no space left.
+    #[error("{0}")]
+    InsufficientStorage(String),
+    /// A change-feed cursor older than the feed keeps.
+    #[error("{0}")]
+    CursorExpired(String),
     /// A bug or an outage; its text is logged once and never sent to clients.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -33,7 +45,7 @@ pub enum AppError {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
-    /// Missing or invalid credentials.
+    /// Missing or invalid credentials, or a token that does not cover the request.
     Unauthenticated,
     /// The viewer may see the item but not do this to it.
     Forbidden,
@@ -43,52 +55,66 @@ pub enum ErrorCode {
     BadUserInput,
     /// The request conflicts with the current state.
     Conflict,
-    /// The body is larger than allowed.
+    /// An expected revision (`If-Match`, `ifRevision`) is no longer the current one.
+    PreconditionFailed,
+    /// The body is larger than allowed, or a quota is full.
     PayloadTooLarge,
+    /// A rate limit; retry after the time the message (and REST's `Retry-After`) gives.
+    TooManyRequests,
+    /// The blob store has no space left; nothing was kept.
+    InsufficientStorage,
+    /// A change-feed cursor older than the feed keeps: start again from the top.
+    CursorExpired,
     /// A server fault; retrying may help, reporting it will.
     InternalServerError,
 }
 
 impl ErrorCode {
+    /// Every code, in the table's order.
+    pub const ALL: [Self; 11] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::BadUserInput,
+        Self::Conflict,
+        Self::PreconditionFailed,
+        Self::PayloadTooLarge,
+        Self::TooManyRequests,
+        Self::InsufficientStorage,
+        Self::CursorExpired,
+        Self::InternalServerError,
+    ];
+
+    /// The wire spelling and the HTTP status, in one table.
+    fn row(self) -> (&'static str, u16) {
+        match self {
+            Self::Unauthenticated => ("UNAUTHENTICATED", 401),
+            Self::Forbidden => ("FORBIDDEN", 403),
+            Self::NotFound => ("NOT_FOUND", 404),
+            Self::BadUserInput => ("BAD_USER_INPUT", 400),
+            Self::Conflict => ("CONFLICT", 409),
+            Self::PreconditionFailed => ("PRECONDITION_FAILED", 412),
+            Self::PayloadTooLarge => ("PAYLOAD_TOO_LARGE", 413),
+            Self::TooManyRequests => ("TOO_MANY_REQUESTS", 429),
+            Self::InsufficientStorage => ("INSUFFICIENT_STORAGE", 507),
+            Self::CursorExpired => ("CURSOR_EXPIRED", 410),
+            Self::InternalServerError => ("INTERNAL_SERVER_ERROR", 500),
+        }
+    }
+
     /// The wire spelling, the same in GraphQL and REST.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::NotFound => "NOT_FOUND",
-            Self::BadUserInput => "BAD_USER_INPUT",
-            Self::Conflict => "CONFLICT",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
-        }
+        self.row().0
     }
 
     /// Reads the wire spelling back.
     pub fn parse(code: &str) -> Option<Self> {
-        [
-            Self::Unauthenticated,
-            Self::Forbidden,
-            Self::NotFound,
-            Self::BadUserInput,
-            Self::Conflict,
-            Self::PayloadTooLarge,
-            Self::InternalServerError,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == code)
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
     }
 
     /// The HTTP status the REST shim answers with.
     pub fn http_status(self) -> u16 {
-        match self {
-            Self::Unauthenticated => 401,
-            Self::Forbidden => 403,
-            Self::NotFound => 404,
-            Self::BadUserInput => 400,
-            Self::Conflict => 409,
-            Self::PayloadTooLarge => 413,
-            Self::InternalServerError => 500,
-        }
+        self.row().1
     }
 }
 
@@ -100,7 +126,11 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadInput(_) => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            Self::InsufficientStorage(_) => ErrorCode::InsufficientStorage,
+            Self::CursorExpired(_) => ErrorCode::CursorExpired,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -108,6 +138,14 @@ impl AppError {
     /// The message a client may see: internal details never leave the process.
     pub fn public_message(&self) -> String {
         self.to_string()
+    }
+
+    /// Seconds to wait before retrying, for rate limits.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
@@ -126,12 +164,44 @@ impl AppError {
         Self::Unauthenticated(message.into())
     }
 
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(source.into())
+    }
+
+    /// Whether the database gave up on the transaction because of another one (a deadlock or
+    /// a serialization failure): running it again is the cure.
+    pub fn is_transient(&self) -> bool {
+        let Self::Internal(source) = self else {
+            return false;
+        };
+        source.chain().any(|cause| {
+            cause
+                .downcast_ref::<sea_orm::DbErr>()
+                .and_then(sql_state)
+                .is_some_and(|state| matches!(state.as_str(), "40P01" | "40001"))
+        })
+    }
+
     /// Logs an internal error once, where it is turned into a response.
     pub fn log_if_internal(&self) {
         if let Self::Internal(source) = self {
             tracing::error!(error = ?source, "internal error");
         }
     }
+}
+
+/// The SQLSTATE of a database error, when the database gave one.
+fn sql_state(err: &sea_orm::DbErr) -> Option<String> {
+    let runtime = match err {
+        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    runtime
+        .as_database_error()
+        .and_then(|db| db.code())
+        .map(|code| code.into_owned())
 }
 
 impl From<sea_orm::DbErr> for AppError {
@@ -141,3 +211,17 @@ impl From<sea_orm::DbErr> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_and_has_a_distinct_status() {
+        let mut statuses = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!(statuses.insert(code.http_status()), "{code:?}");
+        }
+    }
+}

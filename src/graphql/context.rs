@@ -48,6 +48,12 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         self.log_if_internal();
         let code = self.code().as_str();
-        async_graphql::Error::new(self.public_message()).extend_with(|_, ext| ext.set("code", code))
+        let retry_after = self.retry_after();
+        async_graphql::Error::new(self.public_message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
+            }
+        })
     }
 }

@@ -12,6 +12,8 @@ use crate::error::{AppError, ErrorCode};
 pub struct RestError {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds for `Retry-After`, on rate limits.
+    pub retry_after: Option<u64>,
 }
 
 impl RestError {
@@ -19,6 +21,7 @@ impl RestError {
         Self {
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -30,7 +33,10 @@ impl RestError {
 impl From<AppError> for RestError {
     fn from(err: AppError) -> Self {
         err.log_if_internal();
-        Self::new(err.code(), err.public_message())
+        Self {
+            retry_after: err.retry_after(),
+            ..Self::new(err.code(), err.public_message())
+        }
     }
 }
 
@@ -44,6 +50,12 @@ impl IntoResponse for RestError {
             "message": self.message,
             "code": self.code.as_str(),
         });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

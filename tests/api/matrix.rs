@@ -454,7 +454,7 @@ on_both_backends! {
     async fn every_principal_gets_exactly_what_the_matrix_says_over_rest(app: TestApp) {
         let postgres = app.is_postgres();
         for (principal, expected) in REST {
-            check_row(principal, expected, "rest", async || if postgres { world_on(TestApp::postgres().await.unwrap()).await } else { world().await }).await;
+            check_row(principal, expected, "rest", async || if postgres { world_on(TestApp::postgres().await).await } else { world().await }).await;
         }
         drop(app);
     }
@@ -462,7 +462,7 @@ on_both_backends! {
     async fn every_principal_gets_exactly_what_the_matrix_says_over_graphql(app: TestApp) {
         let postgres = app.is_postgres();
         for (principal, expected) in REST {
-            check_row(principal, expected, "graphql", async || if postgres { world_on(TestApp::postgres().await.unwrap()).await } else { world().await }).await;
+            check_row(principal, expected, "graphql", async || if postgres { world_on(TestApp::postgres().await).await } else { world().await }).await;
         }
         drop(app);
     }

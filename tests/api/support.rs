@@ -33,11 +33,9 @@ macro_rules! on_both_backends {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(quire_postgres), ignore = "QUIRE_TEST_POSTGRES_URL was not set when the tests were built")]
             async fn postgres() {
-                match crate::support::TestApp::postgres().await {
-                    Some(app) => run(app).await,
-                    None => eprintln!("QUIRE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"),
-                }
+                run(crate::support::TestApp::postgres().await).await
             }
         }
     )*};
@@ -71,8 +69,9 @@ impl TestApp {
         Self::with_options(service::connect_options(&url), dir, MAX_UPLOAD, None).await
     }
 
-    pub async fn postgres() -> Option<Self> {
-        let base = std::env::var("QUIRE_TEST_POSTGRES_URL").ok()?;
+    pub async fn postgres() -> Self {
+        let base = std::env::var("QUIRE_TEST_POSTGRES_URL")
+            .expect("QUIRE_TEST_POSTGRES_URL names the PostgreSQL server to test on");
         let schema = format!("quire_test_{}", Uuid::new_v4().simple());
         let admin = Database::connect(&base)
             .await
@@ -84,7 +83,7 @@ impl TestApp {
         let mut options = service::connect_options(&base);
         options.set_schema_search_path(schema).max_connections(8);
         let dir = tempfile::tempdir().expect("temp dir");
-        Some(Self::with_options(options, dir, MAX_UPLOAD, None).await)
+        Self::with_options(options, dir, MAX_UPLOAD, None).await
     }
 
     /// A SQLite app whose uploads are limited to `max_upload` bytes.

@@ -9,10 +9,11 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use quire::auth::{Keys, Role};
+use quire::config::Limits;
 use quire::domain::inputs::{CreateItem, NewVersion};
 use quire::domain::{CompanyId, ItemRef, PageRequest, Sorting};
 use quire::service::{self, Service};
-use quire::state::{AppState, Limits};
+use quire::state::AppState;
 use quire::storage::BlobStore;
 use tower::ServiceExt;
 
@@ -37,7 +38,14 @@ async fn main() {
     );
     let db = service::connect(&url).await.unwrap();
     let blobs = BlobStore::open(&format!("file://{}", dir.path().join("blobs").display())).unwrap();
-    let service = Service::new(db, blobs, 1 << 30);
+    let service = Service::new(
+        db,
+        blobs,
+        &quire::config::Limits {
+            max_upload_bytes: 1 << 30,
+            ..Default::default()
+        },
+    );
     let keys = Keys::from_secret(b"bench-secret-0123456789abcdef");
     let company = CompanyId(uuid::Uuid::new_v4());
     let token = keys
@@ -125,8 +133,7 @@ async fn main() {
             viewer: Ok(viewer.clone()),
             credentials: Default::default(),
         };
-        let request = quire::graphql::handler::prepare(&state, &caller, request);
-        let response = state.schema.execute(request).await;
+        let response = quire::graphql::run(&state, &caller, request).await;
         assert!(response.errors.is_empty());
     })
     .await;

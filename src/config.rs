@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::state::Limits;
-
 /// A secret read from the environment; `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -48,31 +46,15 @@ pub struct Config {
     /// `<data>/jwt-secret`.
     #[arg(long, env = "QUIRE_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,
-    /// Larger uploads get 413 and nothing is stored.
-    #[arg(long, env = "QUIRE_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes, global = true)]
-    pub max_upload_bytes: u64,
     /// Tracing filter.
     #[arg(long, env = "QUIRE_LOG", default_value = "info", global = true)]
     pub log: String,
     /// `text` or `json` (JSON lines).
-    #[arg(long, env = "QUIRE_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(long, env = "QUIRE_LOG_FORMAT", default_value = "text", global = true, value_parser = ["text", "json"])]
     pub log_format: String,
-    /// Deepest GraphQL query accepted.
-    #[arg(
-        long,
-        env = "QUIRE_GRAPHQL_MAX_DEPTH",
-        default_value_t = Limits::default().graphql_max_depth,
-        global = true
-    )]
-    pub graphql_max_depth: usize,
-    /// Most complex GraphQL query accepted (each field costs 1, lists cost their page size).
-    #[arg(
-        long,
-        env = "QUIRE_GRAPHQL_MAX_COMPLEXITY",
-        default_value_t = Limits::default().graphql_max_complexity,
-        global = true
-    )]
-    pub graphql_max_complexity: usize,
+    /// What one request may cost.
+    #[command(flatten)]
+    pub limits: Limits,
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(
         long,
@@ -81,6 +63,67 @@ pub struct Config {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+}
+
+/// What one request may cost; each a flag and an environment variable, defaults in `DEFAULT`.
+#[derive(clap::Args, Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Larger uploads get 413 and nothing is stored.
+    #[arg(long, env = "QUIRE_MAX_UPLOAD_BYTES", default_value_t = Limits::DEFAULT.max_upload_bytes, global = true)]
+    pub max_upload_bytes: u64,
+    /// Largest JSON body (REST and GraphQL; multipart `operations` too).
+    #[arg(long, env = "QUIRE_MAX_JSON_BYTES", default_value_t = Limits::DEFAULT.max_json_bytes, global = true)]
+    pub max_json_bytes: u64,
+    /// Largest multipart text field (`item`, `version`, `map`).
+    #[arg(long, env = "QUIRE_MAX_FORM_FIELD_BYTES", default_value_t = Limits::DEFAULT.max_form_field_bytes, global = true)]
+    pub max_form_field_bytes: u64,
+    /// Most parts in one multipart body.
+    #[arg(long, env = "QUIRE_MAX_FORM_PARTS", default_value_t = Limits::DEFAULT.max_form_parts, global = true)]
+    pub max_form_parts: usize,
+    /// Deepest GraphQL query accepted.
+    #[arg(long, env = "QUIRE_GRAPHQL_MAX_DEPTH", default_value_t = Limits::DEFAULT.graphql_max_depth, global = true)]
+    pub graphql_max_depth: usize,
+    /// Most complex GraphQL query accepted (each field costs 1, lists cost their page size).
+    #[arg(long, env = "QUIRE_GRAPHQL_MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.graphql_max_complexity, global = true)]
+    pub graphql_max_complexity: usize,
+    /// Most fields a GraphQL document may select once its fragments are expanded.
+    #[arg(long, env = "QUIRE_GRAPHQL_MAX_SELECTIONS", default_value_t = Limits::DEFAULT.graphql_max_selections, global = true)]
+    pub graphql_max_selections: usize,
+    /// Deepest nesting of brackets in a GraphQL document, and of values in its variables.
+    #[arg(long, env = "QUIRE_GRAPHQL_MAX_NESTING", default_value_t = Limits::DEFAULT.graphql_max_nesting, global = true)]
+    pub graphql_max_nesting: usize,
+    /// Longest a GraphQL execution may run, in milliseconds.
+    #[arg(long, env = "QUIRE_GRAPHQL_TIMEOUT_MS", default_value_t = Limits::DEFAULT.graphql_timeout_ms, global = true)]
+    pub graphql_timeout_ms: u64,
+    /// The most bytes of content one company may store; none when unset.
+    #[arg(long, env = "QUIRE_COMPANY_QUOTA_BYTES", global = true)]
+    pub company_quota_bytes: Option<u64>,
+    /// Most entries one zip may hold.
+    #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
+    pub zip_max_entries: usize,
+}
+
+impl Limits {
+    /// The defaults of every limit.
+    pub const DEFAULT: Self = Self {
+        max_upload_bytes: 5 << 30,
+        max_json_bytes: 2 << 20,
+        max_form_field_bytes: 64 << 10,
+        max_form_parts: 16,
+        graphql_max_depth: 24,
+        graphql_max_complexity: 100_000,
+        graphql_max_selections: 5_000,
+        graphql_max_nesting: 64,
+        graphql_timeout_ms: 30_000,
+        company_quota_bytes: None,
+        zip_max_entries: 10_000,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 impl Config {

@@ -168,6 +168,18 @@ impl AppError {
         Self::Internal(source.into())
     }
 
+    /// A failed read or write: the disk being full is 507, anything else a fault.
+    pub fn io(err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Self::InsufficientStorage(
+                    "no space is left to store this; nothing was kept".to_owned(),
+                )
+            }
+            _ => Self::Internal(err.into()),
+        }
+    }
+
     /// Whether the database gave up on the transaction because of another one (a deadlock or
     /// a serialization failure): running it again is the cure.
     pub fn is_transient(&self) -> bool {

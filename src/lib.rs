@@ -1,6 +1,7 @@
 //! Quire: a GraphQL-first document drive with a Twake Drive REST compatibility shim.
 
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -9,7 +9,7 @@ use quire::auth::{Keys, Role};
 use quire::config::Config;
 use quire::domain::CompanyId;
 use quire::service::{self, Service, content};
-use quire::state::{AppState, Limits};
+use quire::state::AppState;
 use quire::storage::BlobStore;
 
 /// mimalloc: GraphQL execution allocates many small objects, where glibc's allocator is slow.
@@ -126,15 +126,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let keys = Keys::from_secret(&config.jwt_secret()?);
-    let limits = Limits {
-        graphql_max_depth: config.graphql_max_depth,
-        graphql_max_complexity: config.graphql_max_complexity,
-        max_upload_bytes: config.max_upload_bytes,
-    };
+    let limits = config.limits.clone();
     let storage_url = config.storage_url();
     let blobs = BlobStore::open(&storage_url)
         .with_context(|| format!("opening the blob store {storage_url}"))?;
-    let service = Service::new(db, blobs, config.max_upload_bytes);
+    let service = Service::new(db, blobs, &limits);
     // Before the first request: planner statistics of a database that grew while stopped.
     refresh_planner_statistics(&service).await;
     // Hourly: bytes a crash left without a row, content nobody uses, planner statistics.

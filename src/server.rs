@@ -23,15 +23,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/graphql",
-            get(handler::get)
-                .post(handler::post)
-                .layer(middleware::from_fn_with_state(state.clone(), handler::guard_body)),
+            get(handler::get).post(handler::post),
         )
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::serve))
-        .merge(crate::rest::routes())
+        .merge(crate::rest::routes(&state))
         .fallback(crate::rest::no_route)
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(CompressionLayer::new().compress_when(

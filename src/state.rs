@@ -5,29 +5,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::auth::Keys;
+use crate::config::Limits;
 
 use crate::graphql::{self, QuireSchema};
 use crate::metrics::Metrics;
 use crate::rest::Operations;
 use crate::service::Service;
-
-/// Limits the faces enforce; `Default` holds the configuration's defaults.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub graphql_max_depth: usize,
-    pub graphql_max_complexity: usize,
-    pub max_upload_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            graphql_max_depth: 24,
-            graphql_max_complexity: 100_000,
-            max_upload_bytes: 5 << 30,
-        }
-    }
-}
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

@@ -171,7 +171,14 @@ async fn seed(
 ) -> anyhow::Result<(Seeded, Seeded)> {
     let db = service::connect(database_url).await?;
     let blobs = BlobStore::open(&format!("file://{}", scratch.join("blobs").display()))?;
-    let service = Service::new(db.clone(), blobs, 1 << 30);
+    let service = Service::new(
+        db.clone(),
+        blobs,
+        &quire::config::Limits {
+            max_upload_bytes: 1 << 30,
+            ..Default::default()
+        },
+    );
     let company = CompanyId(uuid::Uuid::new_v4());
     let ada =
         keys.verify_access(&keys.mint_access("ada", &[(company, Role::Admin)], 3600, None)?)?;

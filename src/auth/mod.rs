@@ -5,7 +5,7 @@ mod identity;
 mod keys;
 mod viewer;
 
-pub use identity::Identity;
+pub use identity::{Caller, Identity};
 pub use keys::{
     AccessClaims, DownloadClaims, DownloadGrant, Keys, PublicClaims, TabClaims, TokenKind, unix_now,
 };
@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::service::Service;
 
 /// The credentials of a request, read from its headers and query string.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Credentials {
     pub bearer: Option<String>,
     /// `?public_token=<token>` or `<token>+<password>` (`+` may arrive decoded as a space).

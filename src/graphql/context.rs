@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, ErrorExtensions};
 
-use crate::auth::Viewer;
-use crate::error::{AppError, AppResult};
+use crate::auth::{Caller, Viewer};
+use crate::error::AppError;
 use crate::service::Service;
 
 /// Per-request data every resolver can reach.
@@ -11,17 +11,15 @@ pub struct RequestContext {
     pub service: Service,
     /// The key the tokens Quire hands out are signed with.
     pub keys: crate::auth::Keys,
-    /// The verified viewer, or the message saying why the credentials were refused.
-    pub viewer: Result<Viewer, String>,
+    /// The verified viewer, or why the credentials were refused.
+    pub viewer: Caller,
     /// The client's address, for rate limits.
     pub client: Option<std::net::IpAddr>,
 }
 
 impl RequestContext {
-    pub fn viewer(&self) -> AppResult<&Viewer> {
-        self.viewer
-            .as_ref()
-            .map_err(|message| AppError::unauthenticated(message.clone()))
+    pub fn viewer(&self) -> Result<&Viewer, &AppError> {
+        self.viewer.as_ref().map_err(|err| err.as_ref())
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
-use crate::auth::Viewer;
+use crate::auth::Caller;
 use crate::domain::{AccessEntity, CompanyId, Item, ItemId, ItemRef, User, Version, VersionId};
 use crate::error::AppError;
 use crate::service::Service;
@@ -14,7 +14,7 @@ use crate::service::Service;
 /// Items by id, scoped to the viewer (for `node`/`nodes`).
 pub struct ItemLoader {
     service: Service,
-    viewer: Result<Viewer, String>,
+    viewer: Caller,
 }
 
 /// Versions by id (reached only through items the viewer already read).
@@ -35,7 +35,7 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(service: &Service, viewer: Result<Viewer, String>) -> Self {
+    pub fn new(service: &Service, viewer: Caller) -> Self {
         let spawn = |f| tokio::spawn(f);
         let cache = HashMapCache::default;
         Self {
@@ -59,10 +59,7 @@ impl Loader<ItemId> for ItemLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[ItemId]) -> Result<HashMap<ItemId, Item>, Self::Error> {
-        let viewer = self
-            .viewer
-            .as_ref()
-            .map_err(|message| Arc::new(AppError::unauthenticated(message.clone())))?;
+        let viewer = self.viewer.as_ref().map_err(Arc::clone)?;
         self.service
             .items_by_ids(viewer, keys)
             .await

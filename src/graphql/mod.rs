@@ -1,10 +1,12 @@
 //! The GraphQL face: schema, resolvers, per-request dataloaders, the HTTP handler and the
 //! playground. Never imports `sea_orm` or `entity`.
 
+mod admission;
 mod connection;
 mod context;
 pub mod handler;
 mod loaders;
+mod multipart;
 mod mutation;
 pub mod playground;
 mod query;
@@ -16,8 +18,11 @@ use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
 pub use context::RequestContext;
 
-use crate::error::ErrorCode;
-use crate::state::Limits;
+use crate::auth::Identity;
+use crate::config::Limits;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
+use loaders::Loaders;
 
 /// The schema type every request runs against.
 pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
@@ -40,4 +45,36 @@ pub fn sdl() -> String {
             .sorted_enum_items()
             .include_specified_by(),
     )
+}
+
+/// Runs a request as `caller`, with the viewer, the service and the loaders attached, under
+/// the time budget (`QUIRE_GRAPHQL_TIMEOUT_MS`): past it, the execution is dropped (its
+/// transaction rolls back) and the answer is an error.
+pub async fn run(
+    state: &AppState,
+    caller: &Identity,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let viewer = caller.viewer.clone();
+    let loaders = Loaders::new(&state.service, viewer.clone());
+    let request = request
+        .data(RequestContext {
+            service: state.service.clone(),
+            keys: state.keys.clone(),
+            viewer,
+            client: caller.credentials.client,
+        })
+        .data(loaders);
+    let budget = std::time::Duration::from_millis(state.limits.graphql_timeout_ms);
+    match tokio::time::timeout(budget, state.schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let err = AppError::PayloadTooLarge(format!(
+                "the request took longer than the {} ms allowed; ask for less at once",
+                state.limits.graphql_timeout_ms
+            ));
+            let err = async_graphql::ErrorExtensions::extend(&err);
+            async_graphql::Response::from_errors(vec![err.into_server_error(Default::default())])
+        }
+    }
 }

@@ -61,9 +61,7 @@ fn downloader(
     version: &mut Option<VersionId>,
 ) -> Result<Viewer, RestError> {
     let Some(token) = &caller.credentials.download_token else {
-        return caller
-            .viewer
-            .map_err(|message| AppError::unauthenticated(message).into());
+        return caller.viewer.map_err(RestError::from);
     };
     let grant = state.keys.verify_download(token)?;
     let covered = grant.company == company && items.iter().all(|item| grant.items.contains(item));

@@ -33,10 +33,23 @@ impl RestError {
 impl From<AppError> for RestError {
     fn from(err: AppError) -> Self {
         err.log_if_internal();
+        Self::from(&err)
+    }
+}
+
+/// An error already logged where it arose (a shared one: the caller's credentials).
+impl From<&AppError> for RestError {
+    fn from(err: &AppError) -> Self {
         Self {
             retry_after: err.retry_after(),
             ..Self::new(err.code(), err.public_message())
         }
+    }
+}
+
+impl From<std::sync::Arc<AppError>> for RestError {
+    fn from(err: std::sync::Arc<AppError>) -> Self {
+        Self::from(err.as_ref())
     }
 }
 

@@ -7,7 +7,6 @@ use serde_json::Value;
 use super::error::RestError;
 use crate::auth::Identity;
 use crate::error::ErrorCode;
-use crate::graphql::handler::prepare;
 use crate::state::AppState;
 
 /// Executes `document` as `caller`; `data` on success, the first error else.
@@ -17,9 +16,12 @@ pub async fn run(
     document: &ExecutableDocument,
     variables: Value,
 ) -> Result<Value, RestError> {
+    if let Some(err) = caller.failed() {
+        return Err(RestError::from(err.clone()));
+    }
     let mut request = Request::new("").variables(Variables::from_json(variables));
     request.set_parsed_query(document.clone());
-    let response = state.schema.execute(prepare(state, caller, request)).await;
+    let response = crate::graphql::run(state, caller, request).await;
     if let Some(error) = response.errors.first() {
         // Errors without a code come from GraphQL validation of what the shim built from the
         // caller's input (an unknown enum value, a wrong type): bad input.

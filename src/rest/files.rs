@@ -4,7 +4,7 @@
 //! may touch it.
 
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use futures::TryStreamExt;
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::content::respond;
 use super::error::RestError;
 use crate::auth::{Identity, Viewer};
+use crate::body;
 use crate::domain::CompanyId;
 use crate::error::AppError;
 use crate::service::chunks::{PendingUpload, UploadState};
@@ -23,9 +24,7 @@ use crate::state::AppState;
 pub const FILES: &str = "/internal/services/files/v1/companies/{company_id}";
 
 fn viewer(caller: Identity) -> Result<Viewer, RestError> {
-    caller
-        .viewer
-        .map_err(|message| AppError::unauthenticated(message).into())
+    caller.viewer.map_err(RestError::from)
 }
 
 /// The reference's `resource` shape of an upload.
@@ -47,13 +46,6 @@ fn query_value(query: &str, names: &[&str]) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| names.contains(&key.as_ref()))
         .map(|(_, value)| value.into_owned())
-}
-
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"))
 }
 
 /// What the bytes of an upload request become.
@@ -100,7 +92,7 @@ async fn receive(
     mime: Option<String>,
 ) -> Result<Stored, RestError> {
     let service = &state.service;
-    if !is_multipart(request.headers()) {
+    if !body::is_multipart(request.headers()) {
         // A raw body declares its size: refuse it before reading a byte.
         let declared = request
             .headers()
@@ -116,25 +108,25 @@ async fn receive(
             .map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
         return deliver(service, viewer, company, body, destination, name, mime).await;
     }
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|err| RestError::bad_input(format!("bad multipart body: {err}")))?;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|err| RestError::bad_input(format!("bad multipart body: {err}")))?
-    {
-        if field.name() != Some("file") {
+    let (parts, body) = request.into_parts();
+    let mut form = body::Form::open(&parts.headers, body, &state.limits)?;
+    while let Some(part) = form.next().await? {
+        if part.name() != "file" {
+            part.skip().await?;
             continue;
         }
-        let name = name
-            .clone()
-            .or_else(|| field.file_name().map(str::to_owned));
-        let mime = mime
-            .clone()
-            .or_else(|| field.content_type().map(str::to_owned));
-        let body = field.map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
-        return deliver(service, viewer, company, body, destination, name, mime).await;
+        let name = name.clone().or_else(|| part.file_name().map(str::to_owned));
+        let mime = mime.clone().or_else(|| part.content_type());
+        return deliver(
+            service,
+            viewer,
+            company,
+            part.stream(),
+            destination,
+            name,
+            mime,
+        )
+        .await;
     }
     Err(RestError::bad_input("the multipart body has no file part"))
 }

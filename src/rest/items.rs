@@ -2,18 +2,19 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{StatusCode, header};
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
 use super::error::RestError;
 use super::exec::run;
 use super::{input, legacy};
 use crate::auth::Identity;
+use crate::body;
 use crate::domain::CompanyId;
-use crate::error::AppError;
 use crate::service::files::UploadedFile;
 use crate::state::AppState;
 
@@ -87,66 +88,47 @@ pub async fn browse(
 
 /// The JSON fields of a create or version request, from a JSON body or from multipart form
 /// fields; a multipart `file` part is stored as an upload of the caller's first (DESIGN: the
-/// JSON fields come before it).
+/// JSON fields come before it). The route's layer checked the credentials before any of this.
 async fn fields_and_file(
     state: &AppState,
     caller: &Identity,
     company_id: &str,
     request: Request,
 ) -> Result<(Map<String, Value>, Option<UploadedFile>), RestError> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    if !is_multipart {
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|err| RestError::bad_input(format!("unreadable body: {err}")))?;
-        return Ok((input::object(&body)?, None));
+    let limits = &state.limits;
+    let (parts, body) = request.into_parts();
+    if !body::is_multipart(&parts.headers) {
+        let bytes = body::read_whole(&parts.headers, body, limits.max_json_bytes).await?;
+        return Ok((input::object(&bytes)?, None));
     }
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|err| RestError::bad_input(format!("bad multipart body: {err}")))?;
+    let mut form = body::Form::open(&parts.headers, body, limits)?;
     let mut fields = Map::new();
     let mut uploaded = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|err| RestError::bad_input(format!("bad multipart body: {err}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
+    while let Some(part) = form.next().await? {
+        let name = part.name().to_owned();
         match name.as_str() {
             "item" | "version" => {
-                let text = field.text().await.map_err(|err| {
-                    RestError::bad_input(format!("bad multipart field {name}: {err}"))
-                })?;
-                let value = input::object(text.as_bytes()).map_err(|_| {
+                let value = input::object(&part.bytes().await?).map_err(|_| {
                     RestError::bad_input(format!("the {name} field must be a JSON object"))
                 })?;
                 fields.insert(name, Value::Object(value));
             }
             "file" => {
-                let viewer = caller
-                    .viewer
-                    .as_ref()
-                    .map_err(|message| AppError::unauthenticated(message.clone()))?;
+                let viewer = caller.viewer.as_ref().map_err(Arc::clone)?;
                 let company = CompanyId::parse(company_id)?;
-                let file_name = field
+                let file_name = part
                     .file_name()
                     .map(str::to_owned)
                     .ok_or_else(|| RestError::bad_input("the file part needs a filename"))?;
-                let mime = field.content_type().map(str::to_owned);
-                let body =
-                    field.map_err(|err| AppError::bad_input(format!("upload interrupted: {err}")));
-                let staged = state.service.stage(body).await?;
+                let mime = part.content_type();
+                let staged = state.service.stage(part.stream()).await?;
                 let file = state
                     .service
                     .upload_file(viewer, company, &file_name, mime.as_deref(), staged)
                     .await?;
                 uploaded = Some(file);
             }
-            _ => {}
+            _ => part.skip().await?,
         }
     }
     Ok((fields, uploaded))

@@ -31,6 +31,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::config::Limits;
 use crate::domain::CompanyId;
 use crate::error::AppResult;
 use crate::storage::BlobStore;
@@ -124,23 +125,19 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 }
 
 impl Service {
-    pub fn new(db: DatabaseConnection, blobs: BlobStore, max_upload_bytes: u64) -> Self {
+    /// The service over a database and a blob store, enforcing the upload limit and the
+    /// company quota of `limits`.
+    pub fn new(db: DatabaseConnection, blobs: BlobStore, limits: &Limits) -> Self {
         let write_lock = (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
         Self {
             db,
             blobs,
-            max_upload_bytes,
-            company_quota_bytes: None,
+            max_upload_bytes: limits.max_upload_bytes,
+            company_quota_bytes: limits.company_quota_bytes,
             password_attempts: Arc::default(),
             write_lock,
         }
-    }
-
-    /// Limits what each company may store to `quota` bytes of distinct content.
-    pub fn with_company_quota(mut self, quota: Option<u64>) -> Self {
-        self.company_quota_bytes = quota;
-        self
     }
 
     /// Whether the database and the blob store answer, for readiness checks.

@@ -10,7 +10,9 @@ use axum::http::{Request, StatusCode};
 use quire::auth::Role;
 use serde_json::{Value, json};
 
-use crate::support::{Part, TestApp, multipart, on_both_backends};
+use quire::config::Limits;
+
+use crate::support::{Part, TestApp, multipart, on_both_backends, test_limits};
 
 fn documents(app: &TestApp, path: &str) -> String {
     format!(
@@ -384,7 +386,11 @@ async fn a_storage_failure_mid_zip_cuts_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_over_the_limit_are_refused_and_leave_nothing() {
-    let app = TestApp::with_upload_limit(1000).await;
+    let app = TestApp::with_limits(Limits {
+        max_upload_bytes: 1000,
+        ..test_limits()
+    })
+    .await;
     let alice = app.token("alice", Role::Member);
     let (status, answer) = app
         .try_upload(&alice, "big.bin", "application/octet-stream", &[7u8; 5000])
@@ -443,7 +449,12 @@ async fn the_sweeper_removes_bytes_without_rows_and_keeps_the_rest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_company_quota_counts_distinct_content() {
-    let app = TestApp::with_limits(1 << 20, Some(1000)).await;
+    let app = TestApp::with_limits(Limits {
+        max_upload_bytes: 1 << 20,
+        company_quota_bytes: Some(1000),
+        ..test_limits()
+    })
+    .await;
     let alice = app.token("alice", Role::Member);
     app.upload(&alice, "a.bin", "application/octet-stream", &[1u8; 600])
         .await;

@@ -101,7 +101,7 @@ fn urlencode(raw: &str) -> String {
 }
 
 /// The introspection query GraphiQL sends when it opens.
-const INTROSPECTION: &str = r#"
+pub(crate) const INTROSPECTION: &str = r#"
 query IntrospectionQuery {
   __schema {
     queryType { name } mutationType { name } subscriptionType { name }

@@ -7,6 +7,7 @@ mod content;
 mod errors;
 mod http;
 mod items;
+mod limits;
 mod matrix;
 mod openapi;
 mod queries;

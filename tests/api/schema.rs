@@ -10,7 +10,7 @@ const GENERATED: &[&str] = &["ItemConnection", "VersionConnection"];
 
 #[tokio::test]
 async fn every_type_field_argument_and_value_is_described() {
-    let schema = quire::graphql::build_schema(&quire::state::Limits::default());
+    let schema = quire::graphql::build_schema(&quire::config::Limits::default());
     let query = "{ __schema { types { name description
         fields { name description args { name description } }
         inputFields { name description }

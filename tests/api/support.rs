@@ -9,9 +9,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use quire::auth::{Keys, Role};
+use quire::config::Limits;
 use quire::domain::CompanyId;
 use quire::service::{self, Service};
-use quire::state::{AppState, Limits};
+use quire::state::AppState;
 use quire::storage::BlobStore;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -43,8 +44,13 @@ macro_rules! on_both_backends {
 pub(crate) use on_both_backends;
 
 const SECRET: &[u8] = b"quire-test-secret-0123456789abcdef";
-/// The upload limit of test apps unless a test sets its own.
-const MAX_UPLOAD: u64 = 64 << 20;
+/// The limits of test apps unless a test sets its own: uploads up to 64 MiB.
+pub fn test_limits() -> Limits {
+    Limits {
+        max_upload_bytes: 64 << 20,
+        ..Limits::default()
+    }
+}
 
 pub struct TestApp {
     pub router: Router,
@@ -66,7 +72,7 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("quire.db").display()
         );
-        Self::with_options(service::connect_options(&url), dir, MAX_UPLOAD, None).await
+        Self::with_options(service::connect_options(&url), dir, test_limits()).await
     }
 
     pub async fn postgres() -> Self {
@@ -83,29 +89,23 @@ impl TestApp {
         let mut options = service::connect_options(&base);
         options.set_schema_search_path(schema).max_connections(8);
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::with_options(options, dir, MAX_UPLOAD, None).await
+        Self::with_options(options, dir, test_limits()).await
     }
 
-    /// A SQLite app whose uploads are limited to `max_upload` bytes.
-    pub async fn with_upload_limit(max_upload: u64) -> Self {
-        Self::with_limits(max_upload, None).await
-    }
-
-    /// A SQLite app with an upload limit and a company quota.
-    pub async fn with_limits(max_upload: u64, quota: Option<u64>) -> Self {
+    /// A SQLite app with these limits.
+    pub async fn with_limits(limits: Limits) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("quire.db").display()
         );
-        Self::with_options(service::connect_options(&url), dir, max_upload, quota).await
+        Self::with_options(service::connect_options(&url), dir, limits).await
     }
 
     async fn with_options(
         options: sea_orm::ConnectOptions,
         dir: tempfile::TempDir,
-        max_upload: u64,
-        quota: Option<u64>,
+        limits: Limits,
     ) -> Self {
         // Internal errors are logged; show them next to the failing test.
         let _ = tracing_subscriber::fmt()
@@ -133,11 +133,7 @@ impl TestApp {
         };
         let blobs = BlobStore::open(&storage_url).expect("blob store");
         let blobs_handle = blobs.clone();
-        let service = Service::new(db, blobs, max_upload).with_company_quota(quota);
-        let limits = Limits {
-            max_upload_bytes: max_upload,
-            ..Limits::default()
-        };
+        let service = Service::new(db, blobs, &limits);
         let state = AppState::new(service.clone(), keys.clone(), limits);
         Self {
             router: quire::app(state),

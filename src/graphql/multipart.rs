@@ -1,0 +1,86 @@
+//! The GraphQL multipart request (uploads), read within bounds: `operations` up to the JSON
+//! cap, `map` up to the form-field cap, at most `QUIRE_MAX_FORM_PARTS` parts, each file
+//! streamed to a temporary file up to `QUIRE_MAX_UPLOAD_BYTES`. Called only once the
+//! credentials were checked.
+
+use std::collections::HashMap;
+
+use async_graphql::UploadValue;
+use axum::body::Body;
+use axum::http::HeaderMap;
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::body::Form;
+use crate::config::Limits;
+use crate::error::{AppError, AppResult};
+
+/// Reads a multipart body into the request it carries, its files attached to their variables.
+pub async fn receive(
+    headers: &HeaderMap,
+    body: Body,
+    limits: &Limits,
+) -> AppResult<async_graphql::Request> {
+    let mut form = Form::open(headers, body, limits)?;
+    let mut request: Option<async_graphql::Request> = None;
+    let mut map: Option<HashMap<String, Vec<String>>> = None;
+    while let Some(part) = form.next().await? {
+        match part.name() {
+            "operations" => {
+                let bytes = part.bytes_within(limits.max_json_bytes).await?;
+                request = Some(serde_json::from_slice(&bytes).map_err(|err| {
+                    AppError::bad_input(format!(
+                        "the operations part is not one GraphQL request: {err}"
+                    ))
+                })?);
+            }
+            "map" => {
+                let bytes = part.bytes().await?;
+                map = Some(serde_json::from_slice(&bytes).map_err(|err| {
+                    AppError::bad_input(format!(
+                        "the map part must map file parts to variable paths: {err}"
+                    ))
+                })?);
+            }
+            name => {
+                let (Some(request), Some(map)) = (request.as_mut(), map.as_mut()) else {
+                    return Err(AppError::bad_input(
+                        "the operations and map parts must come before the files",
+                    ));
+                };
+                let Some(paths) = map.remove(name) else {
+                    part.skip().await?;
+                    continue;
+                };
+                let upload = UploadValue {
+                    filename: part.file_name().unwrap_or_default().to_owned(),
+                    content_type: part.content_type(),
+                    content: spool(part.stream()).await?,
+                };
+                for path in paths {
+                    let copy = upload.try_clone().map_err(AppError::io)?;
+                    request.set_upload(&path, copy);
+                }
+            }
+        }
+    }
+    request
+        .ok_or_else(|| AppError::bad_input("a multipart GraphQL request needs an operations part"))
+}
+
+/// Writes a file part to a temporary file and rewinds it.
+async fn spool(
+    stream: impl futures::Stream<Item = AppResult<bytes::Bytes>>,
+) -> AppResult<std::fs::File> {
+    let mut stream = std::pin::pin!(stream);
+    let io = AppError::io;
+    let file = tempfile::tempfile().map_err(io)?;
+    let mut writer = tokio::fs::File::from_std(file);
+    while let Some(chunk) = stream.next().await {
+        writer.write_all(&chunk?).await.map_err(io)?;
+    }
+    writer.flush().await.map_err(io)?;
+    let mut file = writer.into_std().await;
+    std::io::Seek::rewind(&mut file).map_err(io)?;
+    Ok(file)
+}

@@ -1,0 +1,226 @@
+//! What one request may cost: bounded nesting, expanded size and time for GraphQL documents,
+//! credentials before bodies, small caps on JSON and form fields, bounded parts.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use bytes::Bytes;
+use futures::StreamExt;
+use quire::auth::Role;
+use quire::config::Limits;
+use serde_json::{Value, json};
+
+use crate::support::{Part, TestApp, multipart, on_both_backends, test_limits};
+
+fn graphql_post(body: String) -> Request<Body> {
+    Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn first_code(body: &[u8]) -> String {
+    let value: Value = serde_json::from_slice(body).expect("a JSON answer");
+    value["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `item(companyId: {a: {a: … 1 …}}, id: "root")`, nested `levels` deep.
+fn nested_literal(levels: usize) -> String {
+    format!(
+        "{{ item(companyId: {}1{}, id: \"root\") {{ id }} }}",
+        "{a: ".repeat(levels),
+        "}".repeat(levels)
+    )
+}
+
+/// A document whose fragments each spread the previous one twice, `levels` deep.
+fn fragment_chain(levels: usize) -> String {
+    let mut query =
+        format!("query Bomb {{ ...F{levels} }}\nfragment F0 on QueryRoot {{ __typename }}\n");
+    for level in 1..=levels {
+        query.push_str(&format!(
+            "fragment F{level} on QueryRoot {{ ...F{} ...F{} }}\n",
+            level - 1,
+            level - 1
+        ));
+    }
+    query
+}
+
+/// A body that would be 100 MB, counting what is read of it.
+fn hundred_megabytes(read: Arc<AtomicUsize>) -> Body {
+    let chunk = Bytes::from(vec![b'x'; 64 << 10]);
+    Body::from_stream(futures::stream::iter(0..1600).map(move |_| {
+        read.fetch_add(chunk.len(), Ordering::SeqCst);
+        Ok::<_, Infallible>(chunk.clone())
+    }))
+}
+
+on_both_backends! {
+    async fn a_deeply_nested_literal_is_refused_with_a_code_and_the_server_keeps_answering(app: TestApp) {
+        let query = nested_literal(5000);
+        let (status, body, _) = app.send(graphql_post(json!({ "query": query }).to_string())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        let uri = format!("/graphql?query={}", form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>());
+        let (status, body, _) = app.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        let (status, _, _) = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    async fn deeply_nested_variables_are_refused_with_a_code(app: TestApp) {
+        let mut value = json!(1);
+        for _ in 0..100 {
+            value = json!({ "a": value });
+        }
+        let body = json!({ "query": "query($v: ID!) { item(companyId: $v, id: \"root\") { id } }", "variables": { "v": value } });
+        let (status, body, _) = app.send(graphql_post(body.to_string())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    }
+
+    async fn a_fragment_chain_is_refused_in_well_under_100_ms(app: TestApp) {
+        let query = fragment_chain(26);
+        assert!(query.len() < 1500, "a small document: {} bytes", query.len());
+        let started = Instant::now();
+        let (status, body, _) = app.send(graphql_post(json!({ "query": query }).to_string())).await;
+        let took = started.elapsed();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        assert!(String::from_utf8_lossy(&body).contains("fragments are expanded"));
+        assert!(took.as_millis() < 100, "refused in {took:?}");
+    }
+
+    async fn the_playground_introspection_passes_the_selection_bound(app: TestApp) {
+        let response = app.graphql(None, crate::http::INTROSPECTION, json!({})).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+    }
+
+    async fn credentials_are_checked_before_any_body_is_read(app: TestApp) {
+        let company = app.company;
+        let boundary = "multipart/form-data; boundary=quire-test-boundary-7d1f";
+        let routes = [
+            (format!("/internal/services/documents/v1/companies/{company}/item"), "application/json"),
+            (format!("/internal/services/documents/v1/companies/{company}/item"), boundary),
+            (format!("/internal/services/documents/v1/companies/{company}/item/{}/version", uuid::Uuid::nil()), boundary),
+            (format!("/internal/services/documents/v1/companies/{company}/item/{}", uuid::Uuid::nil()), "application/json"),
+            (format!("/internal/services/files/v1/companies/{company}/files?filename=a.bin"), "application/octet-stream"),
+            (format!("/internal/services/files/v1/companies/{company}/files"), boundary),
+            (format!("/internal/services/files/v1/companies/{company}/files/{}?resumableChunkNumber=1", uuid::Uuid::nil()), "application/octet-stream"),
+            ("/graphql".to_owned(), boundary),
+        ];
+        for (uri, content_type) in routes {
+            let read = Arc::new(AtomicUsize::new(0));
+            let request = Request::post(&uri)
+                .header("content-type", content_type)
+                .header("apollo-require-preflight", "true")
+                .body(hundred_megabytes(read.clone()))
+                .unwrap();
+            let (status, body, _) = app.send(request).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}: {}", String::from_utf8_lossy(&body));
+            let read = read.load(Ordering::SeqCst);
+            assert!(read <= 64 << 10, "{uri} read {read} bytes before refusing");
+        }
+    }
+}
+
+#[tokio::test]
+async fn json_bodies_and_form_fields_have_small_caps() {
+    let limits = Limits {
+        max_json_bytes: 4096,
+        max_form_field_bytes: 512,
+        max_form_parts: 3,
+        ..test_limits()
+    };
+    let app = TestApp::with_limits(limits).await;
+    let token = app.token("ada", Role::Admin);
+    let big = json!({ "item": { "name": "x".repeat(5000), "parent_id": "root" } });
+    let (status, answer) = app.rest("POST", "item", Some(&token), Some(big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    let description = "d".repeat(600);
+    let item = json!({ "name": "a.txt", "description": description }).to_string();
+    for (parts, expected) in [
+        (
+            vec![
+                Part::text("item", &item),
+                Part::file("file", "a.txt", "text/plain", b"hi"),
+            ],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            vec![
+                Part::text("x", "1"),
+                Part::text("y", "2"),
+                Part::text("z", "3"),
+                Part::file("file", "a.txt", "text/plain", b"hi"),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (content_type, body) = multipart(&parts);
+        let request = Request::post(format!(
+            "/internal/services/documents/v1/companies/{}/item",
+            app.company
+        ))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+        let (status, body, _) = app.send(request).await;
+        assert_eq!(status, expected, "{}", String::from_utf8_lossy(&body));
+    }
+    let query = format!("{{ __typename {} }}", "a: __typename ".repeat(400));
+    let (status, _, _) = app
+        .send(graphql_post(json!({ "query": query }).to_string()))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        app.child_names(&token, "root").await.is_empty(),
+        "nothing was created"
+    );
+    assert!(app.stored_keys().await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn every_execution_runs_under_the_time_budget() {
+    let app = TestApp::with_limits(Limits {
+        graphql_timeout_ms: 0,
+        ..test_limits()
+    })
+    .await;
+    let token = app.token("ada", Role::Admin);
+    let create = json!({ "item": { "name": "late", "parent_id": "root", "is_directory": true } });
+    let (status, answer) = app.rest("POST", "item", Some(&token), Some(create)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    let code = app
+        .error_code(Some(&token), "mutation($c: ID!) { createItem(input: {companyId: $c, parentId: \"root\", name: \"late\", isDirectory: true}) { item { id } } }", json!({ "c": app.company.to_string() }))
+        .await;
+    assert_eq!(code, "PAYLOAD_TOO_LARGE");
+    // What ran out of time rolled back.
+    let admin = quire::auth::Viewer::new(
+        quire::domain::UserId::parse("ada").unwrap(),
+        [(app.company, Role::Admin)].into(),
+    );
+    let page = quire::domain::PageRequest::new(0, 10);
+    let listed = app
+        .service
+        .list_children(
+            &admin,
+            app.company,
+            &quire::domain::ItemRef::Root,
+            Default::default(),
+            page,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 0, "nothing was created");
+}

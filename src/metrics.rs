@@ -37,6 +37,9 @@ struct Recorded {
     operations: BTreeMap<(String, &'static str), u64>,
 }
 
+/// (route, method, status) series kept; past it requests count under `other`.
+const MAX_REQUEST_SERIES: usize = 2000;
+
 /// (name, outcome) series kept; later names count as `other` (clients choose the names).
 const MAX_OPERATION_SERIES: usize = 200;
 
@@ -66,10 +69,11 @@ impl Metrics {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *recorded
-            .requests
-            .entry((route.clone(), method, status))
-            .or_default() += 1;
+        let mut key = (route.clone(), method, status);
+        if !recorded.requests.contains_key(&key) && recorded.requests.len() >= MAX_REQUEST_SERIES {
+            key = ("other".to_owned(), "other".to_owned(), 0);
+        }
+        *recorded.requests.entry(key).or_default() += 1;
         let latency = recorded.latency.entry(route).or_default();
         for (bound, count) in BUCKETS.iter().zip(latency.counts.iter_mut()) {
             if seconds <= *bound {
@@ -196,13 +200,35 @@ impl Metrics {
     }
 }
 
-/// Records every request (by its route template, so ids do not explode the series).
+/// The label of a method: the standard ones by name, anything a client invents as `other`.
+fn method_label(method: &axum::http::Method) -> String {
+    use axum::http::Method;
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if known.contains(method) {
+        method.as_str().to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// Records every request (by its route template, so ids do not explode the series; by a
+/// known method or `other`, so clients cannot either).
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let bytes_in = length(request.headers());
     let started = Instant::now();
     let response = next.run(request).await;

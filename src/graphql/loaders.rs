@@ -7,7 +7,9 @@ use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::auth::Caller;
-use crate::domain::{AccessEntity, CompanyId, Item, ItemId, ItemRef, User, Version, VersionId};
+use crate::domain::{
+    AccessEntity, CompanyId, Item, ItemId, ItemRef, Level, User, UserId, Version, VersionId,
+};
 use crate::error::AppError;
 use crate::service::Service;
 
@@ -26,12 +28,17 @@ pub struct UserLoader(Service);
 /// Stored access entries by item (reached only through items the viewer already read).
 pub struct AccessLoader(Service);
 
+/// Other users' levels on items, by (company, user, item) (reached only through items the
+/// viewer manages).
+pub struct LevelLoader(Service);
+
 /// The loaders of one request.
 pub struct Loaders {
     pub items: DataLoader<ItemLoader, HashMapCache>,
     pub versions: DataLoader<VersionLoader, HashMapCache>,
     pub users: DataLoader<UserLoader, HashMapCache>,
     pub access: DataLoader<AccessLoader, HashMapCache>,
+    pub levels: DataLoader<LevelLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -50,6 +57,7 @@ impl Loaders {
             versions: DataLoader::with_cache(VersionLoader(service.clone()), spawn, cache()),
             users: DataLoader::with_cache(UserLoader(service.clone()), spawn, cache()),
             access: DataLoader::with_cache(AccessLoader(service.clone()), spawn, cache()),
+            levels: DataLoader::with_cache(LevelLoader(service.clone()), spawn, cache()),
         }
     }
 }
@@ -94,6 +102,38 @@ impl Loader<(CompanyId, ItemRef)> for AccessLoader {
         keys: &[(CompanyId, ItemRef)],
     ) -> Result<HashMap<(CompanyId, ItemRef), Vec<AccessEntity>>, Self::Error> {
         self.0.access_entries(keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<(CompanyId, UserId, ItemRef)> for LevelLoader {
+    type Value = Level;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[(CompanyId, UserId, ItemRef)],
+    ) -> Result<HashMap<(CompanyId, UserId, ItemRef), Level>, Self::Error> {
+        let mut asked: HashMap<(CompanyId, UserId), Vec<ItemRef>> = HashMap::new();
+        for (company, user, id) in keys {
+            asked
+                .entry((*company, user.clone()))
+                .or_default()
+                .push(id.clone());
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((company, user), ids) in asked {
+            let levels = self
+                .0
+                .levels_of_user(company, &user, &ids)
+                .await
+                .map_err(Arc::new)?;
+            found.extend(
+                levels
+                    .into_iter()
+                    .map(|(id, level)| ((company, user.clone(), id), level)),
+            );
+        }
+        Ok(found)
     }
 }
 

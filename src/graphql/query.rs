@@ -11,12 +11,17 @@ use crate::error::AppError;
 #[derive(Default)]
 pub struct QueryRoot;
 
+/// What a root field that reads the database itself (no loader) adds to a query's
+/// complexity: a statement costs as much as a hundred plain fields.
+pub(super) const READ_COST: usize = 100;
+
 /// Reading the drive.
 #[Object]
 impl QueryRoot {
     /// One item by company and id: a UUID, or `root` (the Shared Drive), `user_<id>` (a
     /// personal drive), `trash`, `trash_<id>`, `shared_with_me`. `NOT_FOUND` unless the viewer
     /// may read it.
+    #[graphql(complexity = "READ_COST + child_complexity")]
     async fn item(
         &self,
         ctx: &Context<'_>,
@@ -34,6 +39,7 @@ impl QueryRoot {
     }
 
     /// Any item or version by its UUID; null when there is none the viewer may read.
+    #[graphql(complexity = "READ_COST + child_complexity")]
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -43,7 +49,8 @@ impl QueryRoot {
     }
 
     /// Items and versions by their UUIDs, in order; null for each there is none the viewer
-    /// may read.
+    /// may read. At most 1000 ids; each costs what its selection costs, repeats included.
+    #[graphql(complexity = "READ_COST + ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -53,7 +60,7 @@ impl QueryRoot {
         if ids.len() > 1000 {
             return Err(AppError::bad_input("at most 1000 ids at once").extend());
         }
-        let parsed = ids
+        let asked = ids
             .iter()
             .map(|id| {
                 ItemId::parse(id).map_err(|_| {
@@ -62,6 +69,9 @@ impl QueryRoot {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.extend())?;
+        let mut parsed = asked.clone();
+        parsed.sort();
+        parsed.dedup();
         let loaders = ctx.data::<Loaders>()?;
         let items = loaders
             .items
@@ -73,18 +83,18 @@ impl QueryRoot {
             .filter(|id| !items.contains_key(id))
             .map(|id| VersionId(id.0))
             .collect();
-        let mut versions = ctx
+        let versions = ctx
             .service()?
             .readable_versions(viewer, &others)
             .await
             .map_err(|e| e.extend())?;
-        let nodes = parsed
+        let nodes = asked
             .iter()
             .map(|id| match items.get(id) {
                 Some(item) => Some(Node::Item(ItemObject(item.clone()))),
                 None => versions
-                    .remove(&VersionId(id.0))
-                    .map(|v| Node::Version(VersionObject(v))),
+                    .get(&VersionId(id.0))
+                    .map(|v| Node::Version(VersionObject(v.clone()))),
             })
             .collect();
         Ok(nodes)
@@ -92,6 +102,7 @@ impl QueryRoot {
 
     /// A chat-channel tab; null when there is none. `NOT_FOUND` when the viewer may not read
     /// its item.
+    #[graphql(complexity = "READ_COST + child_complexity")]
     async fn tab(
         &self,
         ctx: &Context<'_>,
@@ -120,6 +131,7 @@ impl QueryRoot {
     /// A download token for `?token=` on the download routes: lets a browser fetch these
     /// items (and this version of a single item) without headers, for an hour. Access is
     /// checked again when it is used.
+    #[graphql(complexity = "READ_COST")]
     async fn download_token(
         &self,
         ctx: &Context<'_>,

@@ -123,3 +123,16 @@ fragment TypeRef on __Type {
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }
 "#;
+
+on_both_backends! {
+    async fn invented_methods_count_as_other_in_metrics(app: TestApp) {
+        for n in 0..20 {
+            let method = axum::http::Method::from_bytes(format!("BREW{}{}", n, "X".repeat(4000)).as_bytes()).unwrap();
+            app.send(Request::builder().method(method).uri("/healthz").body(Body::empty()).unwrap()).await;
+        }
+        let (_, body, _) = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+        let text = String::from_utf8(body).unwrap();
+        assert!(!text.contains("BREW"), "no invented method becomes a label");
+        assert!(text.contains("method=\"other\""), "{text}");
+    }
+}

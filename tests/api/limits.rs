@@ -224,3 +224,64 @@ async fn every_execution_runs_under_the_time_budget() {
         .unwrap();
     assert_eq!(listed.total, 0, "nothing was created");
 }
+
+on_both_backends! {
+    async fn nodes_cost_what_they_select_repeats_included(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&admin, "root", "Docs", true).await;
+        let ids = vec![folder.clone(); 1000];
+        let heavy = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Item { children(first: 100) { edges { node { id name } } } } } }";
+        let response = app.graphql(Some(&admin), heavy, json!({ "ids": ids })).await;
+        assert_eq!(response["errors"][0]["message"], "Query is too complex.", "{response:#}");
+        let before = app.statements();
+        let light = app.data(&admin, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": ids })).await;
+        assert_eq!(light["nodes"].as_array().unwrap().len(), 1000);
+        assert!(light["nodes"].as_array().unwrap().iter().all(|n| n["id"] == folder.as_str()));
+        assert!(app.statements() - before <= 6, "repeats are read once: {} statements", app.statements() - before);
+    }
+
+    async fn level_of_user_is_batched_and_for_managers_only(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&admin, "root", "Docs", true).await;
+        let query = "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { children(first: 100) { edges { node { levelOfUser(userId: \"bob\") } } } } }";
+        let variables = json!({ "c": app.company.to_string(), "id": folder });
+        let mut costs = Vec::new();
+        for count in [2, 12] {
+            while app.child_names(&admin, &folder).await.len() < count {
+                let n = app.child_names(&admin, &folder).await.len();
+                app.create(&admin, &folder, &format!("f{n}"), true).await;
+            }
+            let before = app.statements();
+            let data = app.data(&admin, query, variables.clone()).await;
+            let edges = data["item"]["children"]["edges"].as_array().unwrap().clone();
+            assert_eq!(edges.len(), count);
+            assert!(edges.iter().all(|e| e["node"]["levelOfUser"] == "READ"), "{edges:?}");
+            costs.push(app.statements() - before);
+        }
+        assert_eq!(costs[0], costs[1], "statements do not grow with the children: {costs:?}");
+        let member = app.token("bob", Role::Member);
+        let code = app.error_code(Some(&member), query, variables).await;
+        assert_eq!(code, "FORBIDDEN");
+    }
+}
+
+on_both_backends! {
+    async fn numbers_out_of_range_are_bad_input_never_a_panic(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let query = "query($c: ID!, $after: String, $first: Int) { item(companyId: $c, id: \"root\") { children(after: $after, first: $first) { edges { node { id } } } } }";
+        for (after, first) in [
+            (json!("18446744073709551615"), json!(10)),
+            (json!("99999999999999999999999"), json!(10)),
+            (json!("-1"), json!(10)),
+            (json!("not a cursor"), json!(10)),
+            (Value::Null, json!(-1)),
+        ] {
+            let code = app.error_code(Some(&admin), query, json!({ "c": app.company.to_string(), "after": after, "first": first })).await;
+            assert_eq!(code, "BAD_USER_INPUT", "after {after}, first {first}");
+        }
+        for page in [json!(9223372036854775807i64), json!("18446744073709551616"), json!(-5)] {
+            let (status, answer) = app.rest("POST", "browse/root", Some(&admin), Some(json!({ "paginate": { "page": page, "limit": 10 } }))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "page {page}: {answer}");
+        }
+    }
+}

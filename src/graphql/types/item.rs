@@ -128,18 +128,29 @@ impl ItemObject {
     }
 
     /// The level another user has on the item, taking them to be a member of the company
-    /// (roles live in the identity provider's tokens).
+    /// (roles live in the identity provider's tokens). For managers of the item only
+    /// (`FORBIDDEN` otherwise).
     async fn level_of_user(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] user_id: ID,
     ) -> async_graphql::Result<Level> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let user = crate::domain::UserId::parse(&user_id).map_err(|e| e.extend())?;
-        ctx.service()?
-            .level_of_user(viewer, self.0.company_id, &self.0.id, &user)
+        if self.0.level < Level::Manage {
+            return Err(crate::error::AppError::forbidden(format!(
+                "only managers of {} may ask what others may do with it",
+                self.0.id
+            ))
+            .extend());
+        }
+        let loaders = ctx.data::<Loaders>()?;
+        let level = loaders
+            .levels
+            .load_one((self.0.company_id, user, self.0.id.clone()))
             .await
-            .map_err(|e| e.extend())
+            .map_err(loader_error)?;
+        Ok(level.unwrap_or(Level::None))
     }
 
     /// The folders above the item that the viewer may read (from the drive down), then the

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use entity::{blob, item, version};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use tokio_util::io::{ReaderStream, SyncIoBridge};
 use uuid::Uuid;
 use zip::CompressionMethod;
@@ -84,6 +84,12 @@ impl Service {
         let mut rows: Vec<item::Model> = Vec::new();
         let mut root_ids = Vec::with_capacity(roots.len());
         let ids: Vec<Uuid> = roots.iter().map(|root| root.0).collect();
+        let too_many = || {
+            AppError::bad_input(format!(
+                "a zip holds at most {} entries (QUIRE_ZIP_MAX_ENTRIES); download fewer items at once",
+                self.zip_max_entries
+            ))
+        };
         for (found, row) in access::readable_items(db, viewer, company, &ids).await? {
             if found.in_trash {
                 return Err(AppError::not_found(format!(
@@ -93,13 +99,20 @@ impl Service {
             }
             root_ids.push(row.id);
             if row.is_directory {
+                // Never more rows in memory than the zip may hold (and one to tell).
+                let room = self.zip_max_entries.saturating_sub(rows.len()) as u64;
                 let below = item::Entity::find()
                     .filter(subtree::whole(&row))
+                    .filter(item::Column::Id.ne(row.id))
+                    .limit(room + 1)
                     .all(db)
                     .await?;
-                rows.extend(below.into_iter().filter(|r| r.id != row.id));
+                rows.extend(below);
             }
             rows.push(row);
+            if rows.len() > self.zip_max_entries {
+                return Err(too_many());
+            }
         }
         // Every entry is scoped: two statements whatever their number.
         let scoped = access::scope(db, viewer, company, rows.clone()).await?;

@@ -1,6 +1,5 @@
 //! Reading items: one item (special folders included), children and the special listings.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use entity::{grant, item};
@@ -15,7 +14,7 @@ use super::{Service, by_company, convert};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
     AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder,
-    Sorting, UserId, names,
+    Sorting, UserId,
 };
 use crate::error::{AppError, AppResult};
 
@@ -135,7 +134,7 @@ impl Service {
                 if viewer.role(company).is_admin() {
                     exact_page(db, viewer, company, select, sorting, page).await
                 } else {
-                    filtered_page(db, viewer, company, select, sorting, page, |_| true).await
+                    scanned_page(db, viewer, company, select, sorting, page, |_| true).await
                 }
             }
             ItemRef::UserTrash(owner) => {
@@ -156,7 +155,7 @@ impl Service {
                 let select = in_company
                     .filter(item::Column::Id.in_subquery(shared))
                     .filter(item::Column::Drive.ne(convert::user_drive(&viewer.user_id)));
-                filtered_page(db, viewer, company, select, sorting, page, |item| {
+                scanned_page(db, viewer, company, select, sorting, page, |item| {
                     !item.in_trash
                 })
                 .await
@@ -266,9 +265,15 @@ async fn exact_page<C: ConnectionTrait>(
     Ok(Page::read(items, page, total))
 }
 
-/// A page of a listing whose visibility depends on each row's ancestors: every candidate is
-/// scoped (in two statements), filtered, ordered and cut in memory.
-async fn filtered_page<C: ConnectionTrait>(
+/// How many candidates a scanned listing reads at a time.
+const SCAN_BATCH: u64 = 256;
+
+/// A page of a listing whose visibility depends on each row's ancestors (trash and
+/// shared-with-me for viewers who do not see the whole drive): candidates are read in the
+/// listing's order, a window at a time, scoped by the one scoping function and kept until the
+/// page is full. Memory stays within a window whatever the listing's size; a counted page
+/// reads on to count what is visible.
+async fn scanned_page<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
@@ -277,27 +282,34 @@ async fn filtered_page<C: ConnectionTrait>(
     page: PageRequest,
     keep: impl Fn(&Item) -> bool,
 ) -> AppResult<Page<Item>> {
-    let rows = select.all(db).await?;
-    let mut items: Vec<Item> = scope(db, viewer, company, rows)
-        .await?
-        .into_iter()
-        .filter(|item| item.level >= Level::Read && keep(item))
-        .collect();
-    items.sort_by(|a, b| compare(a, b, sorting));
-    Ok(Page::slice(items, page))
-}
-
-/// The in-memory twin of `ordered`.
-fn compare(a: &Item, b: &Item, sorting: Sorting) -> Ordering {
-    let by_kind = b.is_directory.cmp(&a.is_directory);
-    let by_key = match sorting.by {
-        SortBy::Name => names::sort_key(&a.name).cmp(&names::sort_key(&b.name)),
-        SortBy::Date => a.last_modified.cmp(&b.last_modified),
-        SortBy::Size => a.size.cmp(&b.size),
+    let mut visible: u64 = 0;
+    let mut items = Vec::with_capacity(page.limit as usize);
+    let mut window = 0;
+    loop {
+        let rows = ordered(select.clone(), sorting)
+            .offset(window)
+            .limit(SCAN_BATCH)
+            .all(db)
+            .await?;
+        let read = rows.len() as u64;
+        for item in scope(db, viewer, company, rows).await? {
+            if item.level < Level::Read || !keep(&item) {
+                continue;
+            }
+            if visible >= page.offset && items.len() < page.limit as usize {
+                items.push(item);
+            }
+            visible += 1;
+        }
+        let full = visible > page.offset + page.limit;
+        if read < SCAN_BATCH || (full && !page.count) {
+            break;
+        }
+        window += SCAN_BATCH;
     }
-    .then_with(|| a.id.to_string().cmp(&b.id.to_string()));
-    by_kind.then(match sorting.order {
-        SortOrder::Asc => by_key,
-        SortOrder::Desc => by_key.reverse(),
+    Ok(Page {
+        items,
+        total: visible,
+        offset: page.offset,
     })
 }

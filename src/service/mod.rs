@@ -44,6 +44,8 @@ pub struct Service {
     blobs: BlobStore,
     /// The largest upload accepted, in bytes.
     max_upload_bytes: u64,
+    /// The most entries one zip may hold.
+    zip_max_entries: usize,
     /// The most bytes one company may store (distinct content), when set.
     company_quota_bytes: Option<u64>,
     /// Wrong public-link passwords, for rate limiting.
@@ -134,6 +136,7 @@ impl Service {
             db,
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
+            zip_max_entries: limits.zip_max_entries,
             company_quota_bytes: limits.company_quota_bytes,
             password_attempts: Arc::default(),
             write_lock,

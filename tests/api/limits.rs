@@ -285,3 +285,39 @@ on_both_backends! {
         }
     }
 }
+
+#[tokio::test]
+async fn a_zip_over_its_entry_bound_is_refused_before_the_first_byte() {
+    let app = TestApp::with_limits(Limits {
+        zip_max_entries: 3,
+        ..test_limits()
+    })
+    .await;
+    let admin = app.token("ada", Role::Admin);
+    let folder = app.create(&admin, "root", "Docs", true).await;
+    for name in ["a", "b"] {
+        app.create(&admin, &folder, name, true).await;
+    }
+    let download = |id: String| {
+        let uri = format!(
+            "/internal/services/documents/v1/companies/{}/item/{id}/download",
+            app.company
+        );
+        Request::get(uri)
+            .header("authorization", format!("Bearer {admin}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, _) = app.send(download(folder.clone())).await;
+    assert_eq!(status, StatusCode::OK, "three entries fit");
+    app.create(&admin, &folder, "c", true).await;
+    let (status, body, headers) = app.send(download(folder)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert!(String::from_utf8_lossy(&body).contains("QUIRE_ZIP_MAX_ENTRIES"));
+}

@@ -76,7 +76,6 @@ async fn main() {
             tags: Vec::new(),
             version: Some(NewVersion {
                 file_name: format!("file-{i}.txt"),
-                size: 10,
                 mime: "text/plain".into(),
                 ..Default::default()
             }),

@@ -181,6 +181,16 @@ pub async fn through_service(
     shape.generate(&mut |node| nodes.push(node));
     let mut created: HashMap<Uuid, ItemId> = HashMap::new();
     let (mut hundred, mut file, mut top) = (None, None, None);
+    // Every file holds the same FILE_SIZE bytes, uploaded once (sizes come from bytes).
+    let bytes = bytes::Bytes::from(vec![b'x'; FILE_SIZE as usize]);
+    let staged = service
+        .stage(futures::stream::once(async move {
+            Ok::<_, quire::error::AppError>(bytes)
+        }))
+        .await?;
+    let content = service
+        .upload_file(creator, company, "file.txt", Some("text/plain"), staged)
+        .await?;
     for node in nodes {
         let parent = match node.parent {
             Some(parent) => ItemRef::Item(created[&parent]),
@@ -188,8 +198,8 @@ pub async fn through_service(
         };
         let version = (!node.is_directory).then(|| NewVersion {
             file_name: node.name.clone(),
-            size: node.size,
             mime: "text/plain".into(),
+            external_id: Some(content.id.to_string()),
             ..Default::default()
         });
         let item = service

@@ -6,6 +6,7 @@ mod m20261127_000001_create_drive;
 mod m20261127_000002_public_link_lookup;
 mod m20261127_000003_content;
 mod m20261127_000004_chunked_uploads;
+mod m20261201_000001_sizes_from_bytes;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_public_link_lookup::Migration),
             Box::new(m20261127_000003_content::Migration),
             Box::new(m20261127_000004_chunked_uploads::Migration),
+            Box::new(m20261201_000001_sizes_from_bytes::Migration),
         ]
     }
 }

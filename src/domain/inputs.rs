@@ -43,14 +43,13 @@ pub struct PublicLinkChange {
     pub rotate: bool,
 }
 
-/// The metadata of a new version (its bytes, if any, were stored before).
+/// The metadata of a new version. Its bytes were stored before, as the upload `external_id`
+/// names; its size and hash always come from them, never from the client.
 #[derive(Clone, Debug, Default)]
 pub struct NewVersion {
     pub provider: String,
     pub file_name: String,
     pub mime: String,
-    pub size: i64,
-    pub sha256: Option<String>,
     pub external_id: Option<String>,
     pub application_id: String,
 }

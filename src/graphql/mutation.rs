@@ -3,7 +3,7 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject, Upload};
 
 use super::context::ContextExt;
-use super::scalars::{ByteCount, Timestamp};
+use super::scalars::Timestamp;
 use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
 use super::upload;
 use crate::auth::{PublicClaims, TokenKind};
@@ -13,15 +13,14 @@ use crate::domain::{CompanyId, EntityKind, ItemId, ItemRef, Level};
 #[derive(Default)]
 pub struct MutationRoot;
 
-/// The metadata of a file version (its bytes are uploaded separately).
+/// The metadata of a file version. Its bytes come as `file` (multipart) or an upload's
+/// `externalId`; its size and SHA-256 are always those of the stored bytes.
 #[derive(InputObject, Default)]
 pub struct VersionInput {
     /// The name the content was uploaded under; defaults to empty.
     pub file_name: Option<String>,
     /// The content's media type.
     pub mime: Option<String>,
-    /// The content's size.
-    pub size: Option<ByteCount>,
     /// Where the content is kept; default `internal`.
     pub provider: Option<String>,
     /// The application adding the version, if any.
@@ -36,8 +35,6 @@ impl From<VersionInput> for NewVersion {
             provider: input.provider.unwrap_or_default(),
             file_name: input.file_name.unwrap_or_default(),
             mime: input.mime.unwrap_or_default(),
-            size: input.size.map_or(0, |s| s.0),
-            sha256: None,
             external_id: input.external_id,
             application_id: input.application_id.unwrap_or_default(),
         }

@@ -93,8 +93,9 @@ fn level(raw: &Value, path: &str) -> Result<String, RestError> {
     }
 }
 
-/// A version's metadata (`{provider, application_id, file_metadata: {name, mime, size,
-/// external_id}}`, `file_id` as an alias of `external_id`) as a `VersionInput`.
+/// A version's metadata (`{provider, application_id, file_metadata: {name, mime,
+/// external_id}}`, `file_id` as an alias of `external_id`) as a `VersionInput`. A `size` sent
+/// is ignored: sizes come from the stored bytes.
 pub fn version(map: &Object, path: &str) -> Result<Value, RestError> {
     let metadata = sub_object(map, "file_metadata")
         .map_err(|_| RestError::bad_input(format!("{path}file_metadata must be an object")))?;
@@ -108,7 +109,6 @@ pub fn version(map: &Object, path: &str) -> Result<Value, RestError> {
         "applicationId": string(map, "application_id", path)?,
         "fileName": string(&metadata, "name", &meta_path)?,
         "mime": string(&metadata, "mime", &meta_path)?,
-        "size": size(&metadata, "size", &meta_path)?,
         "externalId": external_id,
     }))
 }

@@ -142,7 +142,11 @@ impl Service {
         if input.is_directory && input.version.is_some() {
             return Err(AppError::bad_input("a folder has no versions"));
         }
-        let version = input.version.map(versions::validate).transpose()?;
+        // A file always has content: what it was given, or none at all (an empty file).
+        let version = match (input.is_directory, input.version) {
+            (true, _) => None,
+            (false, version) => Some(versions::validate(version.unwrap_or_default())?),
+        };
 
         let txn = self.write().await?;
         let place = writable_place(&*txn, viewer, company, &input.parent).await?;
@@ -191,7 +195,11 @@ impl Service {
         .await?;
         let size = match version {
             Some(version) => {
-                versions::insert(&*txn, viewer, company, id, version, now)
+                let bytes = match version.external_id {
+                    Some(_) => versions::VersionBytes::Uploaded,
+                    None => versions::VersionBytes::Empty(self.empty_content(&txn, company).await?),
+                };
+                versions::insert(&*txn, viewer, company, id, version, bytes, now)
                     .await?
                     .size
             }

@@ -13,7 +13,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -156,34 +156,48 @@ impl Service {
     }
 
     /// Takes one reference on the company's blob for the staged content. Existing content just
-    /// gains a reference; new content is moved into place before the row commits.
+    /// gains a reference; new content is moved into place before the row commits. Two writers
+    /// of the same new content at once: one stores it, the other takes a reference on it.
     pub(super) async fn claim(
         &self,
         txn: &DatabaseTransaction,
         company: CompanyId,
         staged: &Staged,
     ) -> AppResult<Claim> {
+        let leftover = || Claim {
+            leftover: Some(staged.key.clone()),
+        };
         if take_reference(txn, company, &staged.sha256).await? {
-            return Ok(Claim {
-                leftover: Some(staged.key.clone()),
-            });
+            return Ok(leftover());
         }
         self.check_quota(txn, company, staged.size).await?;
-        let id = Uuid::new_v4();
-        let key = format!("{BLOBS}/{company}/{}-{id}", staged.sha256);
-        blob::ActiveModel {
-            id: Set(id),
-            company_id: Set(company.0),
-            sha256: Set(staged.sha256.clone()),
-            size: Set(staged.size),
-            refs: Set(1),
-            key: Set(key.clone()),
-            created_at: Set(now_millis()),
+        let key = blob_key(company, &staged.sha256);
+        if !insert_blob(txn, company, &staged.sha256, staged.size, &key).await? {
+            return referenced(txn, company, &staged.sha256)
+                .await
+                .map(|()| leftover());
         }
-        .insert(txn)
-        .await?;
         self.blobs.rename(&staged.key, &key).await?;
         Ok(Claim { leftover: None })
+    }
+
+    /// One reference on the company's empty content (stored once, the first time a file is
+    /// made without bytes): what an empty file's version points at. Its SHA-256.
+    pub(super) async fn empty_content(
+        &self,
+        txn: &DatabaseTransaction,
+        company: CompanyId,
+    ) -> AppResult<&'static str> {
+        if take_reference(txn, company, EMPTY_SHA256).await? {
+            return Ok(EMPTY_SHA256);
+        }
+        let key = blob_key(company, EMPTY_SHA256);
+        self.blobs.put(&key, Bytes::new()).await?;
+        if !insert_blob(txn, company, EMPTY_SHA256, 0, &key).await? {
+            let _ = self.blobs.delete(&key).await;
+            referenced(txn, company, EMPTY_SHA256).await?;
+        }
+        Ok(EMPTY_SHA256)
     }
 
     /// Deletes blobs nobody uses any more, rows then bytes.
@@ -333,6 +347,65 @@ impl Service {
         range: Option<std::ops::Range<u64>>,
     ) -> AppResult<futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>> {
         self.blobs.read(&content.key, range).await
+    }
+}
+
+/// The SHA-256 of no bytes at all.
+pub(super) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Where new content of a company goes in the store.
+fn blob_key(company: CompanyId, sha256: &str) -> String {
+    format!("{BLOBS}/{company}/{sha256}-{}", Uuid::new_v4())
+}
+
+/// Records new content with one reference, inside a savepoint; false when a concurrent writer
+/// recorded the same content first (its transaction committed in between).
+async fn insert_blob(
+    txn: &DatabaseTransaction,
+    company: CompanyId,
+    sha256: &str,
+    size: i64,
+    key: &str,
+) -> AppResult<bool> {
+    let savepoint = txn.begin().await?;
+    let inserted = blob::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        company_id: Set(company.0),
+        sha256: Set(sha256.to_owned()),
+        size: Set(size),
+        refs: Set(1),
+        key: Set(key.to_owned()),
+        created_at: Set(now_millis()),
+    }
+    .insert(&savepoint)
+    .await;
+    match inserted {
+        Ok(_) => {
+            savepoint.commit().await?;
+            Ok(true)
+        }
+        Err(err)
+            if matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A reference on content another writer just recorded.
+async fn referenced(txn: &DatabaseTransaction, company: CompanyId, sha256: &str) -> AppResult<()> {
+    if take_reference(txn, company, sha256).await? {
+        Ok(())
+    } else {
+        Err(AppError::Internal(anyhow::anyhow!(
+            "content {sha256} was recorded and gone again within one transaction"
+        )))
     }
 }
 

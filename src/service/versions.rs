@@ -22,9 +22,6 @@ use crate::error::{AppError, AppResult};
 /// Checks a new version's metadata; the file name falls back to nothing (the item's name is
 /// used by whoever reads it).
 pub(super) fn validate(mut version: NewVersion) -> AppResult<NewVersion> {
-    if version.size < 0 {
-        return Err(AppError::bad_input("version size must not be negative"));
-    }
     if !version.file_name.is_empty() {
         version.file_name = names::validate(&version.file_name)?;
     }
@@ -40,29 +37,39 @@ pub(super) fn validate(mut version: NewVersion) -> AppResult<NewVersion> {
     Ok(version)
 }
 
-/// Inserts a version and makes it the item's latest (size, last_modified follow). The caller
-/// moves folder sizes.
+/// Where a new version's bytes are.
+pub(super) enum VersionBytes<'a> {
+    /// The upload its `external_id` names.
+    Uploaded,
+    /// The company's empty content, already referenced (this SHA-256).
+    Empty(&'a str),
+}
+
+/// Inserts a version and makes it the item's latest (size, last_modified follow). Its size and
+/// hash are those of its stored bytes. The caller moves folder sizes.
 pub(super) async fn insert<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
     item_id: ItemId,
-    version: NewVersion,
+    mut version: NewVersion,
+    bytes: VersionBytes<'_>,
     now: i64,
 ) -> AppResult<Version> {
-    let mut version = version;
-    if let Some(external_id) = version.external_id.as_deref() {
-        // The content is an uploaded file: its size and hash are the truth, not the client's.
-        let file = content::use_uploaded_file(db, viewer, company, external_id).await?;
-        version.sha256 = Some(file.sha256);
-        version.size = file.size;
-        if version.file_name.is_empty() {
-            version.file_name = file.name;
+    let (sha256, size) = match (version.external_id.as_deref(), bytes) {
+        (Some(external_id), _) => {
+            let file = content::use_uploaded_file(db, viewer, company, external_id).await?;
+            if version.file_name.is_empty() {
+                version.file_name = file.name;
+            }
+            if version.mime.is_empty() {
+                version.mime = file.mime;
+            }
+            (file.sha256, file.size)
         }
-        if version.mime.is_empty() {
-            version.mime = file.mime;
-        }
-    }
+        (None, VersionBytes::Empty(sha256)) => (sha256.to_owned(), 0),
+        (None, VersionBytes::Uploaded) => return Err(no_content()),
+    };
     let id = VersionId::generate();
     let row = version::ActiveModel {
         id: Set(id.0),
@@ -71,8 +78,8 @@ pub(super) async fn insert<C: ConnectionTrait>(
         provider: Set(version.provider),
         file_name: Set(version.file_name),
         mime: Set(version.mime),
-        size: Set(version.size),
-        sha256: Set(version.sha256),
+        size: Set(size),
+        sha256: Set(Some(sha256)),
         external_id: Set(version.external_id),
         creator: Set(viewer.user_id.to_string()),
         application_id: Set(version.application_id),
@@ -99,6 +106,12 @@ pub(super) async fn insert<C: ConnectionTrait>(
     Ok(convert::version(row))
 }
 
+fn no_content() -> AppError {
+    AppError::bad_input(
+        "a new version needs content: a file part, an upload, or file_metadata.external_id naming one",
+    )
+}
+
 impl Service {
     /// Adds a version to a file the viewer may write; returns it and the updated item.
     pub async fn create_version(
@@ -122,7 +135,19 @@ impl Service {
                 "{item_id} is a folder; folders have no versions"
             )));
         }
-        let created = insert(&*txn, viewer, company, *item_id, version, now_millis()).await?;
+        if version.external_id.is_none() {
+            return Err(no_content());
+        }
+        let created = insert(
+            &*txn,
+            viewer,
+            company,
+            *item_id,
+            version,
+            VersionBytes::Uploaded,
+            now_millis(),
+        )
+        .await?;
         let delta = created.size - row.size;
         sizes::add_to_counting_folders(&*txn, &row, delta).await?;
         users::remember(&*txn, viewer).await?;

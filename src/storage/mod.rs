@@ -189,6 +189,15 @@ impl BlobStore {
         }
     }
 
+    /// Stores small `bytes` under `key` in one request.
+    pub async fn put(&self, key: &str, bytes: Bytes) -> AppResult<()> {
+        self.store
+            .put(&Path::from(key), bytes.into())
+            .await
+            .map(drop)
+            .map_err(storage_error)
+    }
+
     /// Moves `from` to `to` (atomically on the local filesystem).
     pub async fn rename(&self, from: &str, to: &str) -> AppResult<()> {
         self.store

@@ -37,35 +37,11 @@ async fn get(
     app.send(request.body(Body::empty()).unwrap()).await
 }
 
-/// Creates a file item from bytes with a multipart `POST item`; returns its JSON.
-pub(crate) async fn create_with_bytes(
-    app: &TestApp,
-    token: &str,
-    parent: &str,
-    name: &str,
-    bytes: &[u8],
-) -> Value {
-    let item = json!({ "name": name, "parent_id": parent }).to_string();
-    let (content_type, body) = multipart(&[
-        Part::text("item", &item),
-        Part::text("version", "{}"),
-        Part::file("file", name, "text/plain", bytes),
-    ]);
-    let request = Request::post(documents(app, "item"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", content_type)
-        .body(Body::from(body))
-        .unwrap();
-    let (status, body, _) = app.send(request).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).unwrap()
-}
-
 on_both_backends! {
     async fn upload_then_download_with_ranges_and_etags(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let bytes = b"0123456789abcdefghij".repeat(1000);
-        let file = create_with_bytes(&app, &alice, "user_alice", "r\u{e9}sum\u{e9} 1.txt", &bytes).await;
+        let file = app.create_with_bytes(&alice, "user_alice", "r\u{e9}sum\u{e9} 1.txt", &bytes).await;
         assert_eq!(file["size"], bytes.len());
         let id = file["id"].as_str().unwrap();
         let uri = documents(&app, &format!("item/{id}/download"));
@@ -104,7 +80,7 @@ on_both_backends! {
 
     async fn versions_keep_their_bytes_and_tokens_serve_them(app: TestApp) {
         let alice = app.token("alice", Role::Member);
-        let file = create_with_bytes(&app, &alice, "user_alice", "hello.txt", b"hello twake drive\n").await;
+        let file = app.create_with_bytes(&alice, "user_alice", "hello.txt", b"hello twake drive\n").await;
         let id = file["id"].as_str().unwrap().to_owned();
         let first_version = file["last_version_cache"]["id"].as_str().unwrap().to_owned();
         // A new version from a multipart file part.
@@ -127,7 +103,7 @@ on_both_backends! {
         let (status, body, _) = get(&app, &format!("{uri}?token={token}"), None, &[]).await;
         assert_eq!((status, body.as_slice()), (StatusCode::OK, b"hello twake drive\n".as_slice()));
         // Not for another item, not as a bearer token.
-        let other = create_with_bytes(&app, &alice, "user_alice", "other.txt", b"other").await;
+        let other = app.create_with_bytes(&alice, "user_alice", "other.txt", b"other").await;
         let other_uri = documents(&app, &format!("item/{}/download?token={token}", other["id"].as_str().unwrap()));
         assert_eq!(get(&app, &other_uri, None, &[]).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(get(&app, &uri, Some(&token), &[]).await.0, StatusCode::UNAUTHORIZED);
@@ -135,8 +111,8 @@ on_both_backends! {
 
     async fn identical_content_is_stored_once_and_deleted_with_its_last_user(app: TestApp) {
         let alice = app.token("alice", Role::Member);
-        let a = create_with_bytes(&app, &alice, "user_alice", "a.txt", b"same bytes").await;
-        let b = create_with_bytes(&app, &alice, "user_alice", "b.txt", b"same bytes").await;
+        let a = app.create_with_bytes(&alice, "user_alice", "a.txt", b"same bytes").await;
+        let b = app.create_with_bytes(&alice, "user_alice", "b.txt", b"same bytes").await;
         assert_eq!(app.stored_keys().await.len(), 1, "{:?}", app.stored_keys().await);
         for (item, remaining) in [(&a, 1), (&b, 0)] {
             let id = item["id"].as_str().unwrap();
@@ -177,7 +153,7 @@ on_both_backends! {
         app.create(&alice, &root, "empty", true).await;
         let secret = app.create(&alice, &root, "secret", true).await;
         for (parent, name, bytes) in [(&root, "a.txt", &b"alpha"[..]), (&sub, "b.txt", b"bravo"), (&secret, "c.txt", b"charlie"), (&root, "gone.txt", b"trashed")] {
-            create_with_bytes(&app, &alice, parent, name, bytes).await;
+            app.create_with_bytes(&alice, parent, name, bytes).await;
         }
         let gone = app.child_names(&alice, &root).await;
         assert!(gone.contains(&"gone.txt".to_owned()));
@@ -360,8 +336,10 @@ async fn a_storage_failure_mid_zip_cuts_the_stream() {
     let app = TestApp::sqlite().await;
     let alice = app.token("alice", Role::Member);
     let folder = app.create(&alice, "user_alice", "Box", true).await;
-    create_with_bytes(&app, &alice, &folder, "a.txt", &[b'a'; 300_000]).await;
-    create_with_bytes(&app, &alice, &folder, "b.txt", b"bravo").await;
+    app.create_with_bytes(&alice, &folder, "a.txt", &[b'a'; 300_000])
+        .await;
+    app.create_with_bytes(&alice, &folder, "b.txt", b"bravo")
+        .await;
     // The bytes of b.txt vanish from the store behind Quire's back.
     let keys = app.stored_keys().await;
     let doomed = keys

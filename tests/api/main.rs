@@ -16,6 +16,7 @@ mod schema;
 mod security;
 mod sharing;
 mod shutdown;
+mod sizes;
 mod statements;
 mod tabs;
 mod trash;

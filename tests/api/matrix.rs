@@ -17,7 +17,7 @@ use axum::http::{Request, StatusCode};
 use quire::auth::{Role, TabClaims, TokenKind};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, on_both_backends};
+use crate::support::{Part, TestApp, multipart, on_both_backends};
 
 /// The operations, in the order they run.
 const OPERATIONS: [&str; 12] = [
@@ -75,8 +75,9 @@ async fn world_on(app: TestApp) -> World {
     let owner = app.token("olivia", Role::Member);
     let p = app.create(&owner, "user_olivia", "P", true).await;
     let b = app.create(&owner, &p, "B", true).await;
-    let f = crate::content::create_with_bytes(&app, &owner, &b, "F.txt", b"the content of F").await
-        ["id"]
+    let f = app
+        .create_with_bytes(&owner, &b, "F.txt", b"the content of F")
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -199,13 +200,30 @@ async fn credential(world: &World, principal: &str) -> Credential {
     }
 }
 
-/// Sends one REST request as `who`; the status.
+/// Sends one REST request as `who` with a JSON body; the status.
 async fn rest(
     world: &World,
     who: &Credential,
     method: &str,
     path: &str,
     body: Option<Value>,
+) -> StatusCode {
+    let body = body.map(|body| ("application/json".to_owned(), body.to_string().into_bytes()));
+    send_rest(world, who, method, path, body).await
+}
+
+/// A multipart body with one small file part.
+fn form_with_a_file(field: &str) -> (String, Vec<u8>) {
+    multipart(&[Part::file(field, "v.txt", "text/plain", b"new content")])
+}
+
+/// Sends one REST request as `who` with a body of a content type; the status.
+async fn send_rest(
+    world: &World,
+    who: &Credential,
+    method: &str,
+    path: &str,
+    body: Option<(String, Vec<u8>)>,
 ) -> StatusCode {
     let mut uri = format!(
         "/internal/services/documents/v1/companies/{}/{path}",
@@ -227,9 +245,9 @@ async fn rest(
         Credential::Nothing => {}
     }
     let body = match body {
-        Some(body) => {
-            request = request.header("content-type", "application/json");
-            Body::from(body.to_string())
+        Some((content_type, bytes)) => {
+            request = request.header("content-type", content_type);
+            Body::from(bytes)
         }
         None => Body::empty(),
     };
@@ -254,14 +272,8 @@ async fn rest_operation(world: &World, who: &Credential, op: &str) -> StatusCode
             .await
         }
         "version" => {
-            rest(
-                world,
-                who,
-                "POST",
-                &format!("item/{f}/version"),
-                Some(json!({ "file_metadata": { "size": 1 } })),
-            )
-            .await
+            let form = form_with_a_file("file");
+            send_rest(world, who, "POST", &format!("item/{f}/version"), Some(form)).await
         }
         "update" => {
             rest(
@@ -333,7 +345,7 @@ async fn graphql_operation(world: &World, who: &Credential, op: &str) -> Option<
         "download" | "zip" => return None,
         "version" => (
             "mutation($i: CreateVersionInput!) { createVersion(input: $i) { version { id } } }",
-            json!({ "i": { "companyId": c, "itemId": f, "version": { "size": 1 } } }),
+            json!({ "i": { "companyId": c, "itemId": f, "file": null } }),
         ),
         "update" => (
             "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { id } } }",
@@ -366,7 +378,21 @@ async fn graphql_operation(world: &World, who: &Credential, op: &str) -> Option<
         other => panic!("unknown operation {other}"),
     };
     let mut uri = "/graphql".to_owned();
-    let mut request = Request::post("/graphql").header("content-type", "application/json");
+    let operation = json!({ "query": query, "variables": variables }).to_string();
+    // Adding a version carries its bytes: a multipart request.
+    let (content_type, body) = if op == "version" {
+        let map = json!({ "0": ["variables.i.file"] }).to_string();
+        multipart(&[
+            Part::text("operations", &operation),
+            Part::text("map", &map),
+            Part::file("0", "v.txt", "text/plain", b"new content"),
+        ])
+    } else {
+        ("application/json".to_owned(), operation.into_bytes())
+    };
+    let mut request = Request::post("/graphql")
+        .header("content-type", content_type)
+        .header("apollo-require-preflight", "true");
     match who {
         Credential::Bearer(token) | Credential::Download(token) => {
             request = request.header("authorization", format!("Bearer {token}"))
@@ -374,7 +400,6 @@ async fn graphql_operation(world: &World, who: &Credential, op: &str) -> Option<
         Credential::Query(query) => uri = format!("/graphql?{query}"),
         Credential::Nothing => {}
     }
-    let body = json!({ "query": query, "variables": variables }).to_string();
     let (_, bytes, _) = world
         .app
         .send(request.uri(uri).body(Body::from(body)).unwrap())

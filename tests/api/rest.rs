@@ -121,7 +121,7 @@ on_both_backends! {
             (json!({ "item": { "name": "x", "is_directory": "maybe" } }), "item.is_directory"),
             (json!({ "item": { "name": 42 } }), "item.name"),
             (json!({ "item": { "name": "x", "tags": "a,b" } }), "item.tags"),
-            (json!({ "item": { "name": "x" }, "version": { "file_metadata": { "size": -3 } } }), "version.file_metadata.size"),
+            (json!({ "item": { "name": "x" }, "version": { "file_metadata": { "name": 3 } } }), "version.file_metadata.name"),
             (json!({ "item": { "name": "a/b" } }), "name"),
         ] {
             let (status, error) = app.rest("POST", "item", Some(&admin), Some(body.clone())).await;

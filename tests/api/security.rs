@@ -125,7 +125,7 @@ on_both_backends! {
     // §8.8: download tokens expire, are typed, and are no bearer tokens.
     async fn download_tokens_expire_and_stay_in_their_role(app: TestApp) {
         let alice = app.token("alice", Role::Member);
-        let file = crate::content::create_with_bytes(&app, &alice, "user_alice", "a.txt", b"a").await;
+        let file = app.create_with_bytes(&alice, "user_alice", "a.txt", b"a").await;
         let id = file["id"].as_str().unwrap();
         let expired = app.keys.sign(&DownloadClaims {
             sub: "alice".into(), exp: quire::auth::unix_now() - 600, typ: TokenKind::Download,

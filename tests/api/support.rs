@@ -56,6 +56,8 @@ pub struct TestApp {
     pub router: Router,
     pub keys: Keys,
     pub service: Service,
+    /// The database under the service, for what tests do behind its back.
+    pub db: sea_orm::DatabaseConnection,
     /// A fresh company per test.
     pub company: CompanyId,
     statements: Arc<AtomicUsize>,
@@ -133,12 +135,13 @@ impl TestApp {
         };
         let blobs = BlobStore::open(&storage_url).expect("blob store");
         let blobs_handle = blobs.clone();
-        let service = Service::new(db, blobs, &limits);
+        let service = Service::new(db.clone(), blobs, &limits);
         let state = AppState::new(service.clone(), keys.clone(), limits);
         Self {
             router: quire::app(state),
             keys,
             service,
+            db,
             company: CompanyId(Uuid::new_v4()),
             statements,
             postgres: is_postgres,
@@ -281,22 +284,82 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a file with a first version of `size` bytes and returns its id.
-    pub async fn create_file(&self, token: &str, parent: &str, name: &str, size: i64) -> String {
-        let data = self
-            .data(
-                token,
-                "mutation($input: CreateItemInput!) { createItem(input: $input) { item { id } } }",
-                json!({ "input": {
-                    "companyId": self.company.to_string(), "parentId": parent, "name": name,
-                    "version": { "fileName": name, "mime": "text/plain", "size": size },
-                }}),
+    /// Creates a file of `size` bytes (REST multipart) and returns its id.
+    pub async fn create_file(&self, token: &str, parent: &str, name: &str, size: usize) -> String {
+        let file = self
+            .create_with_bytes(token, parent, name, &vec![b'x'; size])
+            .await;
+        file["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a file holding `bytes` (REST multipart `POST item`); its legacy JSON.
+    pub async fn create_with_bytes(
+        &self,
+        token: &str,
+        parent: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Value {
+        let item = json!({ "name": name, "parent_id": parent }).to_string();
+        let (content_type, body) = multipart(&[
+            Part::text("item", &item),
+            Part::text("version", "{}"),
+            Part::file("file", name, "text/plain", bytes),
+        ]);
+        let uri = format!(
+            "/internal/services/documents/v1/companies/{}/item",
+            self.company
+        );
+        let request = Request::post(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, body, _) = self.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Runs a GraphQL operation as a multipart request carrying `bytes` as the upload at
+    /// `path` (`variables.input.file`); the whole response.
+    pub async fn graphql_upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        path: &str,
+        bytes: &[u8],
+    ) -> Value {
+        let operations = json!({ "query": query, "variables": variables }).to_string();
+        let map = json!({ "0": [path] }).to_string();
+        let (content_type, body) = multipart(&[
+            Part::text("operations", &operations),
+            Part::text("map", &map),
+            Part::file("0", "upload.txt", "text/plain", bytes),
+        ]);
+        let mut request = Request::post("/graphql")
+            .header("content-type", content_type)
+            .header("apollo-require-preflight", "true");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let (_, body, _) = self.send(request.body(Body::from(body)).unwrap()).await;
+        serde_json::from_slice(&body).expect("a JSON response")
+    }
+
+    /// Adds a version holding `bytes` to a file; the `createVersion` payload.
+    pub async fn add_version(&self, token: &str, file: &str, bytes: &[u8]) -> Value {
+        let response = self
+            .graphql_upload(
+                Some(token),
+                "mutation($input: CreateVersionInput!) { createVersion(input: $input) { version { id size } item { size } } }",
+                json!({ "input": { "companyId": self.company.to_string(), "itemId": file, "file": null } }),
+                "variables.input.file",
+                bytes,
             )
             .await;
-        data["createItem"]["item"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        assert!(response.get("errors").is_none(), "{response:#}");
+        response["data"]["createVersion"].clone()
     }
 
     /// Reads an item's fields (a selection set) as `token`.

@@ -33,9 +33,7 @@ on_both_backends! {
         app.create_file(&admin, &b, "two", 20).await;
         assert_eq!((size(&app, &admin, &a).await, size(&app, &admin, &b).await, size(&app, &admin, &c).await), (120, 120, 100));
         assert_eq!(size(&app, &admin, "root").await, 120);
-        ok(&app.graphql(Some(&admin),
-            "mutation($i: CreateVersionInput!) { createVersion(input: $i) { version { id } } }",
-            json!({ "i": { "companyId": app.company.to_string(), "itemId": f1, "version": { "size": 40 } } })).await);
+        app.add_version(&admin, &f1, &[b'v'; 40]).await;
         assert_eq!((size(&app, &admin, &a).await, size(&app, &admin, &c).await), (60, 40));
         ok(&act(&app, &admin, "trashItem", &c).await);
         assert_eq!((size(&app, &admin, &a).await, size(&app, &admin, &b).await), (20, 20));

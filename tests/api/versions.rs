@@ -15,11 +15,12 @@ on_both_backends! {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let mut ids = Vec::new();
         for size in [20, 30] {
-            let data = app.data(&alice, CREATE_VERSION, json!({ "i": {
+            let data = app.graphql_upload(Some(&alice), CREATE_VERSION, json!({ "i": {
                 "companyId": app.company.to_string(), "itemId": file,
-                "version": { "fileName": "report.txt", "mime": "text/plain", "size": size },
-            }})).await;
-            let created = &data["createVersion"];
+                "version": { "fileName": "report.txt", "mime": "text/plain" }, "file": null,
+            }}), "variables.i.file", &vec![b'v'; size]).await;
+            assert!(data.get("errors").is_none(), "{data:#}");
+            let created = &data["data"]["createVersion"];
             assert_eq!(created["item"]["size"], size);
             assert_eq!(created["item"]["latestVersion"]["id"], created["version"]["id"]);
             assert_eq!(created["version"]["creatorId"], "alice");
@@ -33,7 +34,7 @@ on_both_backends! {
         assert_eq!(item["versions"]["edges"][0]["node"]["id"], ids[1].as_str());
     }
 
-    async fn versions_are_refused_for_folders_readers_and_bad_sizes(app: TestApp) {
+    async fn versions_are_refused_for_folders_readers_and_without_content(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let bob = app.token("bob", Role::Member);
         let folder = app.create(&alice, "user_alice", "Dir", true).await;
@@ -43,8 +44,10 @@ on_both_backends! {
         assert_eq!(code(response), "BAD_USER_INPUT");
         let response = app.graphql(Some(&bob), CREATE_VERSION, json!({ "i": { "companyId": app.company.to_string(), "itemId": file, "version": {} } })).await;
         assert_eq!(code(response), "NOT_FOUND");
-        let response = app.graphql(Some(&alice), CREATE_VERSION, json!({ "i": { "companyId": app.company.to_string(), "itemId": file, "version": { "size": -1 } } })).await;
-        assert!(response["errors"].is_array(), "{response:#}");
+        let response = app.graphql(Some(&alice), CREATE_VERSION, json!({ "i": { "companyId": app.company.to_string(), "itemId": file, "version": { "fileName": "claims.txt" } } })).await;
+        assert_eq!(code(response), "BAD_USER_INPUT", "a version without content");
+        let response = app.graphql(Some(&alice), CREATE_VERSION, json!({ "i": { "companyId": app.company.to_string(), "itemId": file, "version": { "size": 1000 } } })).await;
+        assert!(response["errors"][0]["message"].as_str().unwrap().contains("size"), "no size is taken from the client: {response:#}");
         let item = app.item(&alice, &file, "size versions { totalCount }").await;
         assert_eq!(item, json!({ "size": 1, "versions": { "totalCount": 1 } }));
         assert_eq!(app.item(&alice, &folder, "size").await["size"], 1);

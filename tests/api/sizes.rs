@@ -8,7 +8,7 @@ use quire::auth::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::support::{Part, TestApp, multipart, on_both_backends};
+use crate::support::{Part, multipart, on_both_backends};
 
 on_both_backends! {
     async fn sizes_never_come_from_the_client(app: TestApp) {

@@ -22,7 +22,7 @@ pub struct VersionId(pub Uuid);
 pub struct UserId(String);
 
 fn parse_uuid(kind: &str, raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw.trim())
+    Uuid::parse_str(raw)
         .map_err(|_| AppError::bad_input(format!("{kind} must be a UUID, got {raw:?}")))
 }
 
@@ -111,10 +111,11 @@ pub enum ItemRef {
 }
 
 impl ItemRef {
+    /// Reads an id exactly as sent: a UUID or a special folder's id; anything else (an empty
+    /// or blank id included) is bad input, never a special folder.
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let raw = raw.trim();
         Ok(match raw {
-            "" | "root" => Self::Root,
+            "root" => Self::Root,
             "trash" => Self::Trash,
             "shared_with_me" => Self::SharedWithMe,
             _ => {
@@ -197,7 +198,17 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_bad_input() {
-        for raw in ["nope", "user_", "user_a/b", "trash_ bad", "1234"] {
+        for raw in [
+            "nope",
+            "user_",
+            "user_a/b",
+            "trash_ bad",
+            "1234",
+            "",
+            " ",
+            " root",
+            "root ",
+        ] {
             assert!(
                 matches!(ItemRef::parse(raw), Err(AppError::BadInput(_))),
                 "{raw}"

@@ -5,8 +5,14 @@ use crate::error::AppError;
 /// The longest name, in bytes.
 pub const MAX_NAME_BYTES: usize = 255;
 
-/// Checks a client-sent name: trimmed, non-empty, at most 255 bytes, no `/` or NUL, not `.`
-/// or `..`.
+/// Characters that reorder the text around them (bidi embeddings, overrides, isolates and
+/// marks): in a name they make `evil.exe` read as something else.
+fn is_bidi_control(ch: char) -> bool {
+    matches!(ch, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks a client-sent name: trimmed, non-empty, at most 255 bytes, no `/`, no control
+/// characters (NUL, CR, LF, tabs…) or bidi controls, not `.` or `..`.
 pub fn validate(raw: &str) -> Result<String, AppError> {
     let name = raw.trim();
     if name.is_empty() {
@@ -18,8 +24,18 @@ pub fn validate(raw: &str) -> Result<String, AppError> {
             name.len()
         )));
     }
-    if name.contains('/') || name.contains('\0') {
-        return Err(AppError::bad_input("name must not contain '/' or NUL"));
+    if name.contains('/') {
+        return Err(AppError::bad_input("name must not contain '/'"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            "name must not contain control characters (NUL, tab, CR, LF…)",
+        ));
+    }
+    if name.chars().any(is_bidi_control) {
+        return Err(AppError::bad_input(
+            "name must not contain bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)",
+        ));
     }
     if name == "." || name == ".." {
         return Err(AppError::bad_input("name must not be '.' or '..'"));
@@ -85,7 +101,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_names() {
-        for bad in ["", "  ", ".", "..", "a/b", "a\0b", &"x".repeat(256)] {
+        for bad in [
+            "",
+            "  ",
+            ".",
+            "..",
+            "a/b",
+            "a\0b",
+            "a\nb",
+            "a\rb",
+            "a\tb",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "invoice\u{202E}fdp.exe",
+            "x\u{2066}y",
+            &"x".repeat(256),
+        ] {
             assert!(validate(bad).is_err(), "{bad:?}");
         }
         assert_eq!(validate(" ok.txt ").unwrap(), "ok.txt");

@@ -56,8 +56,15 @@ fn compressible(mime: &str) -> bool {
         )
 }
 
+/// A name as a zip entry may carry it: `\` and `:` are path separators to some extractors
+/// (`..\..\evil.bat` would climb out of the target), so they become `_`.
+fn entry_name(name: &str) -> String {
+    name.replace(['\\', ':'], "_")
+}
+
 /// Makes `path` unique among `used`, the way names collide (`a.txt` → `a-2.txt`).
 fn unique(used: &mut HashSet<String>, parent: &str, name: &str, is_dir: bool) -> String {
+    let name = &entry_name(name);
     let mut n = 1;
     loop {
         let candidate = format!(

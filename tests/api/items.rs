@@ -1,5 +1,7 @@
 //! Creating, listing, renaming, moving, describing and tagging items; names and bad input.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use quire::auth::Role;
 use serde_json::{Value, json};
 
@@ -223,5 +225,49 @@ on_both_backends! {
         assert_eq!(data["nodes"], json!([null, null]));
         let data = app.data(&alice, "query($id: ID!) { node(id: $id) { id } }", json!({ "id": file })).await;
         assert_eq!(data["node"]["id"], file.as_str());
+    }
+}
+
+on_both_backends! {
+    async fn names_refuse_control_characters_and_bidi_controls(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let file = app.create(&admin, "root", "plain.txt", false).await;
+        for (name, rule) in [("a\r\nb", "control characters"), ("x\u{7}y", "control characters"), ("invoice\u{202E}fdp.exe", "bidi"), ("a\u{2067}b", "bidi")] {
+            let (status, answer) = app.rest("POST", "item", Some(&admin), Some(json!({ "item": { "name": name, "parent_id": "root" } }))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}");
+            assert!(answer["message"].as_str().unwrap().contains(rule), "{answer}");
+            let (status, _) = app.rest("POST", &format!("item/{file}"), Some(&admin), Some(json!({ "name": name }))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "rename to {name:?}");
+        }
+        assert_eq!(app.child_names(&admin, "root").await, ["plain.txt"]);
+    }
+
+    async fn zip_entries_never_carry_backslashes_or_colons(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&admin, "root", "folder", true).await;
+        app.create_file(&admin, &folder, "..\\..\\evil.bat", 3).await;
+        app.create_file(&admin, &folder, "C:boot.ini", 3).await;
+        let uri = format!("/internal/services/documents/v1/companies/{}/item/{folder}/download", app.company);
+        let (status, bytes, _) = app.send(Request::get(uri).header("authorization", format!("Bearer {admin}")).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, ["folder/", "folder/.._.._evil.bat", "folder/C_boot.ini"]);
+    }
+
+    async fn a_malformed_id_is_bad_input_never_a_special_folder(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        for id in ["%20", "%20root", "root%20", "user_"] {
+            let (status, answer) = app.rest("GET", &format!("item/{id}"), Some(&admin), None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{id}: {answer}");
+        }
+        for parent in [" ", "", " root"] {
+            let (status, answer) = app.rest("POST", "item", Some(&admin), Some(json!({ "item": { "name": "x", "parent_id": parent, "is_directory": true } }))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "parent {parent:?}: {answer}");
+        }
+        let code = app.item_error(&admin, " ").await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(app.child_names(&admin, "root").await.is_empty(), "nothing landed in the Shared Drive");
     }
 }

@@ -187,10 +187,11 @@ impl AppError {
             return false;
         };
         source.chain().any(|cause| {
-            cause
-                .downcast_ref::<sea_orm::DbErr>()
-                .and_then(sql_state)
-                .is_some_and(|state| matches!(state.as_str(), "40P01" | "40001"))
+            cause.is::<Contention>()
+                || cause
+                    .downcast_ref::<sea_orm::DbErr>()
+                    .and_then(sql_state)
+                    .is_some_and(|state| matches!(state.as_str(), "40P01" | "40001"))
         })
     }
 
@@ -201,6 +202,11 @@ impl AppError {
         }
     }
 }
+
+/// A write found what it was about to change moved by a concurrent one: run it again.
+#[derive(Debug, thiserror::Error)]
+#[error("a concurrent write moved what this one was changing")]
+pub struct Contention;
 
 /// The SQLSTATE of a database error, when the database gave one.
 fn sql_state(err: &sea_orm::DbErr) -> Option<String> {

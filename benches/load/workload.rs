@@ -14,6 +14,8 @@ use crate::wrk::{self, Load};
 
 /// Connections of every load run (the goals are stated for 16).
 const CONNECTIONS: u32 = 16;
+/// Share-and-unshare rounds per writer.
+const SHARE_ROUNDS: usize = 25;
 const CREATES: usize = 1_000;
 const BROWSE_FOLDER: &str = include_str!("../../tests/queries/BrowseFolder.graphql");
 
@@ -120,6 +122,18 @@ impl Workload<'_> {
                 met: Some(true),
             });
         }
+        let shares = writes::share_and_unshare(&writer, SHARE_ROUNDS, 16).await?;
+        report.push(Row {
+            backend: self.backend.into(),
+            scenario: "share and unshare one folder (GraphQL), 16 writers".into(),
+            rate: format!("{:.0} calls/s", shares.per_second),
+            p50_ms: Some(shares.p50_ms),
+            p99_ms: Some(shares.p99_ms),
+            peak_rss_kib: None,
+            versus: "every share landed".into(),
+            goal: "no errors; PostgreSQL within 2x of SQLite",
+            met: Some(true),
+        });
 
         Ok(())
     }

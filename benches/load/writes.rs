@@ -1,12 +1,12 @@
-//! Creating files (metadata only) over REST, one after another or from many writers at once,
-//! then checking that every one landed with a name of its own.
+//! Writes from many writers at once: creating files over REST (checking that every one landed
+//! with a name of its own), and sharing one folder over GraphQL (checking every share landed).
 
 use std::collections::HashSet;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
-/// What a batch of creates measured.
+/// What a batch of writes measured.
 pub struct Creates {
     pub per_second: f64,
     pub p50_ms: f64,
@@ -135,4 +135,64 @@ async fn children_names(
             .filter_map(|edge| edge["node"]["name"].as_str().map(str::to_owned))
             .collect(),
     ))
+}
+
+/// `writers` concurrent callers each share one folder with a user of their own and unshare it
+/// again, `rounds` times; fails unless every call succeeds and the last shares all landed.
+pub async fn share_and_unshare(
+    api: &Api<'_>,
+    rounds: usize,
+    writers: usize,
+) -> anyhow::Result<Creates> {
+    let folder = api.create_folder(&format!("shares-by-{writers}")).await?;
+    const SHARE: &str = "mutation($i: ShareItemInput!) { shareItem(input: $i) { item { id } } }";
+    const UNSHARE: &str =
+        "mutation($i: UnshareItemInput!) { unshareItem(input: $i) { item { id } } }";
+    let started = Instant::now();
+    let results = futures::future::join_all((0..writers).map(|writer| {
+        let folder = folder.clone();
+        async move {
+            let user = format!("sharee-{writer}");
+            let mut mine = Vec::with_capacity(rounds * 2);
+            for round in 0..rounds {
+                let share = json!({ "i": { "companyId": api.company, "id": folder, "entity": { "type": "USER", "id": user, "level": "READ" } } });
+                let sent = Instant::now();
+                api.graphql(SHARE, share).await?;
+                mine.push(sent.elapsed().as_secs_f64() * 1000.0);
+                if round + 1 < rounds {
+                    let unshare = json!({ "i": { "companyId": api.company, "id": folder, "type": "USER", "entityId": user } });
+                    let sent = Instant::now();
+                    api.graphql(UNSHARE, unshare).await?;
+                    mine.push(sent.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            anyhow::Ok(mine)
+        }
+    }))
+    .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = Vec::new();
+    for result in results {
+        latencies.extend(result?);
+    }
+    let data = api
+        .graphql(
+            "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { accessInfo { entities { id } } } }",
+            json!({ "c": api.company, "id": folder }),
+        )
+        .await?;
+    let landed = data["item"]["accessInfo"]["entities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["id"].as_str().is_some_and(|id| id.starts_with("sharee-")))
+        .count();
+    anyhow::ensure!(landed == writers, "{landed} of {writers} shares landed");
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    Ok(Creates {
+        per_second: latencies.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+    })
 }

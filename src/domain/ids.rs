@@ -134,6 +134,14 @@ impl ItemRef {
         })
     }
 
+    /// The stored item this names, if it is not a special folder.
+    pub fn stored_id(&self) -> Option<ItemId> {
+        match self {
+            Self::Item(id) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// A drive's top: the places an item's `parent_id` may name besides a folder.
     pub fn is_drive(&self) -> bool {
         matches!(self, Self::Root | Self::UserDrive(_))

@@ -26,6 +26,8 @@ pub struct UpdateItem {
     pub access: Option<Vec<AccessEntity>>,
     /// A change to the public link.
     pub public: Option<PublicLinkChange>,
+    /// Into the trash (`true`) or out of it (`false`).
+    pub in_trash: Option<bool>,
 }
 
 /// A change to an item's public link; what is absent stays as it is.

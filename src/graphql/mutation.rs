@@ -90,6 +90,9 @@ pub struct UpdateItemInput {
     pub access: Option<Vec<AccessEntityInput>>,
     /// A change to the public link (needs `MANAGE`).
     pub public_link: Option<PublicLinkInput>,
+    /// Into the trash (`true`) or out of it (`false`), with the rest of the change (needs
+    /// `MANAGE`). Restoring comes first, so the rest applies where the item lands.
+    pub in_trash: Option<bool>,
 }
 
 /// A change to an item's public link; what is absent stays as it is.
@@ -312,7 +315,8 @@ impl MutationRoot {
         })
     }
 
-    /// Renames, describes, tags, moves or re-shares an item, in one transaction.
+    /// Renames, describes, tags, moves, re-shares, trashes or restores an item, in one
+    /// transaction: all or nothing.
     async fn update_item(
         &self,
         ctx: &Context<'_>,
@@ -334,6 +338,7 @@ impl MutationRoot {
                 .access
                 .map(|entities| entities.into_iter().map(Into::into).collect()),
             public: input.public_link.map(Into::into),
+            in_trash: input.in_trash,
         };
         let item = ctx
             .service()?

@@ -152,14 +152,9 @@ pub fn create_item(
     }))
 }
 
-/// What `POST item/:id` asks for: the `UpdateItemInput`, and whether to trash or restore.
-pub struct Update {
-    pub input: Value,
-    pub in_trash: Option<bool>,
-}
-
-/// `POST item/:id`: name, description, tags, parent_id, access_info, is_in_trash (or in_trash).
-pub fn update_item(company_id: &str, id: &str, body: &Object) -> Result<Update, RestError> {
+/// `POST item/:id`: name, description, tags, parent_id, access_info, is_in_trash (or in_trash)
+/// as one `UpdateItemInput`.
+pub fn update_item(company_id: &str, id: &str, body: &Object) -> Result<Value, RestError> {
     let mut input = json!({ "companyId": company_id, "id": id });
     for (field, key) in [
         ("name", "name"),
@@ -207,7 +202,10 @@ pub fn update_item(company_id: &str, id: &str, body: &Object) -> Result<Update, 
         Some(flag) => Some(flag),
         None => boolean(body, "in_trash", "")?,
     };
-    Ok(Update { input, in_trash })
+    if let Some(in_trash) = in_trash {
+        input["inTrash"] = json!(in_trash);
+    }
+    Ok(input)
 }
 
 /// `access_info.public`: `{level, password, expiration, token}` as a `PublicLinkInput`. An

@@ -173,28 +173,17 @@ pub async fn create(
     Ok(Json(legacy::item(&data["createItem"]["item"])).into_response())
 }
 
-/// `POST item/:id`: update (and trash or restore when `is_in_trash` says so).
+/// `POST item/:id`: one update, trash or restore included, all or nothing.
 pub async fn update(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
     caller: Identity,
     body: Bytes,
 ) -> Answer {
-    let update = input::update_item(&company_id, &id, &input::object(&body)?)?;
-    let variables = json!({
-        "input": update.input,
-        "target": target(&company_id, &id),
-        "trash": update.in_trash == Some(true),
-        "restore": update.in_trash == Some(false),
-    });
+    let input = input::update_item(&company_id, &id, &input::object(&body)?)?;
+    let variables = json!({ "input": input });
     let data = run(&state, &caller, &state.rest.update_item, variables).await?;
-    let item = ["restoreItem", "trashItem", "updateItem"]
-        .iter()
-        .map(|field| &data[field]["item"])
-        .find(|item| !item.is_null())
-        .cloned()
-        .unwrap_or(Value::Null);
-    Ok(Json(legacy::item(&item)).into_response())
+    Ok(Json(legacy::item(&data["updateItem"]["item"])).into_response())
 }
 
 /// `DELETE item/:id`: to the trash, or for good when already there. 200, empty.

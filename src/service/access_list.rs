@@ -4,8 +4,10 @@ use std::collections::HashMap;
 
 use entity::{grant, item};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use super::access::ROOT_KEY;
@@ -13,7 +15,7 @@ use super::access::require;
 use super::{Service, convert, items, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::{AccessEntity, AccessInfo, CompanyId, EntityKind, Item, ItemRef, Level};
+use crate::domain::{AccessEntity, CompanyId, EntityKind, Item, ItemRef, Level};
 use crate::error::{AppError, AppResult};
 
 fn grants_key(id: &ItemRef) -> Option<Uuid> {
@@ -35,114 +37,174 @@ impl Service {
     }
 }
 
+/// One validated entry: what is inherited (the `folder` entry), or a grant to a subject.
+#[derive(Clone, Debug)]
+pub(super) enum Entry {
+    Folder(Level),
+    Grant {
+        kind: EntityKind,
+        subject: String,
+        level: Level,
+    },
+}
+
 /// A validated replacement access list: the `folder` entry's level and the stored entries.
 pub(super) struct NewAccess {
     folder_level: Level,
     entries: HashMap<(EntityKind, String), Level>,
 }
 
-/// Checks a replacement list: ids of the right shape, a `company` entry naming this company,
-/// no `folder` entry for the Shared Drive. A missing `folder` entry means nothing is inherited.
+/// Checks one entry: an id of the right shape, a `company` entry naming this company, no
+/// `folder` entry for the Shared Drive.
+fn validate_entry(company: CompanyId, id: &ItemRef, entity: AccessEntity) -> AppResult<Entry> {
+    let subject = match entity.kind {
+        EntityKind::Folder if grants_key(id) == Some(ROOT_KEY) => {
+            return Err(AppError::bad_input(
+                "the Shared Drive has no parent to inherit from",
+            ));
+        }
+        EntityKind::Folder => return Ok(Entry::Folder(entity.level)),
+        EntityKind::User => opaque_id("user id", &entity.id)?,
+        EntityKind::Channel => opaque_id("channel id", &entity.id)?,
+        EntityKind::Company if entity.id == company.to_string() => entity.id,
+        EntityKind::Company => {
+            return Err(AppError::bad_input(format!(
+                "a company entry must name this company ({company}), got {:?}",
+                entity.id
+            )));
+        }
+    };
+    Ok(Entry::Grant {
+        kind: entity.kind,
+        subject,
+        level: entity.level,
+    })
+}
+
+/// Checks a replacement list entry by entry. A missing `folder` entry means nothing is
+/// inherited.
 pub(super) fn validate(
     company: CompanyId,
     id: &ItemRef,
     entities: Vec<AccessEntity>,
 ) -> AppResult<NewAccess> {
-    let is_root = grants_key(id) == Some(ROOT_KEY);
     let mut new = NewAccess {
         folder_level: Level::None,
         entries: HashMap::new(),
     };
     for entity in entities {
-        let subject = match entity.kind {
-            EntityKind::Folder if is_root => {
-                return Err(AppError::bad_input(
-                    "the Shared Drive has no parent to inherit from",
-                ));
+        match validate_entry(company, id, entity)? {
+            Entry::Folder(level) => new.folder_level = level,
+            Entry::Grant {
+                kind,
+                subject,
+                level,
+            } => {
+                new.entries.insert((kind, subject), level);
             }
-            EntityKind::Folder => {
-                new.folder_level = entity.level;
-                continue;
-            }
-            EntityKind::User => opaque_id("user id", &entity.id)?,
-            EntityKind::Channel => opaque_id("channel id", &entity.id)?,
-            EntityKind::Company if entity.id == company.to_string() => entity.id,
-            EntityKind::Company => {
-                return Err(AppError::bad_input(format!(
-                    "a company entry must name this company ({company}), got {:?}",
-                    entity.id
-                )));
-            }
-        };
-        new.entries.insert((entity.kind, subject), entity.level);
+        }
     }
     Ok(new)
 }
 
+fn stored_key(id: &ItemRef) -> AppResult<Uuid> {
+    grants_key(id).ok_or_else(|| AppError::bad_input(format!("{id} has no access list of its own")))
+}
+
+fn grant_row(
+    company: CompanyId,
+    key: Uuid,
+    kind: EntityKind,
+    subject: String,
+    level: Level,
+    grantor: &Viewer,
+) -> grant::ActiveModel {
+    grant::ActiveModel {
+        company_id: Set(company.0),
+        item_id: Set(key),
+        kind: Set(kind.as_str().to_owned()),
+        subject: Set(subject),
+        level: Set(level.as_str().to_owned()),
+        grantor: Set(Some(grantor.user_id.to_string())),
+    }
+}
+
+/// Writes grants, changing only the level of those already there (their grantor stays).
+async fn upsert<C: ConnectionTrait>(db: &C, rows: Vec<grant::ActiveModel>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    grant::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                grant::Column::CompanyId,
+                grant::Column::ItemId,
+                grant::Column::Kind,
+                grant::Column::Subject,
+            ])
+            .update_column(grant::Column::Level)
+            .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn set_folder_level<C: ConnectionTrait>(db: &C, key: Uuid, level: Level) -> AppResult<()> {
+    item::Entity::update_many()
+        .col_expr(item::Column::FolderLevel, Expr::value(level.as_str()))
+        .filter(item::Column::Id.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Replaces the access list of an item (or of the Shared Drive), keeping the grantor of
-/// entries that stay.
-pub(super) async fn replace<C: ConnectionTrait>(
-    db: &C,
+/// entries that stay. Replacements of one list take turns; single entries need no turn.
+pub(super) async fn replace(
+    txn: &DatabaseTransaction,
     viewer: &Viewer,
     company: CompanyId,
     id: &ItemRef,
     new: NewAccess,
 ) -> AppResult<()> {
-    let Some(key) = grants_key(id) else {
-        return Err(AppError::bad_input(format!(
-            "{id} has no access list of its own"
-        )));
-    };
-    let previous: HashMap<(String, String), Option<String>> = grant::Entity::find()
+    let key = stored_key(id)?;
+    locks::take_turn(txn, &[b"access", company.0.as_bytes(), key.as_bytes()]).await?;
+    let kept: Vec<(String, String)> = new
+        .entries
+        .keys()
+        .map(|(kind, subject)| (kind.as_str().to_owned(), subject.clone()))
+        .collect();
+    let stale: Vec<(String, String)> = grant::Entity::find()
         .filter(grant::Column::CompanyId.eq(company.0))
         .filter(grant::Column::ItemId.eq(key))
-        .all(db)
+        .all(txn)
         .await?
         .into_iter()
-        .map(|g| ((g.kind, g.subject), g.grantor))
+        .map(|g| (g.kind, g.subject))
+        .filter(|entry| !kept.contains(entry))
         .collect();
-    grant::Entity::delete_many()
-        .filter(grant::Column::CompanyId.eq(company.0))
-        .filter(grant::Column::ItemId.eq(key))
-        .exec(db)
-        .await?;
-    let rows: Vec<grant::ActiveModel> = new
+    for (kind, subject) in stale {
+        grant::Entity::delete_by_id((company.0, key, kind, subject))
+            .exec(txn)
+            .await?;
+    }
+    let rows = new
         .entries
         .into_iter()
-        .map(|((kind, subject), level)| {
-            let grantor = previous
-                .get(&(kind.as_str().to_owned(), subject.clone()))
-                .cloned()
-                .unwrap_or_else(|| Some(viewer.user_id.to_string()));
-            grant::ActiveModel {
-                company_id: Set(company.0),
-                item_id: Set(key),
-                kind: Set(kind.as_str().to_owned()),
-                subject: Set(subject),
-                level: Set(level.as_str().to_owned()),
-                grantor: Set(grantor),
-            }
-        })
+        .map(|((kind, subject), level)| grant_row(company, key, kind, subject, level, viewer))
         .collect();
-    if !rows.is_empty() {
-        grant::Entity::insert_many(rows).exec(db).await?;
-    }
+    upsert(txn, rows).await?;
     if key != ROOT_KEY {
-        item::Entity::update_many()
-            .col_expr(
-                item::Column::FolderLevel,
-                Expr::value(new.folder_level.as_str()),
-            )
-            .filter(item::Column::Id.eq(key))
-            .exec(db)
-            .await?;
+        set_folder_level(txn, key, new.folder_level).await?;
     }
     Ok(())
 }
 
 impl Service {
     /// Gives one user, the company or a channel a level on an item (or the Shared Drive), or
-    /// sets its `folder` entry; the rest of the list stays. `manage` needed.
+    /// sets its `folder` entry; the rest of the list stays. `manage` needed. One row is
+    /// written: concurrent shares of one item all land.
     pub async fn share_item(
         &self,
         viewer: &Viewer,
@@ -150,11 +212,10 @@ impl Service {
         id: &ItemRef,
         entity: AccessEntity,
     ) -> AppResult<Item> {
-        self.edit_access(viewer, company, id, |entities| {
-            entities.retain(|e| !(e.kind == entity.kind && e.id == entity.id));
-            entities.push(entity);
-        })
-        .await
+        let entry = validate_entry(company, id, entity)?;
+        self.retrying(|| self.edit_entry(viewer, company, id, &entry, true))
+            .await?;
+        self.get_item(viewer, company, id).await
     }
 
     /// Removes one entry from an item's access list (the `folder` entry: stop inheriting).
@@ -167,42 +228,63 @@ impl Service {
         kind: EntityKind,
         subject: &str,
     ) -> AppResult<Item> {
-        self.edit_access(viewer, company, id, |entities| {
-            entities
-                .retain(|e| !(e.kind == kind && (e.id == subject || kind == EntityKind::Folder)));
-        })
-        .await
+        let entry = match kind {
+            EntityKind::Folder => validate_entry(
+                company,
+                id,
+                AccessEntity {
+                    kind,
+                    id: String::new(),
+                    level: Level::None,
+                    grantor: None,
+                },
+            )?,
+            kind => Entry::Grant {
+                kind,
+                subject: subject.to_owned(),
+                level: Level::None,
+            },
+        };
+        self.retrying(|| self.edit_entry(viewer, company, id, &entry, false))
+            .await?;
+        self.get_item(viewer, company, id).await
     }
 
-    /// Applies `edit` to the item's whole list, read and replaced in one transaction while
-    /// other editors of the same list wait their turn: two managers sharing at the same
-    /// instant both land.
-    async fn edit_access(
+    /// Writes (`put`) or removes one entry of a list the viewer manages.
+    async fn edit_entry(
         &self,
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
-        edit: impl FnOnce(&mut Vec<AccessEntity>),
-    ) -> AppResult<Item> {
+        entry: &Entry,
+        put: bool,
+    ) -> AppResult<()> {
+        let key = stored_key(id)?;
         let txn = self.write().await?;
-        locks::take_turn(
-            &txn,
-            &[b"access", company.0.as_bytes(), id.to_string().as_bytes()],
-        )
-        .await?;
         let item = items::get(&*txn, viewer, company, id).await?;
         require(&item, Level::Manage, "changing who has access")?;
-        let stored = entries(&*txn, &[(company, id.clone())])
-            .await?
-            .remove(&(company, id.clone()))
-            .unwrap_or_default();
-        let mut entities = AccessInfo::of(&item, stored).entities;
-        edit(&mut entities);
-        let access = validate(company, id, entities)?;
-        replace(&*txn, viewer, company, id, access).await?;
+        match entry.clone() {
+            Entry::Folder(level) => set_folder_level(&*txn, key, level).await?,
+            Entry::Grant {
+                kind,
+                subject,
+                level,
+            } if put => {
+                upsert(
+                    &*txn,
+                    vec![grant_row(company, key, kind, subject, level, viewer)],
+                )
+                .await?;
+            }
+            Entry::Grant { kind, subject, .. } => {
+                grant::Entity::delete_by_id((company.0, key, kind.as_str().to_owned(), subject))
+                    .exec(&*txn)
+                    .await?;
+            }
+        }
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
-        self.get_item(viewer, company, id).await
+        Ok(())
     }
 }
 

@@ -2,11 +2,11 @@
 
 use entity::{grant, item};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel};
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
-use super::{Service, access_list, items, public_links, sizes, subtree, users, versions};
+use super::{Service, access_list, items, locks, public_links, sizes, subtree, users, versions};
 use crate::auth::Viewer;
 use crate::domain::inputs::{CreateItem, UpdateItem};
 use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, names, now_millis};
@@ -26,8 +26,8 @@ struct Place {
     owner: Option<String>,
 }
 
-async fn writable_place<C: ConnectionTrait>(
-    db: &C,
+async fn writable_place(
+    db: &DatabaseTransaction,
     viewer: &Viewer,
     company: CompanyId,
     target: &ItemRef,
@@ -48,6 +48,7 @@ async fn writable_place<C: ConnectionTrait>(
             })
         }
         ItemRef::Item(id) => {
+            locks::places(db, company.0, &[id.0], false).await?;
             let (folder, row) = access::readable_item(db, viewer, company, id.0).await?;
             require(&folder, Level::Write, "adding items to this folder")?;
             if !row.is_directory {
@@ -109,33 +110,100 @@ fn validate_description(description: &str) -> AppResult<String> {
     Ok(description.to_owned())
 }
 
-/// A stored item the viewer manages, opened in a write transaction.
-type Managed = (super::WriteTxn, ItemId, Item, entity::item::Model);
+/// A stored item the viewer may change, read in the write transaction that changes it.
+struct Opened {
+    txn: super::WriteTxn,
+    id: ItemId,
+    item: Item,
+    row: item::Model,
+}
+
+/// Puts a row in the trash (what is under it follows): its size leaves the folders counting it.
+async fn trash_row(txn: &super::WriteTxn, item: &Item, row: item::Model) -> AppResult<()> {
+    if item.in_trash {
+        return Ok(());
+    }
+    sizes::add_to_counting_folders(&**txn, &row, -row.size).await?;
+    let mut model = row.into_active_model();
+    model.is_in_trash = Set(true);
+    model.update(&**txn).await?;
+    Ok(())
+}
+
+/// Takes a row out of the trash: back into its folder, or to the top of its drive when that
+/// folder is itself in the trash. Returns the row as it now is.
+async fn restore_row(
+    txn: &super::WriteTxn,
+    item: &Item,
+    row: item::Model,
+) -> AppResult<item::Model> {
+    if !item.in_trash {
+        return Ok(row);
+    }
+    let ancestors = sizes::ancestors(&**txn, &row).await?;
+    let folder_trashed = ancestors.values().any(|a| a.is_in_trash);
+    let mut model = row.clone().into_active_model();
+    model.is_in_trash = Set(false);
+    if folder_trashed {
+        // Its folder is gone: the item goes to the top of its drive.
+        sizes::add_to_folders(&**txn, sizes::counting_folders(&row, &ancestors), -row.size).await?;
+        model.parent_id = Set(row.drive.clone());
+        model.path = Set("/".to_owned());
+        write_with_free_name(txn, &row.name, NameWrite::Update(model)).await?;
+        subtree::move_descendants(&**txn, &row, "/", &row.drive).await?;
+    } else {
+        model.update(&**txn).await?;
+        sizes::add_to_folders(&**txn, path_ids(&row.path).collect(), row.size).await?;
+    }
+    item::Entity::find_by_id(row.id)
+        .one(&**txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("item {}", row.id)))
+}
 
 impl Service {
-    /// Opens a write transaction on a stored item the viewer must manage to do `action`.
-    async fn managed(
+    /// Opens a write transaction on a stored item the viewer must have `needed` on to
+    /// `action`, its place locked with that of `target` (a move's destination), and with
+    /// `subtree` all it holds.
+    async fn open(
         &self,
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
-        action: &str,
-    ) -> AppResult<Managed> {
+        (needed, action): (Level, &str),
+        target: Option<&ItemRef>,
+        subtree: bool,
+    ) -> AppResult<Opened> {
         let id = stored(id)?;
         let txn = self.write().await?;
+        let mut places = vec![id.0];
+        places.extend(target.and_then(ItemRef::stored_id).map(|t| t.0));
+        locks::places(&txn, company.0, &places, subtree).await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
-        require(&item, Level::Manage, action)?;
-        Ok((txn, id, item, row))
+        require(&item, needed, action)?;
+        Ok(Opened { txn, id, item, row })
     }
 
-    /// Creates a folder or a file (with its first version's metadata) in a folder or drive the
-    /// viewer may write to. A taken name becomes `name-2`, `name-3`…
+    /// Creates a folder or a file (with its first version) in a folder or drive the viewer
+    /// may write to. A taken name becomes `name-2`, `name-3`…
     pub async fn create_item(
         &self,
         viewer: &Viewer,
         company: CompanyId,
         input: CreateItem,
     ) -> AppResult<Item> {
+        let id = self
+            .retrying(|| self.insert_item(viewer, company, input.clone()))
+            .await?;
+        self.get_item(viewer, company, &ItemRef::Item(id)).await
+    }
+
+    async fn insert_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        input: CreateItem,
+    ) -> AppResult<ItemId> {
         let name = names::validate(&input.name)?;
         let tags = validate_tags(&input.tags)?;
         let description = validate_description(&input.description)?;
@@ -149,7 +217,7 @@ impl Service {
         };
 
         let txn = self.write().await?;
-        let place = writable_place(&*txn, viewer, company, &input.parent).await?;
+        let place = writable_place(&txn, viewer, company, &input.parent).await?;
         let id = ItemId::generate();
         let now = now_millis();
         // What an anonymous visitor adds through a link belongs to the owner of where it lands,
@@ -208,12 +276,13 @@ impl Service {
         sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
-        self.get_item(viewer, company, &ItemRef::Item(id)).await
+        Ok(id)
     }
 
-    /// Renames, moves, describes, tags or re-shares an item: `write` for metadata, `manage` on
-    /// the item and `write` on the target to move it, `manage` to replace its access list.
-    /// The Shared Drive (`root`) takes a new access list only. All in one transaction.
+    /// Renames, moves, describes, tags, re-shares, trashes or restores an item: `write` for
+    /// metadata, `manage` on the item and `write` on the target to move it, `manage` to change
+    /// who has access and to trash or restore it. The Shared Drive (`root`) takes a new access
+    /// list only. All in one transaction: a refused change changes nothing.
     pub async fn update_item(
         &self,
         viewer: &Viewer,
@@ -221,6 +290,19 @@ impl Service {
         id: &ItemRef,
         change: UpdateItem,
     ) -> AppResult<Item> {
+        let id = self
+            .retrying(|| self.change_item(viewer, company, id, change.clone()))
+            .await?;
+        self.get_item(viewer, company, &id).await
+    }
+
+    async fn change_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+        change: UpdateItem,
+    ) -> AppResult<ItemRef> {
         let access = change
             .access
             .clone()
@@ -234,7 +316,8 @@ impl Service {
                 && change.description.is_none()
                 && change.tags.is_none()
                 && change.parent.is_none()
-                && change.public.is_none();
+                && change.public.is_none()
+                && change.in_trash.is_none();
             let (Some(access), true) = (access, only_access) else {
                 return Err(AppError::bad_input(
                     "the Shared Drive only takes a new access list",
@@ -243,12 +326,11 @@ impl Service {
             let txn = self.write().await?;
             let root = items::get(&*txn, viewer, company, id).await?;
             require(&root, Level::Manage, "changing who has access")?;
-            access_list::replace(&*txn, viewer, company, id, access).await?;
+            access_list::replace(&txn, viewer, company, id, access).await?;
             users::remember(&*txn, viewer).await?;
             txn.commit().await?;
-            return self.get_item(viewer, company, id).await;
+            return Ok(ItemRef::Root);
         }
-        let id = stored(id)?;
         let name = change.name.as_deref().map(names::validate).transpose()?;
         let tags = change.tags.as_deref().map(validate_tags).transpose()?;
         let description = change
@@ -257,11 +339,32 @@ impl Service {
             .map(validate_description)
             .transpose()?;
 
-        let txn = self.write().await?;
-        let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
-        require(&item, Level::Write, "changing this item")?;
+        let Opened {
+            txn,
+            id,
+            mut item,
+            mut row,
+        } = self
+            .open(
+                viewer,
+                company,
+                id,
+                (Level::Write, "changing this item"),
+                change.parent.as_ref(),
+                change.parent.is_some() || change.in_trash == Some(false),
+            )
+            .await?;
         if access.is_some() || change.public.is_some() {
             require(&item, Level::Manage, "changing who has access")?;
+        }
+        if let Some(in_trash) = change.in_trash {
+            let action = if in_trash { "trashing" } else { "restoring" };
+            require(&item, Level::Manage, &format!("{action} this item"))?;
+        }
+        // Out of the trash first, so that the rest applies to the item where it lands.
+        if change.in_trash == Some(false) && item.in_trash {
+            row = restore_row(&txn, &item, row).await?;
+            item.in_trash = false;
         }
         let target = change
             .parent
@@ -272,7 +375,7 @@ impl Service {
                 if item.in_trash {
                     return Err(AppError::bad_input("restore the item before moving it"));
                 }
-                let place = writable_place(&*txn, viewer, company, target).await?;
+                let place = writable_place(&txn, viewer, company, target).await?;
                 if target == &ItemRef::Item(id) || path_ids(&place.path).any(|a| a == id.0) {
                     return Err(AppError::bad_input(
                         "a folder cannot be moved into itself or one of its descendants",
@@ -283,55 +386,58 @@ impl Service {
             None => None,
         };
 
-        let nothing_else = name.is_none()
-            && description.is_none()
-            && tags.is_none()
-            && place.is_none()
-            && change.public.is_none();
-        if nothing_else {
-            if let Some(access) = access {
-                access_list::replace(&*txn, viewer, company, &ItemRef::Item(id), access).await?;
-                users::remember(&*txn, viewer).await?;
+        let metadata = name.is_some()
+            || description.is_some()
+            || tags.is_some()
+            || place.is_some()
+            || change.public.is_some();
+        if metadata {
+            let mut model = row.clone().into_active_model();
+            if let Some(description) = description {
+                model.description = Set(description);
             }
-            txn.commit().await?;
-            return self.get_item(viewer, company, &ItemRef::Item(id)).await;
-        }
-        let mut model = row.clone().into_active_model();
-        if let Some(description) = description {
-            model.description = Set(description);
-        }
-        if let Some(tags) = tags {
-            model.tags = Set(serde_json::json!(tags));
-        }
-        model.last_modified = Set(now_millis());
-        if let Some(public) = change.public {
-            public_links::apply(&row, &mut model, public)?;
-        }
-        if let Some(place) = &place {
-            model.parent_id = Set(place.parent_id.clone());
-            model.drive = Set(place.drive.clone());
-            model.path = Set(place.path.clone());
-        }
-        match (&name, &place) {
-            (None, None) => {
-                model.update(&*txn).await?;
+            if let Some(tags) = tags {
+                model.tags = Set(serde_json::json!(tags));
             }
-            _ => {
-                let wanted = name.unwrap_or_else(|| row.name.clone());
-                write_with_free_name(&txn, &wanted, NameWrite::Update(model)).await?;
+            model.last_modified = Set(now_millis());
+            if let Some(public) = change.public {
+                public_links::apply(&row, &mut model, public)?;
             }
-        }
-        if let Some(place) = place {
-            subtree::move_descendants(&*txn, &row, &place.path, &place.drive).await?;
-            sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
-            sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
+            if let Some(place) = &place {
+                model.parent_id = Set(place.parent_id.clone());
+                model.drive = Set(place.drive.clone());
+                model.path = Set(place.path.clone());
+            }
+            match (&name, &place) {
+                (None, None) => {
+                    model.update(&*txn).await?;
+                }
+                _ => {
+                    let wanted = name.unwrap_or_else(|| row.name.clone());
+                    write_with_free_name(&txn, &wanted, NameWrite::Update(model)).await?;
+                }
+            }
+            if let Some(place) = place {
+                subtree::move_descendants(&*txn, &row, &place.path, &place.drive).await?;
+                sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
+                sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
+            }
         }
         if let Some(access) = access {
-            access_list::replace(&*txn, viewer, company, &ItemRef::Item(id), access).await?;
+            access_list::replace(&txn, viewer, company, &ItemRef::Item(id), access).await?;
         }
-        users::remember(&*txn, viewer).await?;
+        if change.in_trash == Some(true) {
+            let row = item::Entity::find_by_id(id.0)
+                .one(&*txn)
+                .await?
+                .ok_or_else(|| AppError::not_found(format!("item {id}")))?;
+            trash_row(&txn, &item, row).await?;
+        }
+        if metadata || change.access.is_some() {
+            users::remember(&*txn, viewer).await?;
+        }
         txn.commit().await?;
-        self.get_item(viewer, company, &ItemRef::Item(id)).await
+        Ok(ItemRef::Item(id))
     }
 
     /// Puts an item (and so everything under it) in the trash; `manage` needed.
@@ -341,17 +447,27 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<Item> {
-        let (txn, id, item, row) = self
-            .managed(viewer, company, id, "trashing this item")
-            .await?;
-        if !item.in_trash {
-            sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
-            let mut model = row.into_active_model();
-            model.is_in_trash = Set(true);
-            model.update(&*txn).await?;
-        }
-        txn.commit().await?;
-        self.get_item(viewer, company, &ItemRef::Item(id)).await
+        let change = UpdateItem {
+            in_trash: Some(true),
+            ..UpdateItem::default()
+        };
+        self.update_item(viewer, company, id, change).await
+    }
+
+    /// Takes an item out of the trash: back into its folder, or to the top of its drive when
+    /// that folder is itself in the trash. `manage` needed; an item not in the trash is left
+    /// as is.
+    pub async fn restore_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<Item> {
+        let change = UpdateItem {
+            in_trash: Some(false),
+            ..UpdateItem::default()
+        };
+        self.update_item(viewer, company, id, change).await
     }
 
     /// Deletes an item in the trash for good, with everything under it; `manage` needed.
@@ -361,8 +477,31 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<ItemId> {
-        let (txn, id, item, row) = self
-            .managed(viewer, company, id, "deleting this item")
+        let id = self
+            .retrying(|| self.remove_item(viewer, company, id))
+            .await?;
+        // The bytes of content nobody uses any more go now (the sweeper would get them later).
+        if let Err(err) = self.sweep_unreferenced().await {
+            tracing::warn!(error = ?err, "could not delete unreferenced content yet");
+        }
+        Ok(id)
+    }
+
+    async fn remove_item(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        id: &ItemRef,
+    ) -> AppResult<ItemId> {
+        let Opened { txn, id, item, row } = self
+            .open(
+                viewer,
+                company,
+                id,
+                (Level::Manage, "deleting this item"),
+                None,
+                true,
+            )
             .await?;
         if !item.in_trash {
             return Err(AppError::bad_input(
@@ -372,43 +511,6 @@ impl Service {
         sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
         subtree::delete(&*txn, &row).await?;
         txn.commit().await?;
-        // The bytes of content nobody uses any more go now (the sweeper would get them later).
-        if let Err(err) = self.sweep_unreferenced().await {
-            tracing::warn!(error = ?err, "could not delete unreferenced content yet");
-        }
         Ok(id)
-    }
-
-    /// Takes an item out of the trash: back into its folder, or to the top of its drive when
-    /// that folder is itself in the trash. `manage` needed; an item not in the trash is left as is.
-    pub async fn restore_item(
-        &self,
-        viewer: &Viewer,
-        company: CompanyId,
-        id: &ItemRef,
-    ) -> AppResult<Item> {
-        let (txn, id, item, row) = self
-            .managed(viewer, company, id, "restoring this item")
-            .await?;
-        if item.in_trash {
-            let ancestors = sizes::ancestors(&*txn, &row).await?;
-            let folder_trashed = ancestors.values().any(|a| a.is_in_trash);
-            let mut model = row.clone().into_active_model();
-            model.is_in_trash = Set(false);
-            if folder_trashed {
-                // Its folder is gone: the item goes to the top of its drive.
-                sizes::add_to_folders(&*txn, sizes::counting_folders(&row, &ancestors), -row.size)
-                    .await?;
-                model.parent_id = Set(row.drive.clone());
-                model.path = Set("/".to_owned());
-                write_with_free_name(&txn, &row.name, NameWrite::Update(model)).await?;
-                subtree::move_descendants(&*txn, &row, "/", &row.drive).await?;
-            } else {
-                model.update(&*txn).await?;
-                sizes::add_to_folders(&*txn, path_ids(&row.path).collect(), row.size).await?;
-            }
-        }
-        txn.commit().await?;
-        self.get_item(viewer, company, &ItemRef::Item(id)).await
     }
 }

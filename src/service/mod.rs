@@ -54,6 +54,9 @@ pub struct Service {
     write_lock: Option<Arc<Mutex<()>>>,
 }
 
+/// How often a write transaction runs at most when the database keeps giving up on it.
+const WRITE_ATTEMPTS: u32 = 8;
+
 /// A write transaction, holding the writer lock where the database needs one.
 pub(crate) struct WriteTxn {
     txn: DatabaseTransaction,
@@ -179,6 +182,28 @@ impl Service {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Runs a write transaction until it does not lose to a concurrent one: when the database
+    /// gives up on it (a deadlock, a serialization failure), it runs again, a little later,
+    /// up to `WRITE_ATTEMPTS` times; the client never sees the lost attempts.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut write: F) -> AppResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = AppResult<T>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match write().await {
+                Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
+                    tracing::debug!(attempt, error = ?err, "a write lost to a concurrent one; again");
+                    let pause = rand::random_range(1..=10u64 << attempt.min(5));
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub(crate) async fn write(&self) -> AppResult<WriteTxn> {

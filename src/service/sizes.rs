@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::access::path_ids;
 use crate::error::AppResult;
 
-/// The stored ancestors of a row, by id.
+/// The stored ancestors of a row, by id (writes locked them first: `locks::places`).
 pub(super) async fn ancestors<C: ConnectionTrait>(
     db: &C,
     row: &item::Model,

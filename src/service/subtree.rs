@@ -21,12 +21,15 @@ pub(super) fn whole(row: &item::Model) -> Condition {
 }
 
 fn descendants(row: &item::Model) -> Condition {
-    let prefix = descendant_prefix(row);
-    let end = format!("{}{}0", row.path, row.id);
+    under(row.company_id, row.id, &row.path)
+}
+
+/// Everything under the item `id` of `company` whose own path is `path`.
+pub(super) fn under(company: uuid::Uuid, id: uuid::Uuid, path: &str) -> Condition {
     Condition::all()
-        .add(item::Column::CompanyId.eq(row.company_id))
-        .add(item::Column::Path.gte(prefix))
-        .add(item::Column::Path.lt(end))
+        .add(item::Column::CompanyId.eq(company))
+        .add(item::Column::Path.gte(format!("{path}{id}/")))
+        .add(item::Column::Path.lt(format!("{path}{id}0")))
 }
 
 /// Re-roots the descendants of `row` after it moved to `new_path` in `new_drive`.

@@ -47,6 +47,21 @@ impl Service {
         if !matches!(input.level, Level::Read | Level::Write) {
             return Err(AppError::bad_input("a tab's level must be read or write"));
         }
+        let tab = Tab {
+            company_id: company,
+            tab_id,
+            channel_id,
+            item_id: input.item_id,
+            level: input.level,
+        };
+        self.retrying(|| self.attach_tab(viewer, &tab)).await?;
+        Ok(tab)
+    }
+
+    async fn attach_tab(&self, viewer: &Viewer, tab: &Tab) -> AppResult<()> {
+        let (company, tab_id, channel_id) =
+            (tab.company_id, tab.tab_id.clone(), tab.channel_id.clone());
+        let input = tab;
         let txn = self.write().await?;
         let (item, _) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
         require(&item, Level::Manage, "attaching a tab")?;
@@ -103,12 +118,6 @@ impl Service {
         .await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
-        Ok(Tab {
-            company_id: company,
-            tab_id,
-            channel_id,
-            item_id: input.item_id,
-            level: input.level,
-        })
+        Ok(())
     }
 }

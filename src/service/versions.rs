@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::access::{self, require};
-use super::{Service, by_company, content, convert, sizes, users};
+use super::{Service, by_company, content, convert, locks, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
@@ -127,7 +127,24 @@ impl Service {
             )));
         };
         let version = validate(version)?;
+        let created = self
+            .retrying(|| self.add_version(viewer, company, *item_id, version.clone()))
+            .await?;
+        let item = self
+            .get_item(viewer, company, &ItemRef::Item(*item_id))
+            .await?;
+        Ok((created, item))
+    }
+
+    async fn add_version(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        item_id: ItemId,
+        version: NewVersion,
+    ) -> AppResult<Version> {
         let txn = self.write().await?;
+        locks::places(&txn, company.0, &[item_id.0], false).await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, item_id.0).await?;
         require(&item, Level::Write, "adding a version")?;
         if row.is_directory {
@@ -142,7 +159,7 @@ impl Service {
             &*txn,
             viewer,
             company,
-            *item_id,
+            item_id,
             version,
             VersionBytes::Uploaded,
             now_millis(),
@@ -152,10 +169,7 @@ impl Service {
         sizes::add_to_counting_folders(&*txn, &row, delta).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
-        let item = self
-            .get_item(viewer, company, &ItemRef::Item(*item_id))
-            .await?;
-        Ok((created, item))
+        Ok(created)
     }
 
     /// A page of the versions of an item the service handed this viewer, newest first; a

@@ -158,10 +158,33 @@ impl Config {
         load_or_generate_secret(&self.data_dir.join("jwt-secret"))
     }
 
-    /// Makes sure the data directory exists (the embedded defaults live there).
+    /// Makes sure the data directory exists (the embedded defaults live there), created for
+    /// the server's user alone (0700), and that an SQLite database file is too (0600; SQLite
+    /// gives its `-wal` and `-shm` files the database's mode).
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let url = self.database_url();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = Path::new(path.split('?').next().unwrap_or(path));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(_) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(err) => {
+                    return Err(err).with_context(|| format!("creating {}", path.display()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -224,6 +224,12 @@ fn sql_state(err: &sea_orm::DbErr) -> Option<String> {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        // PostgreSQL's disk_full, SQLite's SQLITE_FULL.
+        if sql_state(&err).is_some_and(|state| matches!(state.as_str(), "53100" | "13")) {
+            return Self::InsufficientStorage(
+                "the database has no space left; nothing was kept".to_owned(),
+            );
+        }
         Self::Internal(err.into())
     }
 }

@@ -49,7 +49,22 @@ impl std::fmt::Debug for BlobStore {
     }
 }
 
+/// A blob store failure: 507 when the store ran out of space, a fault otherwise.
 fn storage_error(err: object_store::Error) -> AppError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        {
+            return AppError::InsufficientStorage(
+                "the blob store has no space left; nothing was kept".to_owned(),
+            );
+        }
+        cause = error.source();
+    }
     AppError::Internal(anyhow::Error::new(err).context("blob store"))
 }
 
@@ -58,7 +73,8 @@ impl BlobStore {
     pub fn open(url: &str) -> anyhow::Result<Self> {
         if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir)?;
-            let store = LocalFileSystem::new_with_prefix(dir)?;
+            // Bytes and their directory entries reach the disk before a row points at them.
+            let store = LocalFileSystem::new_with_prefix(dir)?.with_fsync(true);
             return Ok(Self {
                 store: Arc::new(store),
             });

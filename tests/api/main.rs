@@ -3,8 +3,10 @@
 mod support;
 
 mod access;
+mod binary;
 mod concurrency;
 mod content;
+mod durability;
 mod errors;
 mod http;
 mod items;

@@ -321,3 +321,211 @@ async fn a_zip_over_its_entry_bound_is_refused_before_the_first_byte() {
     );
     assert!(String::from_utf8_lossy(&body).contains("QUIRE_ZIP_MAX_ENTRIES"));
 }
+
+/// Sends `length` bytes after `head` on a raw connection while reading the answer; the status
+/// line and what it took to come.
+fn post_raw(address: &str, head: &str, length: usize) -> (String, std::time::Duration) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let started = Instant::now();
+    stream
+        .write_all(
+            format!("{head}Content-Length: {length}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..length / chunk.len() {
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = vec![0u8; 512];
+    let read = stream.read(&mut answer).unwrap();
+    let status = String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (status, started.elapsed())
+}
+
+#[test]
+fn the_binary_refuses_100_mb_without_credentials_at_once_and_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::binary::Server::start(crate::binary::serve(dir.path(), &[]), dir.path());
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let company = server.company;
+    let before = server.rss_kib();
+    for (path, content_type) in [
+        (
+            format!("/internal/services/documents/v1/companies/{company}/item"),
+            "application/json",
+        ),
+        (
+            format!("/internal/services/documents/v1/companies/{company}/item"),
+            "multipart/form-data; boundary=b",
+        ),
+        (
+            format!("/internal/services/files/v1/companies/{company}/files?filename=a"),
+            "application/octet-stream",
+        ),
+        ("/graphql".to_owned(), "multipart/form-data; boundary=b"),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nApollo-Require-Preflight: 1\r\n"
+        );
+        let (status, took) = post_raw(&address, &head, 100 << 20);
+        assert!(status.starts_with("HTTP/1.1 401"), "{path}: {status}");
+        assert!(took.as_secs() < 5, "{path}: refused in {took:?}");
+    }
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(grown < 20 << 10, "RSS grew by {grown} KiB");
+}
+
+#[tokio::test]
+async fn every_limit_is_read_from_the_environment_by_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = [
+        ("QUIRE_MAX_JSON_BYTES", "2000"),
+        ("QUIRE_MAX_FORM_FIELD_BYTES", "100"),
+        ("QUIRE_MAX_FORM_PARTS", "2"),
+        ("QUIRE_MAX_UPLOAD_BYTES", "1000"),
+        ("QUIRE_GRAPHQL_MAX_SELECTIONS", "40"),
+        ("QUIRE_GRAPHQL_MAX_NESTING", "12"),
+        ("QUIRE_GRAPHQL_MAX_DEPTH", "6"),
+        ("QUIRE_GRAPHQL_MAX_COMPLEXITY", "2000"),
+        ("QUIRE_ZIP_MAX_ENTRIES", "1"),
+    ];
+    let server =
+        crate::binary::Server::start(crate::binary::serve(dir.path(), &settings), dir.path());
+    let token = server.token("ada", Role::Admin);
+    let client = reqwest::Client::new();
+    let graphql = |query: String| {
+        let client = client.clone();
+        let url = format!("{}/graphql", server.base);
+        let token = token.clone();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, body) = graphql(format!("{{ {} }}", "a: __typename ".repeat(200))).await;
+    assert_eq!(status, 413, "QUIRE_MAX_JSON_BYTES: {body}");
+    let (status, body) = graphql(format!(
+        "{{ {} }}",
+        (0..41)
+            .map(|n| format!("a{n}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ))
+    .await;
+    assert!(
+        status == 400 && body.contains("at most 40"),
+        "QUIRE_GRAPHQL_MAX_SELECTIONS: {body}"
+    );
+    let (status, body) = graphql(format!(
+        "{{ item(companyId: {}1{}, id: \"root\") {{ id }} }}",
+        "[".repeat(13),
+        "]".repeat(13)
+    ))
+    .await;
+    assert!(
+        status == 400 && body.contains("deeper than 12"),
+        "QUIRE_GRAPHQL_MAX_NESTING: {body}"
+    );
+    let (_, body) = graphql(format!("{{ item(companyId: \"{}\", id: \"root\") {{ path {{ path {{ path {{ path {{ path {{ path {{ id }} }} }} }} }} }} }} }}", server.company)).await;
+    assert!(
+        body.contains("nested too deep"),
+        "QUIRE_GRAPHQL_MAX_DEPTH: {body}"
+    );
+    let (_, body) = graphql(format!("{{ item(companyId: \"{}\", id: \"root\") {{ children(first: 1000) {{ edges {{ node {{ id name }} }} }} }} }}", server.company)).await;
+    assert!(
+        body.contains("too complex"),
+        "QUIRE_GRAPHQL_MAX_COMPLEXITY: {body}"
+    );
+    let upload = client
+        .post(server.files("files?filename=big.bin"))
+        .bearer_auth(&token)
+        .body(vec![0u8; 1001])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status().as_u16(), 413, "QUIRE_MAX_UPLOAD_BYTES");
+    let item = json!({ "name": "x".repeat(150) }).to_string();
+    let form = reqwest::multipart::Form::new().text("item", item.clone());
+    let response = client
+        .post(server.documents("item"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        413,
+        "QUIRE_MAX_FORM_FIELD_BYTES"
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("a", "1")
+        .text("b", "2")
+        .text("c", "3");
+    let response = client
+        .post(server.documents("item"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400, "QUIRE_MAX_FORM_PARTS");
+    let folder: Value = client
+        .post(server.documents("item"))
+        .bearer_auth(&token)
+        .json(&json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let folder = folder["id"].as_str().unwrap().to_owned();
+    client
+        .post(server.documents("item"))
+        .bearer_auth(&token)
+        .json(&json!({ "item": { "name": "inner", "parent_id": folder, "is_directory": true } }))
+        .send()
+        .await
+        .unwrap();
+    let zip = client
+        .get(server.documents(&format!("item/{folder}/download")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status().as_u16(), 400, "QUIRE_ZIP_MAX_ENTRIES");
+    drop(server);
+    let hurried = crate::binary::Server::start(
+        crate::binary::serve(dir.path(), &[("QUIRE_GRAPHQL_TIMEOUT_MS", "0")]),
+        dir.path(),
+    );
+    let create = json!({ "item": { "name": "late", "parent_id": "root", "is_directory": true } });
+    let response = client
+        .post(hurried.documents("item"))
+        .bearer_auth(hurried.token("ada", Role::Admin))
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413, "QUIRE_GRAPHQL_TIMEOUT_MS");
+}

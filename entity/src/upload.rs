@@ -17,6 +17,8 @@ pub struct Model {
     /// `receiving`, then `assembling` (one request won the right to assemble it).
     pub state: String,
     pub created_at: i64,
+    /// When a chunk last arrived (or an assembler last said it is still at work).
+    pub updated_at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

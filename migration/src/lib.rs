@@ -7,6 +7,7 @@ mod m20261127_000002_public_link_lookup;
 mod m20261127_000003_content;
 mod m20261127_000004_chunked_uploads;
 mod m20261201_000001_sizes_from_bytes;
+mod m20261201_000002_upload_activity;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_content::Migration),
             Box::new(m20261127_000004_chunked_uploads::Migration),
             Box::new(m20261201_000001_sizes_from_bytes::Migration),
+            Box::new(m20261201_000002_upload_activity::Migration),
         ]
     }
 }

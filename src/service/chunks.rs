@@ -20,6 +20,19 @@ use crate::error::{AppError, AppResult};
 
 /// Where received chunks wait for the rest.
 const CHUNKS: &str = "chunks";
+/// How often an upload being assembled says it is still alive.
+const ASSEMBLY_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Marks an upload as alive now.
+async fn touch<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
+    upload::Entity::update_many()
+        .col_expr(upload::Column::UpdatedAt, Expr::value(now_millis()))
+        .filter(upload::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The most chunks one upload may have.
 const MAX_CHUNKS: i32 = 100_000;
 
@@ -92,6 +105,7 @@ impl Service {
             total_chunks: Set(total_chunks),
             state: Set("receiving".to_owned()),
             created_at: Set(now_millis()),
+            updated_at: Set(now_millis()),
         }
         .insert(&*txn)
         .await?;
@@ -158,6 +172,7 @@ impl Service {
         )
         .exec(&*txn)
         .await?;
+        touch(&*txn, id).await?;
         txn.commit().await?;
         self.assemble_when_complete(viewer, company, pending).await
     }
@@ -207,7 +222,23 @@ impl Service {
             .map_ok(|stream| stream.map_err(|err| AppError::Internal(err.into())))
             .try_flatten()
             .boxed();
-        let staged = self.stage(joined).await?;
+        // While it assembles, the upload says it is alive, so no sweeper takes it.
+        let heartbeat = {
+            let db = self.db().clone();
+            let id = pending.id;
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(ASSEMBLY_HEARTBEAT);
+                loop {
+                    every.tick().await;
+                    if let Err(err) = touch(&db, id).await {
+                        tracing::warn!(error = ?err, "could not mark an upload as assembling");
+                    }
+                }
+            })
+        };
+        let staged = self.stage(joined).await;
+        heartbeat.abort();
+        let staged = staged?;
         if staged.size != pending.total_size {
             // A chunk was replaced while we read: wait for the next one to complete it.
             self.discard(staged).await;

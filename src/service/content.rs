@@ -200,26 +200,20 @@ impl Service {
         Ok(EMPTY_SHA256)
     }
 
-    /// Deletes blobs nobody uses any more, rows then bytes.
+    /// Deletes blobs nobody uses any more, rows then bytes: only the bytes of the rows this
+    /// very statement deleted (a concurrent upload may have taken a reference meanwhile, and
+    /// keeps its row and its bytes).
     pub async fn sweep_unreferenced(&self) -> AppResult<usize> {
         let txn = self.write().await?;
-        let dead = blob::Entity::find()
+        let deleted = blob::Entity::delete_many()
             .filter(blob::Column::Refs.lte(0))
-            .all(&*txn)
-            .await?;
-        if dead.is_empty() {
-            return Ok(0);
-        }
-        blob::Entity::delete_many()
-            .filter(blob::Column::Id.is_in(dead.iter().map(|b| b.id)))
-            .filter(blob::Column::Refs.lte(0))
-            .exec(&*txn)
+            .exec_with_returning(&*txn)
             .await?;
         txn.commit().await?;
-        for blob in &dead {
+        for blob in &deleted {
             self.blobs.delete(&blob.key).await?;
         }
-        Ok(dead.len())
+        Ok(deleted.len())
     }
 
     /// Deletes stored bytes no row points at (a crash between writing bytes and committing
@@ -232,10 +226,10 @@ impl Service {
                 removed += 1;
             }
         }
-        // Chunked uploads abandoned for longer than the grace period.
+        // Chunked uploads without a chunk (or an assembler's word) for the grace period.
         let stale = now_millis() - grace_secs * 1000;
         let abandoned = entity::upload::Entity::find()
-            .filter(entity::upload::Column::CreatedAt.lte(stale))
+            .filter(entity::upload::Column::UpdatedAt.lte(stale))
             .all(self.db())
             .await?;
         for upload in abandoned {

@@ -461,3 +461,81 @@ async fn the_company_quota_counts_distinct_content() {
         app.stored_keys().await
     );
 }
+
+/// A re-upload takes a reference on content the sweeper is deleting: the sweeper's DELETE
+/// waits for the re-upload's transaction (held open here), then must keep the row and its
+/// bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(quire_postgres),
+    ignore = "QUIRE_TEST_POSTGRES_URL was not set when the tests were built"
+)]
+async fn the_sweeper_deletes_only_the_bytes_of_rows_it_deleted() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::postgres().await;
+    let alice = app.token("alice", Role::Member);
+    let file = app
+        .upload(&alice, "x.txt", "text/plain", b"contested bytes")
+        .await;
+    let id = file["id"].as_str().unwrap().to_owned();
+    // The last user let go of the content; the sweeper has not run yet.
+    app.db
+        .execute_unprepared("UPDATE blobs SET refs = 0")
+        .await
+        .unwrap();
+    let reupload = app.db.begin().await.unwrap();
+    reupload
+        .execute_unprepared("SELECT id FROM blobs FOR UPDATE")
+        .await
+        .unwrap();
+    let service = app.service.clone();
+    let sweeping = tokio::spawn(async move { service.sweep_unreferenced().await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !sweeping.is_finished(),
+        "the sweeper waits for the re-upload"
+    );
+    reupload
+        .execute_unprepared("UPDATE blobs SET refs = refs + 1")
+        .await
+        .unwrap();
+    reupload.commit().await.unwrap();
+    assert_eq!(sweeping.await.unwrap().unwrap(), 0, "nothing was deleted");
+    let uri = format!(
+        "/internal/services/files/v1/companies/{}/files/{id}/download",
+        app.company
+    );
+    let (status, body, _) = get(&app, &uri, Some(&alice), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"contested bytes");
+}
+
+on_both_backends! {
+    async fn a_chunked_upload_expires_after_a_while_without_a_chunk_not_after_it_started(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let query = "resumableTotalChunks=3&resumableTotalSize=30&resumableFilename=slow.bin&resumableType=application%2Foctet-stream";
+        let (_, started) = post_chunk(&app, &alice, &format!("files?{query}"), Vec::new()).await;
+        let id = started["resource"]["id"].as_str().unwrap().to_owned();
+        let path = |n: u8| format!("files/{id}?resumableChunkNumber={n}&{query}");
+        let chunk = |n: u8| {
+            let path = path(n);
+            let (app, alice) = (&app, &alice);
+            async move { post_chunk(app, alice, &path, vec![n; 10]).await }
+        };
+        assert_eq!(chunk(1).await.0, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(chunk(2).await.0, StatusCode::OK);
+        // Started more than the grace period ago, but a chunk came just now: it stays.
+        app.service.sweep(2).await.unwrap();
+        let (status, done) = chunk(3).await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!(done["resource"]["upload_data"]["size"], 30);
+        // One that hears nothing for the grace period goes.
+        let (_, idle) = post_chunk(&app, &alice, &format!("files?{query}"), Vec::new()).await;
+        let idle = idle["resource"]["id"].as_str().unwrap().to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        app.service.sweep(2).await.unwrap();
+        let (status, _) = post_chunk(&app, &alice, &format!("files/{idle}?resumableChunkNumber=1&{query}"), vec![1; 10]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "an abandoned upload is gone");
+    }
+}

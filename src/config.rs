@@ -146,13 +146,32 @@ impl Config {
         })
     }
 
-    /// The signing secret: configured, or read from (and generated once into) `<data>/jwt-secret`.
-    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+    /// Checks what can be checked before anything is touched: a configured secret's length,
+    /// the database and storage URLs' schemes.
+    pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(secret) = &self.jwt_secret {
             anyhow::ensure!(
                 secret.0.len() >= 16,
                 "QUIRE_JWT_SECRET must be at least 16 bytes"
             );
+        }
+        let database = self.database_url();
+        anyhow::ensure!(
+            database.starts_with("sqlite:") || database.starts_with("postgres"),
+            "QUIRE_DATABASE_URL must be sqlite://… or postgres://…, got {database:?}"
+        );
+        let storage = self.storage_url();
+        anyhow::ensure!(
+            storage.starts_with("file://") || storage.starts_with("s3://"),
+            "QUIRE_STORAGE_URL must be file://… or s3://…, got {storage:?}"
+        );
+        Ok(())
+    }
+
+    /// The signing secret: configured, or read from (and generated once into) `<data>/jwt-secret`.
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        self.validate()?;
+        if let Some(secret) = &self.jwt_secret {
             return Ok(secret.0.clone().into_bytes());
         }
         load_or_generate_secret(&self.data_dir.join("jwt-secret"))

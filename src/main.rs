@@ -59,6 +59,8 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.config;
+    // Settings are checked before the data directory or the database is touched.
+    config.validate()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -108,10 +110,13 @@ fn parse_company_role(spec: &str) -> anyhow::Result<(CompanyId, Role)> {
     Ok((company, role))
 }
 
+/// Logs go to standard error; standard output carries what the commands print.
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -122,14 +127,14 @@ fn init_tracing(config: &Config) {
 async fn serve(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);
     config.ensure_data_dir()?;
-    let db = service::connect(&config.database_url())
-        .await
-        .context("opening the database")?;
     let keys = Keys::from_secret(&config.jwt_secret()?);
-    let limits = config.limits.clone();
     let storage_url = config.storage_url();
     let blobs = BlobStore::open(&storage_url)
         .with_context(|| format!("opening the blob store {storage_url}"))?;
+    let db = service::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let limits = config.limits.clone();
     let service = Service::new(db, blobs, &limits);
     // Before the first request: planner statistics of a database that grew while stopped.
     refresh_planner_statistics(&service).await;

@@ -2,7 +2,7 @@
 
 use quire::auth::{AccessClaims, Role, TokenKind};
 use quire::error::{AppError, ErrorCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::on_both_backends;
 
@@ -87,4 +87,117 @@ on_both_backends! {
         ).await;
         assert_eq!(code, "FORBIDDEN");
     }
+}
+
+/// A failure while checking credentials is a logged 500, once; 401 stays for wrong ones.
+#[tokio::test]
+async fn a_failure_while_checking_credentials_is_a_logged_500_not_a_401() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::binary::Server::start(
+        crate::binary::serve(dir.path(), &[("QUIRE_LOG", "error")]),
+        dir.path(),
+    );
+    let admin = server.token("ada", Role::Admin);
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(server.documents("item"))
+        .bearer_auth(&admin)
+        .json(&json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let linked: Value = client.post(server.documents(&format!("item/{id}"))).bearer_auth(&admin)
+        .json(&json!({ "access_info": { "entities": [{ "type": "folder", "id": "parent", "level": "manage" }], "public": { "level": "read" } } }))
+        .send().await.unwrap().json().await.unwrap();
+    let link = linked["access_info"]["public"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let opened: Value = client
+        .post(server.documents("anonymous/token"))
+        .json(&json!({ "document_id": id, "token": link }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let visitor = opened["access_token"]["value"].as_str().unwrap().to_owned();
+    // The database breaks under the server.
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("quire.db").display()
+    ))
+    .await
+    .unwrap();
+    db.execute_unprepared("ALTER TABLE items RENAME TO items_gone")
+        .await
+        .unwrap();
+    let response = client
+        .get(server.documents(&format!("item/{id}")))
+        .bearer_auth(&visitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "INTERNAL_SERVER_ERROR");
+    assert_eq!(
+        body["message"], "internal error",
+        "internal text never leaves"
+    );
+    let response = client
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth(&visitor)
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+    let response = client
+        .get(server.documents(&format!("item/{id}")))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        401,
+        "wrong credentials stay a 401"
+    );
+    let logged = server.logged();
+    assert_eq!(
+        logged.matches("internal error").count(),
+        2,
+        "each failure logged once: {logged}"
+    );
+}
+
+/// Settings are checked before the database is touched.
+#[test]
+fn a_bad_setting_is_refused_before_the_database_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("elsewhere.db");
+    let output = std::process::Command::new(crate::binary::quire())
+        .args(["serve"])
+        .env("QUIRE_DATA_DIR", dir.path().join("data"))
+        .env(
+            "QUIRE_DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", database.display()),
+        )
+        .env("QUIRE_JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 16 bytes"));
+    assert!(!database.exists(), "no database was made");
+    assert!(
+        !dir.path().join("data").exists(),
+        "no data directory was made"
+    );
 }

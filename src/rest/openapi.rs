@@ -301,9 +301,16 @@ enum Refusals {
     /// A concurrent change won; retry.
     #[response(status = 409)]
     Conflict(ErrorBody),
-    /// Over the upload limit or the company's quota; nothing kept.
+    /// Over a size limit (a body, an upload, the company's quota) or the time budget;
+    /// nothing kept.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+    /// The blob store has no space left; nothing kept, reads go on.
+    #[response(status = 507)]
+    InsufficientStorage(ErrorBody),
+    /// A fault of the server's (logged); nothing kept.
+    #[response(status = 500)]
+    Internal(ErrorBody),
 }
 
 // ---- request bodies ----
@@ -322,6 +329,7 @@ struct NewItem {
 struct NewFileMetadata {
     name: Option<String>,
     mime: Option<String>,
+    /// Ignored: a size always comes from the stored bytes.
     size: Option<i64>,
     /// The id of an upload (`POST files`) whose bytes this version holds.
     external_id: Option<String>,

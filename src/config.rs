@@ -52,6 +52,10 @@ pub struct Config {
     /// `text` or `json` (JSON lines).
     #[arg(long, env = "QUIRE_LOG_FORMAT", default_value = "text", global = true, value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the
+    /// client, for rate limits; none by default.
+    #[arg(long, env = "QUIRE_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
     /// What one request may cost.
     #[command(flatten)]
     pub limits: Limits,
@@ -65,7 +69,8 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
 }
 
-/// What one request may cost; each a flag and an environment variable, defaults in `DEFAULT`.
+/// What one request may cost, and how long what it leaves unused is kept; each a flag and an
+/// environment variable, defaults in `DEFAULT`.
 #[derive(clap::Args, Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Larger uploads get 413 and nothing is stored.
@@ -98,6 +103,9 @@ pub struct Limits {
     /// The most bytes of content one company may store; none when unset.
     #[arg(long, env = "QUIRE_COMPANY_QUOTA_BYTES", global = true)]
     pub company_quota_bytes: Option<u64>,
+    /// Seconds an upload no version uses is kept before the sweeper removes it.
+    #[arg(long, env = "QUIRE_UNUSED_UPLOAD_TTL_SECS", default_value_t = Limits::DEFAULT.unused_upload_ttl_secs, global = true)]
+    pub unused_upload_ttl_secs: u64,
     /// Most entries one zip may hold.
     #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
     pub zip_max_entries: usize,
@@ -116,6 +124,7 @@ impl Limits {
         graphql_max_nesting: 64,
         graphql_timeout_ms: 30_000,
         company_quota_bytes: None,
+        unused_upload_ttl_secs: 24 * 3600,
         zip_max_entries: 10_000,
     };
 }
@@ -160,6 +169,8 @@ impl Config {
             database.starts_with("sqlite:") || database.starts_with("postgres"),
             "QUIRE_DATABASE_URL must be sqlite://… or postgres://…, got {database:?}"
         );
+        crate::auth::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|err| anyhow::anyhow!("QUIRE_TRUSTED_PROXIES: {err}"))?;
         let storage = self.storage_url();
         anyhow::ensure!(
             storage.starts_with("file://") || storage.starts_with("s3://"),

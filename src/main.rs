@@ -152,7 +152,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             refresh_planner_statistics(&maintainer).await;
         }
     });
-    let state = AppState::new(service, keys, limits);
+    let proxies = quire::auth::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(|err| anyhow::anyhow!("QUIRE_TRUSTED_PROXIES: {err}"))?;
+    let state = AppState::new(service, keys, limits).with_trusted_proxies(proxies);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
-use crate::auth::Keys;
+use crate::auth::{Keys, TrustedProxies};
 use crate::config::Limits;
 
 use crate::graphql::{self, QuireSchema};
@@ -22,6 +22,8 @@ pub struct AppState {
     pub rest: Arc<Operations>,
     /// Request counters for `/metrics`.
     pub metrics: Metrics,
+    /// Whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<TrustedProxies>,
 }
 
 impl AppState {
@@ -34,6 +36,13 @@ impl AppState {
             limits: Arc::new(limits),
             rest: Arc::new(Operations::parse_all()),
             metrics: Metrics::default(),
+            proxies: Arc::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
     }
 }

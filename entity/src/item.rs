@@ -34,6 +34,8 @@ pub struct Model {
     pub public_password_hash: Option<String>,
     /// Milliseconds since the epoch; 0 = never expires.
     pub public_expiration: i64,
+    /// Bumped by every change to the link: visitor tokens name the generation they came from.
+    pub public_generation: i64,
     pub last_version_id: Option<Uuid>,
 }
 

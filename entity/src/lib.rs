@@ -4,6 +4,7 @@ pub mod blob;
 pub mod file;
 pub mod grant;
 pub mod item;
+pub mod password_attempt;
 pub mod tab;
 pub mod upload;
 pub mod upload_chunk;

@@ -8,6 +8,8 @@ mod m20261127_000003_content;
 mod m20261127_000004_chunked_uploads;
 mod m20261201_000001_sizes_from_bytes;
 mod m20261201_000002_upload_activity;
+mod m20261201_000003_link_generations;
+mod m20261201_000004_password_attempts;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_chunked_uploads::Migration),
             Box::new(m20261201_000001_sizes_from_bytes::Migration),
             Box::new(m20261201_000002_upload_activity::Migration),
+            Box::new(m20261201_000003_link_generations::Migration),
+            Box::new(m20261201_000004_password_attempts::Migration),
         ]
     }
 }

@@ -29,10 +29,11 @@ impl Identity {
         if let Some(identity) = parts.extensions.get::<Identity>() {
             return identity.clone();
         }
-        let client = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
+        let client = state.proxies.client(peer, &parts.headers);
         let identity = match Credentials::read(&parts.headers, parts.uri.query()) {
             Ok(credentials) => {
                 let credentials = Credentials {

@@ -49,6 +49,20 @@ pub struct PublicClaims {
     pub document_id: String,
     /// The link's token when this one was minted: rotating the link revokes it.
     pub link: String,
+    /// The link's generation when this one was minted: any change to the link revokes it.
+    #[serde(default)]
+    pub generation: i64,
+}
+
+/// The link a visitor's download token was made through.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VisitorLink {
+    /// The link's item.
+    pub item: String,
+    /// The link's token.
+    pub link: String,
+    /// The link's generation.
+    pub generation: i64,
 }
 
 /// A chat tab's token: its holder is a member of the channel.
@@ -74,6 +88,9 @@ pub struct DownloadClaims {
     pub version_id: Option<String>,
     /// The holder's role in the company when the token was minted.
     pub role: String,
+    /// For a link visitor: the link that lets them read what the token names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<VisitorLink>,
 }
 
 /// What a download token allows, once verified.
@@ -192,6 +209,7 @@ impl Keys {
                     company: CompanyId::parse(&claims.company_id).map_err(|_| malformed())?,
                     item: ItemId::parse(&claims.document_id).map_err(|_| malformed())?,
                     token: claims.link,
+                    generation: Some(claims.generation),
                 };
                 let visitor = UserId::parse(&claims.sub).map_err(|_| malformed())?;
                 Ok(Viewer::visitor(visitor, grant))
@@ -249,7 +267,18 @@ impl Keys {
             .transpose()
             .map_err(|_| malformed())?;
         let role = Role::parse(&claims.role).map_err(|_| malformed())?;
-        let viewer = Viewer::new(user, HashMap::from([(company, role)]));
+        let viewer = match claims.visitor {
+            Some(link) => Viewer::visitor(
+                user,
+                PublicGrant {
+                    company,
+                    item: ItemId::parse(&link.item).map_err(|_| malformed())?,
+                    token: link.link,
+                    generation: Some(link.generation),
+                },
+            ),
+            None => Viewer::new(user, HashMap::from([(company, role)])),
+        };
         Ok(DownloadGrant {
             viewer,
             company,
@@ -281,6 +310,11 @@ impl Keys {
             items: items.iter().map(ToString::to_string).collect(),
             version_id: version.map(|v| v.to_string()),
             role: viewer.role(company).as_str().to_owned(),
+            visitor: viewer.public.as_ref().map(|grant| VisitorLink {
+                item: grant.item.to_string(),
+                link: grant.token.clone(),
+                generation: grant.generation.unwrap_or_default(),
+            }),
         })
     }
 

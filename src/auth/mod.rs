@@ -1,15 +1,17 @@
 //! Who is calling: the credentials a request carries, their verification, the `Viewer` they
 //! yield, and the tokens Quire mints.
 
+mod client;
 mod identity;
 mod keys;
-mod viewer;
 
+pub use crate::domain::{PublicGrant, Role, Viewer};
+pub use client::TrustedProxies;
 pub use identity::{Caller, Identity};
 pub use keys::{
-    AccessClaims, DownloadClaims, DownloadGrant, Keys, PublicClaims, TabClaims, TokenKind, unix_now,
+    AccessClaims, DownloadClaims, DownloadGrant, Keys, PublicClaims, TabClaims, TokenKind,
+    VisitorLink, unix_now,
 };
-pub use viewer::{PublicGrant, Role, Viewer};
 
 use axum::http::HeaderMap;
 
@@ -90,11 +92,7 @@ impl Credentials {
                     ));
                 }
                 Some(existing) => existing.join_channel(company, channel),
-                None => {
-                    let mut holder = Viewer::new(user, Default::default());
-                    holder.join_channel(company, channel);
-                    viewer = Some(holder);
-                }
+                None => viewer = Some(Viewer::tab_holder(user, company, channel)),
             }
         }
         Ok(viewer)

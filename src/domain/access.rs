@@ -92,6 +92,21 @@ pub struct AccessInfo {
 }
 
 impl AccessInfo {
+    /// An item's list as `viewer` may see it: link visitors see no entries; who granted an
+    /// entry is for the item's managers.
+    pub fn shown_to(item: &super::Item, stored: Vec<AccessEntity>, viewer: &super::Viewer) -> Self {
+        let mut info = Self::of(item, stored);
+        if viewer.is_visitor() {
+            info.entities.clear();
+        }
+        if item.level < Level::Manage {
+            info.entities
+                .iter_mut()
+                .for_each(|entity| entity.grantor = None);
+        }
+        info
+    }
+
     /// An item's whole list: its `folder` entry (stored items only), then its stored entries.
     pub fn of(item: &super::Item, stored: Vec<AccessEntity>) -> Self {
         let mut entities = Vec::with_capacity(stored.len() + 1);

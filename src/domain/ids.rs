@@ -86,11 +86,6 @@ impl UserId {
     pub fn anonymous() -> Self {
         Self(format!("anonymous:{}", Uuid::new_v4().simple()))
     }
-
-    /// Whether this is an anonymous visitor's id.
-    pub fn is_anonymous(&self) -> bool {
-        self.0.starts_with("anonymous:")
-    }
 }
 
 /// Where an `:id` points: a stored item or one of the special folders.

@@ -7,12 +7,14 @@ pub mod item;
 pub mod level;
 pub mod names;
 pub mod page;
+pub mod viewer;
 
 pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKind, PublicLink};
 pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;
 pub use page::{Page, PageRequest, SortBy, SortOrder, Sorting};
+pub use viewer::{PublicGrant, Role, Viewer};
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp Quire stores and sends.
 pub fn now_millis() -> i64 {

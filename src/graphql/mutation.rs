@@ -9,6 +9,7 @@ use super::upload;
 use crate::auth::{PublicClaims, TokenKind};
 use crate::domain::inputs::{CreateItem, NewVersion, PublicLinkChange, SetTab, UpdateItem};
 use crate::domain::{CompanyId, EntityKind, ItemId, ItemRef, Level};
+use crate::service::files::UploadFor;
 
 #[derive(Default)]
 pub struct MutationRoot;
@@ -289,12 +290,17 @@ impl MutationRoot {
         let viewer = ctx.viewer()?;
         let (company, parent) = target(&input.company_id, &input.parent_id)?;
         let mut version = input.version.map(NewVersion::from);
-        if let Some(file) = input.file {
-            let stored = upload::store(ctx, company, file).await?;
+        let stored = match input.file {
+            Some(file) => {
+                Some(upload::store(ctx, company, file, UploadFor::NewItemIn(&parent)).await?)
+            }
+            None => None,
+        };
+        if let Some(stored) = &stored {
             version.get_or_insert_with(NewVersion::default).external_id =
                 Some(stored.id.to_string());
         }
-        let item = ctx
+        let created = ctx
             .service()?
             .create_item(
                 viewer,
@@ -309,7 +315,8 @@ impl MutationRoot {
                 },
             )
             .await
-            .map_err(|e| e.extend())?;
+            .map_err(|e| e.extend());
+        let item = upload::forget_if_refused(ctx, stored.as_ref(), created).await?;
         Ok(CreateItemPayload {
             item: ItemObject(item),
         })
@@ -413,14 +420,21 @@ impl MutationRoot {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
         let mut version = NewVersion::from(input.version);
-        if let Some(file) = input.file {
-            version.external_id = Some(upload::store(ctx, company, file).await?.id.to_string());
+        let stored = match input.file {
+            Some(file) => {
+                Some(upload::store(ctx, company, file, UploadFor::NewVersionOf(&id)).await?)
+            }
+            None => None,
+        };
+        if let Some(stored) = &stored {
+            version.external_id = Some(stored.id.to_string());
         }
-        let (version, item) = ctx
+        let created = ctx
             .service()?
             .create_version(viewer, company, &id, version)
             .await
-            .map_err(|e| e.extend())?;
+            .map_err(|e| e.extend());
+        let (version, item) = upload::forget_if_refused(ctx, stored.as_ref(), created).await?;
         Ok(CreateVersionPayload {
             version: VersionObject(version),
             item: ItemObject(item),
@@ -487,6 +501,7 @@ impl MutationRoot {
             company_id: grant.company.to_string(),
             document_id: grant.item.to_string(),
             link: grant.token,
+            generation: grant.generation.unwrap_or_default(),
         };
         let access_token = request.keys.sign(&claims).map_err(|e| e.extend())?;
         Ok(OpenPublicLinkPayload {

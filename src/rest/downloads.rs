@@ -51,6 +51,27 @@ pub async fn token(
     Ok(Json(json!({ "token": data["downloadToken"] })))
 }
 
+/// Who downloads, and whether a download token says so.
+struct Downloader {
+    viewer: Viewer,
+    by_token: bool,
+}
+
+impl Downloader {
+    /// What the service answered, as the download's answer: a download token that no longer
+    /// reaches what it names (its maker lost access, the link changed) does not cover the
+    /// request: 401.
+    fn answer<T>(&self, outcome: Result<T, AppError>) -> Result<T, RestError> {
+        match outcome {
+            Err(AppError::NotFound(_)) if self.by_token => Err(AppError::unauthenticated(
+                "the download token no longer covers this request",
+            )
+            .into()),
+            other => other.map_err(RestError::from),
+        }
+    }
+}
+
 /// Who downloads: a `?token=` download token on its own (for the items and version it names),
 /// else the request's other credentials.
 fn downloader(
@@ -59,9 +80,15 @@ fn downloader(
     company: CompanyId,
     items: &[ItemId],
     version: &mut Option<VersionId>,
-) -> Result<Viewer, RestError> {
+) -> Result<Downloader, RestError> {
     let Some(token) = &caller.credentials.download_token else {
-        return caller.viewer.map_err(RestError::from);
+        return caller
+            .viewer
+            .map(|viewer| Downloader {
+                viewer,
+                by_token: false,
+            })
+            .map_err(RestError::from);
     };
     let grant = state.keys.verify_download(token)?;
     let covered = grant.company == company && items.iter().all(|item| grant.items.contains(item));
@@ -76,7 +103,10 @@ fn downloader(
     }
     // A token made for one version serves that version when none is asked for.
     *version = version.or(grant.version);
-    Ok(grant.viewer)
+    Ok(Downloader {
+        viewer: grant.viewer,
+        by_token: true,
+    })
 }
 
 #[derive(Deserialize)]
@@ -99,22 +129,26 @@ pub async fn item(
         .as_deref()
         .map(VersionId::parse)
         .transpose()?;
-    let viewer = downloader(&state, caller, company, &[item], &mut version)?;
+    let who = downloader(&state, caller, company, &[item], &mut version)?;
     let service = &state.service;
-    let found = service
-        .get_item(&viewer, company, &crate::domain::ItemRef::Item(item))
-        .await?;
+    let found = who.answer(
+        service
+            .get_item(&who.viewer, company, &crate::domain::ItemRef::Item(item))
+            .await,
+    )?;
     if found.is_directory {
-        let entries = service.zip_entries(&viewer, company, &[item]).await?;
+        let entries = who.answer(service.zip_entries(&who.viewer, company, &[item]).await)?;
         return Ok(zip_response(
             service,
             entries,
             &format!("{}.zip", found.name),
         ));
     }
-    let content = service
-        .file_content(&viewer, company, item, version)
-        .await?;
+    let content = who.answer(
+        service
+            .file_content(&who.viewer, company, item, version)
+            .await,
+    )?;
     respond(service, &content, &headers).await
 }
 
@@ -141,7 +175,12 @@ pub async fn zip(
             "items is required: a comma-separated list of item ids",
         ));
     }
-    let viewer = downloader(&state, caller, company, &items, &mut None)?;
-    let entries = state.service.zip_entries(&viewer, company, &items).await?;
+    let who = downloader(&state, caller, company, &items, &mut None)?;
+    let entries = who.answer(
+        state
+            .service
+            .zip_entries(&who.viewer, company, &items)
+            .await,
+    )?;
     Ok(zip_response(&state.service, entries, "twake_drive.zip"))
 }

@@ -25,16 +25,21 @@ pub async fn run(
     if let Some(error) = response.errors.first() {
         // Errors without a code come from GraphQL validation of what the shim built from the
         // caller's input (an unknown enum value, a wrong type): bad input.
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
+        let extension = |name: &str| error.extensions.as_ref().and_then(|ext| ext.get(name));
+        let code = extension("code")
             .and_then(|code| match code {
                 async_graphql::Value::String(code) => ErrorCode::parse(code),
                 _ => None,
             })
             .unwrap_or(ErrorCode::BadUserInput);
-        return Err(RestError::new(code, error.message.clone()));
+        let retry_after = extension("retryAfter").and_then(|seconds| match seconds {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        });
+        return Err(RestError {
+            retry_after,
+            ..RestError::new(code, error.message.clone())
+        });
     }
     response
         .data

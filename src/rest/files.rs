@@ -17,7 +17,7 @@ use crate::body;
 use crate::domain::CompanyId;
 use crate::error::AppError;
 use crate::service::chunks::{PendingUpload, UploadState};
-use crate::service::files::UploadedFile;
+use crate::service::files::{UploadFor, UploadedFile};
 use crate::state::AppState;
 
 /// Where the files routes live.
@@ -146,7 +146,7 @@ where
     match destination {
         Destination::File => {
             let name = name.ok_or_else(|| RestError::bad_input("filename is required"))?;
-            let staged = service.stage(body).await?;
+            let staged = service.stage_for(company, body).await?;
             Ok(Stored::File(
                 service
                     .upload_file(viewer, company, &name, mime.as_deref(), staged)
@@ -261,6 +261,10 @@ pub async fn upload(
 ) -> Result<Json<Value>, RestError> {
     let company = CompanyId::parse(&company_id)?;
     let viewer = viewer(caller)?;
+    state
+        .service
+        .may_upload(&viewer, company, UploadFor::Later)
+        .await?;
     let stored = store_upload(&state, &viewer, company, request).await?;
     Ok(Json(stored.resource()))
 }

@@ -14,8 +14,8 @@ use super::exec::run;
 use super::{input, legacy};
 use crate::auth::Identity;
 use crate::body;
-use crate::domain::CompanyId;
-use crate::service::files::UploadedFile;
+use crate::domain::{CompanyId, ItemRef};
+use crate::service::files::{UploadFor, UploadedFile};
 use crate::state::AppState;
 
 type Answer = Result<Response, RestError>;
@@ -94,6 +94,7 @@ async fn fields_and_file(
     caller: &Identity,
     company_id: &str,
     request: Request,
+    version_of: Option<&str>,
 ) -> Result<(Map<String, Value>, Option<UploadedFile>), RestError> {
     let limits = &state.limits;
     let (parts, body) = request.into_parts();
@@ -121,7 +122,23 @@ async fn fields_and_file(
                     .map(str::to_owned)
                     .ok_or_else(|| RestError::bad_input("the file part needs a filename"))?;
                 let mime = part.content_type();
-                let staged = state.service.stage(part.stream()).await?;
+                // Where the bytes go is checked before a byte of them is stored.
+                let target = match version_of {
+                    Some(id) => ItemRef::parse(id)?,
+                    None => ItemRef::parse(
+                        fields
+                            .get("item")
+                            .and_then(|item| item.get("parent_id"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("root"),
+                    )?,
+                };
+                let purpose = match version_of {
+                    Some(_) => UploadFor::NewVersionOf(&target),
+                    None => UploadFor::NewItemIn(&target),
+                };
+                state.service.may_upload(viewer, company, purpose).await?;
+                let staged = state.service.stage_for(company, part.stream()).await?;
                 let file = state
                     .service
                     .upload_file(viewer, company, &file_name, mime.as_deref(), staged)
@@ -132,6 +149,21 @@ async fn fields_and_file(
         }
     }
     Ok((fields, uploaded))
+}
+
+/// A refused create or version keeps nothing: the upload made for it goes.
+async fn forget_if_refused(
+    state: &AppState,
+    file: Option<&UploadedFile>,
+    outcome: Result<Value, RestError>,
+) -> Result<Value, RestError> {
+    if let (Err(_), Some(file)) = (&outcome, file) {
+        state
+            .service
+            .forget_upload_of(&file.owner, file.company_id, file.id)
+            .await;
+    }
+    outcome
 }
 
 /// Points a version's metadata at an uploaded file.
@@ -153,7 +185,7 @@ pub async fn create(
     caller: Identity,
     request: Request,
 ) -> Answer {
-    let (mut body, file) = fields_and_file(&state, &caller, &company_id, request).await?;
+    let (mut body, file) = fields_and_file(&state, &caller, &company_id, request, None).await?;
     if let Some(file) = &file {
         let version = body
             .entry("version")
@@ -162,14 +194,18 @@ pub async fn create(
             with_upload(version, file);
         }
     }
-    let input = input::create_item(&company_id, &body, file.as_ref().map(|f| f.name.as_str()))?;
-    let data = run(
-        &state,
-        &caller,
-        &state.rest.create_item,
-        json!({ "input": input }),
-    )
-    .await?;
+    let created = async {
+        let input = input::create_item(&company_id, &body, file.as_ref().map(|f| f.name.as_str()))?;
+        run(
+            &state,
+            &caller,
+            &state.rest.create_item,
+            json!({ "input": input }),
+        )
+        .await
+    }
+    .await;
+    let data = forget_if_refused(&state, file.as_ref(), created).await?;
     Ok(Json(legacy::item(&data["createItem"]["item"])).into_response())
 }
 
@@ -227,7 +263,8 @@ pub async fn create_version(
     caller: Identity,
     request: Request,
 ) -> Answer {
-    let (mut body, file) = fields_and_file(&state, &caller, &company_id, request).await?;
+    let (mut body, file) =
+        fields_and_file(&state, &caller, &company_id, request, Some(&id)).await?;
     // Multipart sends the version as a `version` field; JSON sends it as the body.
     if let Some(Value::Object(version)) = body.remove("version") {
         body = version;
@@ -235,10 +272,14 @@ pub async fn create_version(
     if let Some(file) = &file {
         with_upload(&mut body, file);
     }
-    let version = input::version(&body, "")?;
-    let variables =
-        json!({ "input": { "companyId": company_id, "itemId": id, "version": version } });
-    let data = run(&state, &caller, &state.rest.create_version, variables).await?;
+    let created = async {
+        let version = input::version(&body, "")?;
+        let variables =
+            json!({ "input": { "companyId": company_id, "itemId": id, "version": version } });
+        run(&state, &caller, &state.rest.create_version, variables).await
+    }
+    .await;
+    let data = forget_if_refused(&state, file.as_ref(), created).await?;
     Ok(Json(legacy::version(&data["createVersion"]["version"])).into_response())
 }
 /// `GET item/:id/user/:user_id/access`: `{access}` of another user, for callers who can read it.

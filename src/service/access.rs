@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::{convert, public_links};
 use crate::auth::Viewer;
 use crate::domain::{AccessOrigin, AccessSource, CompanyId, EntityKind, Item, ItemId, Level};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The grants key of a company's Shared Drive root.
 pub(super) const ROOT_KEY: Uuid = Uuid::nil();
@@ -20,11 +20,14 @@ pub(super) const ROOT_KEY: Uuid = Uuid::nil();
 /// Matches the access entries that apply to the viewer: their `user` entry, the `company`
 /// entry when they are a member, `channel` entries of channels they are in.
 pub(super) fn viewer_grants(viewer: &Viewer, company: CompanyId) -> Condition {
-    let mut applies = Condition::any().add(
-        Condition::all()
-            .add(grant::Column::Kind.eq("user"))
-            .add(grant::Column::Subject.eq(viewer.user_id.as_str())),
-    );
+    let mut applies = Condition::any();
+    if viewer.user_entries_apply() {
+        applies = applies.add(
+            Condition::all()
+                .add(grant::Column::Kind.eq("user"))
+                .add(grant::Column::Subject.eq(viewer.user_id.as_str())),
+        );
+    }
     if viewer.role(company).is_member() {
         applies = applies.add(
             Condition::all()
@@ -51,8 +54,14 @@ pub(super) fn sees_whole_drive(viewer: &Viewer, company: CompanyId, drive: &str)
     if drive == "root" {
         viewer.role(company).is_admin()
     } else {
-        drive.strip_prefix("user_") == Some(viewer.user_id.as_str())
+        owns_drive(viewer, company, drive)
     }
+}
+
+/// Whether `drive` is the viewer's own personal drive: members have one, guests, link
+/// visitors and tab holders have none.
+pub(super) fn owns_drive(viewer: &Viewer, company: CompanyId, drive: &str) -> bool {
+    drive.strip_prefix("user_") == Some(viewer.user_id.as_str()) && viewer.is_member_of(company)
 }
 
 /// Restricts a children query to the rows a viewer who can read the parent may see: those
@@ -164,13 +173,13 @@ impl DirectGrants {
 }
 
 /// The viewer's level on the top of a drive.
-fn drive_level(viewer: &Viewer, drive: &str, root: &Granted) -> Granted {
-    match drive.strip_prefix("user_") {
-        Some(owner) if owner == viewer.user_id.as_str() => {
-            granted(Level::Manage, AccessSource::DriveOwner, None)
-        }
-        Some(_) => nothing(),
-        None => root.clone(),
+fn drive_level(viewer: &Viewer, company: CompanyId, drive: &str, root: &Granted) -> Granted {
+    if drive == "root" {
+        root.clone()
+    } else if owns_drive(viewer, company, drive) {
+        granted(Level::Manage, AccessSource::DriveOwner, None)
+    } else {
+        nothing()
     }
 }
 
@@ -181,7 +190,7 @@ fn public_level(viewer: &Viewer, row: &item::Model) -> Granted {
         Some(grant)
             if grant.item.0 == row.id
                 && grant.company.0 == row.company_id
-                && public_links::is_live(row, &grant.token) =>
+                && public_links::is_live(row, grant) =>
         {
             let level = convert::parse_level(&row.public_level).min(Level::Write);
             granted(level, AccessSource::PublicLink, Some(row.id))
@@ -250,11 +259,11 @@ pub(super) async fn scope<C: ConnectionTrait>(
     let mut levels: HashMap<Uuid, Granted> = HashMap::with_capacity(by_depth.len());
     for row in by_depth {
         let level = if sees_whole_drive(viewer, company, &row.drive) {
-            drive_level(viewer, &row.drive, &root)
+            drive_level(viewer, company, &row.drive, &root)
         } else {
             let (parent, origin) = match path_ids(&row.path).next_back() {
                 Some(parent) => levels.get(&parent).cloned().unwrap_or_else(nothing),
-                None => drive_level(viewer, &row.drive, &root),
+                None => drive_level(viewer, company, &row.drive, &root),
             };
             let inherited = (parent.min(convert::parse_level(&row.folder_level)), origin);
             let direct = grants.levels.get(&row.id).cloned().unwrap_or_else(nothing);
@@ -306,7 +315,7 @@ fn readable_path(
             Arc::from(Vec::new()),
         ));
     }
-    let top = drive_level(viewer, &row.drive, root);
+    let top = drive_level(viewer, company, &row.drive, root);
     if top.0 >= Level::Read {
         path.push(convert::special_folder(
             company,
@@ -340,13 +349,57 @@ pub(super) async fn readable_rows<C: ConnectionTrait>(
         .collect())
 }
 
-/// `readable_rows` where every id must be readable: not found names the first that is not.
+/// Refuses (401) a link visitor asking for anything outside its link's subtree: its token
+/// does not cover the request.
+pub(super) fn outside_the_link() -> AppError {
+    AppError::unauthenticated("this visitor token covers only what its public link shares")
+}
+
+/// For a link visitor: fails (401) unless every id is the link's item or under it.
+async fn visitor_covers<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    ids: &[Uuid],
+) -> AppResult<()> {
+    let Some(grant) = &viewer.public else {
+        return Ok(());
+    };
+    if grant.company != company {
+        return Err(outside_the_link());
+    }
+    let places: HashMap<Uuid, String> = item::Entity::find()
+        .select_only()
+        .columns([item::Column::Id, item::Column::Path])
+        .filter(item::Column::CompanyId.eq(company.0))
+        .filter(item::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let covered = ids.iter().all(|id| {
+        *id == grant.item.0
+            || places
+                .get(id)
+                .is_some_and(|path| path_ids(path).any(|a| a == grant.item.0))
+    });
+    if covered {
+        Ok(())
+    } else {
+        Err(outside_the_link())
+    }
+}
+
+/// `readable_rows` where every id must be readable: not found names the first that is not
+/// (a link visitor asking outside its link: 401).
 pub(super) async fn readable_items<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
     ids: &[Uuid],
 ) -> AppResult<Vec<(Item, item::Model)>> {
+    visitor_covers(db, viewer, company, ids).await?;
     let found = readable_rows(db, viewer, company, ids).await?;
     if let Some(missing) = ids
         .iter()

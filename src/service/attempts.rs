@@ -1,83 +1,153 @@
-//! Rate limits on public-link passwords: wrong guesses are counted per link and per client
-//! address over a window; past the limit even the right password is refused until it ends.
+//! Rate limits on public-link passwords, counted in the database (shared by replicas, kept
+//! over restarts), one bucket per link and client address: someone else's wrong guesses never
+//! delay a right password. An attempt reserves its bucket atomically before Argon2 runs, so
+//! concurrent guesses cannot slip past; the first wrong guesses are free, then each waits
+//! twice as long as the one before, up to 15 minutes.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use crate::error::AppError;
+use entity::password_attempt;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
 
-/// How long wrong guesses are remembered.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Wrong guesses allowed per link in a window.
-const PER_LINK: u32 = 10;
-/// Wrong guesses allowed per client address in a window (over all links).
-const PER_ADDRESS: u32 = 30;
-/// Past this many tracked keys, expired ones are dropped.
-const PRUNE_ABOVE: usize = 10_000;
+use super::Service;
+use crate::domain::now_millis;
+use crate::error::{AppError, AppResult};
 
-struct Window {
-    started: Instant,
-    failures: u32,
-}
+/// Wrong guesses in a row a bucket may make without waiting.
+const FREE_FAILURES: i64 = 5;
+/// The longest wait between two guesses.
+const MAX_DELAY_MS: i64 = 15 * 60 * 1000;
+/// How long an attempt in flight holds its bucket at most (a crash lets go after this).
+const IN_FLIGHT_MS: i64 = 10_000;
+/// Buckets untouched this long are forgotten by the sweeper.
+const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 
-/// Wrong password guesses, by link and by client address.
-#[derive(Default)]
-pub struct PasswordAttempts {
-    windows: Mutex<HashMap<String, Window>>,
-}
-
-fn keys(link: &str, client: Option<IpAddr>) -> Vec<(String, u32)> {
-    let mut keys = vec![(format!("link:{link}"), PER_LINK)];
-    if let Some(address) = client {
-        keys.push((format!("address:{address}"), PER_ADDRESS));
+/// The bucket of a link (by a hash of its token: no secret is stored) and a client address.
+pub(super) fn bucket(link: &str, client: Option<IpAddr>) -> String {
+    let link = hex::encode(&Sha256::digest(link.as_bytes())[..16]);
+    match client {
+        Some(address) => format!("{link}/{address}"),
+        None => format!("{link}/unknown"),
     }
-    keys
 }
 
-impl PasswordAttempts {
-    /// Refuses (401) when the link or the address has guessed wrong too often lately.
-    pub fn check(&self, link: &str, client: Option<IpAddr>) -> Result<(), AppError> {
-        let windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (key, limit) in keys(link, client) {
-            if let Some(window) = windows.get(&key) {
-                let elapsed = window.started.elapsed();
-                if elapsed < WINDOW && window.failures >= limit {
-                    let wait = (WINDOW - elapsed).as_secs() + 1;
-                    return Err(AppError::unauthenticated(format!(
-                        "too many wrong passwords for this public link; retry in {wait} s"
-                    )));
-                }
+/// How long a bucket waits after its `failures`th wrong guess in a row.
+fn delay_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES).min(20) as u32;
+    (1000i64 << doublings).min(MAX_DELAY_MS)
+}
+
+impl Service {
+    /// Reserves the bucket's next attempt, or refuses (429) with the seconds to wait.
+    pub(super) async fn reserve_attempt(&self, bucket: &str) -> AppResult<()> {
+        let now = now_millis();
+        let txn = self.write().await?;
+        password_attempt::Entity::insert(password_attempt::ActiveModel {
+            bucket: Set(bucket.to_owned()),
+            failures: Set(0),
+            next_at: Set(0),
+            updated_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([password_attempt::Column::Bucket])
+        .exec(&*txn)
+        .await?;
+        let reserved = password_attempt::Entity::update_many()
+            .col_expr(
+                password_attempt::Column::NextAt,
+                Expr::value(now + IN_FLIGHT_MS),
+            )
+            .col_expr(password_attempt::Column::UpdatedAt, Expr::value(now))
+            .filter(password_attempt::Column::Bucket.eq(bucket))
+            .filter(password_attempt::Column::NextAt.lte(now))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        let next_at = match reserved {
+            true => None,
+            false => password_attempt::Entity::find_by_id(bucket.to_owned())
+                .one(&*txn)
+                .await?
+                .map(|row| row.next_at),
+        };
+        txn.commit().await?;
+        match next_at {
+            None => Ok(()),
+            Some(next_at) => {
+                let retry_after = ((next_at - now).max(0) as u64).div_ceil(1000).max(1);
+                Err(AppError::TooManyRequests {
+                    message: format!(
+                        "too many wrong passwords for this public link from here; retry in {retry_after} s"
+                    ),
+                    retry_after,
+                })
             }
         }
+    }
+
+    /// Settles a reserved attempt: a right password clears the bucket, a wrong one counts and
+    /// sets how long the next must wait.
+    pub(super) async fn settle_attempt(&self, bucket: &str, right: bool) -> AppResult<()> {
+        let now = now_millis();
+        let txn = self.write().await?;
+        let failures = match right {
+            true => 0,
+            false => {
+                password_attempt::Entity::find_by_id(bucket.to_owned())
+                    .one(&*txn)
+                    .await?
+                    .map_or(0, |row| row.failures)
+                    + 1
+            }
+        };
+        password_attempt::Entity::update_many()
+            .col_expr(password_attempt::Column::Failures, Expr::value(failures))
+            .col_expr(
+                password_attempt::Column::NextAt,
+                Expr::value(now + delay_ms(failures)),
+            )
+            .col_expr(password_attempt::Column::UpdatedAt, Expr::value(now))
+            .filter(password_attempt::Column::Bucket.eq(bucket))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
         Ok(())
     }
 
-    /// Counts a wrong guess.
-    pub fn fail(&self, link: &str, client: Option<IpAddr>) {
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, window| window.started.elapsed() < WINDOW);
-        }
-        for (key, _) in keys(link, client) {
-            let window = windows.entry(key).or_insert(Window {
-                started: Instant::now(),
-                failures: 0,
-            });
-            if window.started.elapsed() >= WINDOW {
-                *window = Window {
-                    started: Instant::now(),
-                    failures: 0,
-                };
-            }
-            window.failures += 1;
-        }
+    /// Forgets buckets untouched for a day.
+    pub(super) async fn forget_old_attempts(&self) -> AppResult<u64> {
+        let txn = self.write().await?;
+        let forgotten = password_attempt::Entity::delete_many()
+            .filter(password_attempt::Column::UpdatedAt.lte(now_millis() - FORGET_AFTER_MS))
+            .exec(&*txn)
+            .await?
+            .rows_affected;
+        txn.commit().await?;
+        Ok(forgotten)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_after_the_free_guesses_and_stop_at_fifteen_minutes() {
+        assert_eq!(delay_ms(1), 0);
+        assert_eq!(delay_ms(FREE_FAILURES - 1), 0);
+        assert_eq!(delay_ms(FREE_FAILURES), 1000);
+        assert_eq!(delay_ms(FREE_FAILURES + 3), 8000);
+        assert_eq!(delay_ms(FREE_FAILURES + 40), MAX_DELAY_MS);
+        assert_ne!(
+            bucket("t", "1.2.3.4".parse().ok()),
+            bucket("t", "1.2.3.5".parse().ok())
+        );
+        assert!(!bucket("secret-token", None).contains("secret"));
     }
 }

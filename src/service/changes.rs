@@ -2,7 +2,7 @@
 
 use entity::{grant, item};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
@@ -18,7 +18,7 @@ const MAX_TAG_BYTES: usize = 128;
 const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
 
 /// Where an item can be put: a drive top or a folder the viewer may write to.
-struct Place {
+pub(super) struct Place {
     parent_id: String,
     drive: String,
     path: String,
@@ -26,8 +26,10 @@ struct Place {
     owner: Option<String>,
 }
 
-async fn writable_place(
-    db: &DatabaseTransaction,
+/// Where the viewer may put an item: `target` must be a drive top or a folder they may write
+/// to, outside the trash. (Writes lock the target's place first.)
+pub(super) async fn writable_place<C: ConnectionTrait>(
+    db: &C,
     viewer: &Viewer,
     company: CompanyId,
     target: &ItemRef,
@@ -48,7 +50,6 @@ async fn writable_place(
             })
         }
         ItemRef::Item(id) => {
-            locks::places(db, company.0, &[id.0], false).await?;
             let (folder, row) = access::readable_item(db, viewer, company, id.0).await?;
             require(&folder, Level::Write, "adding items to this folder")?;
             if !row.is_directory {
@@ -217,13 +218,16 @@ impl Service {
         };
 
         let txn = self.write().await?;
-        let place = writable_place(&txn, viewer, company, &input.parent).await?;
+        if let Some(parent) = input.parent.stored_id() {
+            locks::places(&txn, company.0, &[parent.0], false).await?;
+        }
+        let place = writable_place(&*txn, viewer, company, &input.parent).await?;
         let id = ItemId::generate();
         let now = now_millis();
-        // What an anonymous visitor adds through a link belongs to the owner of where it lands,
-        // so it shows in their drive and their trash like their own.
-        let creator = match (&place.owner, viewer.user_id.is_anonymous()) {
-            (Some(owner), true) => owner.clone(),
+        // What a link visitor or a tab holder adds belongs to the owner of where it lands, so
+        // it shows in their drive and their trash like their own.
+        let creator = match (&place.owner, viewer.acts_as_self()) {
+            (Some(owner), false) => owner.clone(),
             _ => viewer.user_id.to_string(),
         };
         let model = item::ActiveModel {
@@ -248,6 +252,7 @@ impl Service {
             public_level: Set(Level::None.as_str().to_owned()),
             public_password_hash: Set(None),
             public_expiration: Set(0),
+            public_generation: Set(0),
             last_version_id: Set(None),
         };
         write_with_free_name(&txn, &name, NameWrite::Insert(model)).await?;
@@ -375,7 +380,7 @@ impl Service {
                 if item.in_trash {
                     return Err(AppError::bad_input("restore the item before moving it"));
                 }
-                let place = writable_place(&txn, viewer, company, target).await?;
+                let place = writable_place(&*txn, viewer, company, target).await?;
                 if target == &ItemRef::Item(id) || path_ids(&place.path).any(|a| a == id.0) {
                     return Err(AppError::bad_input(
                         "a folder cannot be moved into itself or one of its descendants",

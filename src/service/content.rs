@@ -86,6 +86,30 @@ impl Service {
         self.stage_within(body, self.max_upload_bytes).await
     }
 
+    /// Streams an upload for `company` into the store, stopping (413) as soon as it would
+    /// pass the upload limit or what is left of the company's quota: the bytes are checked
+    /// before they land, not after.
+    pub async fn stage_for<S, E>(&self, company: CompanyId, body: S) -> AppResult<Staged>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: Into<AppError>,
+    {
+        let Some(room) = self.quota_room(self.db(), company).await? else {
+            return self.stage(body).await;
+        };
+        if room >= self.max_upload_bytes {
+            return self.stage(body).await;
+        }
+        self.stage_within(body, room)
+            .await
+            .map_err(|err| match err {
+                AppError::PayloadTooLarge(_) => AppError::PayloadTooLarge(format!(
+                    "the company's quota is full: {room} bytes are left"
+                )),
+                other => other,
+            })
+    }
+
     /// `stage`, with at most `limit` bytes.
     pub(super) async fn stage_within<S, E>(&self, body: S, limit: u64) -> AppResult<Staged>
     where
@@ -101,18 +125,10 @@ impl Service {
         })
     }
 
-    /// Refuses (413) `more` new bytes for a company that would exceed its quota. Called where
-    /// a size is declared, before any byte is accepted, and again before a new blob commits.
-    pub(super) async fn check_quota<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        company: CompanyId,
-        more: i64,
-    ) -> AppResult<()> {
-        let Some(quota) = self.company_quota_bytes else {
-            return Ok(());
-        };
-        let used: i64 = blob::Entity::find()
+    /// Every byte the company stores or has declared: its content in use (uploads no version
+    /// took yet included) and the declared sizes of its chunked uploads still receiving.
+    async fn used_bytes<C: ConnectionTrait>(db: &C, company: CompanyId) -> AppResult<i64> {
+        let stored: i64 = blob::Entity::find()
             .select_only()
             .expr(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"))
             .filter(blob::Column::CompanyId.eq(company.0))
@@ -121,9 +137,45 @@ impl Service {
             .one(db)
             .await?
             .unwrap_or_default();
-        if used.saturating_add(Ord::max(more, 0)) as u64 > quota {
+        let pending: i64 = entity::upload::Entity::find()
+            .select_only()
+            .expr(Expr::cust("CAST(COALESCE(SUM(total_size), 0) AS BIGINT)"))
+            .filter(entity::upload::Column::CompanyId.eq(company.0))
+            .filter(entity::upload::Column::State.eq("receiving"))
+            .into_tuple::<i64>()
+            .one(db)
+            .await?
+            .unwrap_or_default();
+        Ok(stored.saturating_add(pending))
+    }
+
+    /// What is left of the company's quota, when it has one.
+    async fn quota_room<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        company: CompanyId,
+    ) -> AppResult<Option<u64>> {
+        let Some(quota) = self.company_quota_bytes else {
+            return Ok(None);
+        };
+        let used = Ord::max(Self::used_bytes(db, company).await?, 0) as u64;
+        Ok(Some(quota.saturating_sub(used)))
+    }
+
+    /// Refuses (413) `more` new bytes for a company that would exceed its quota. Called where
+    /// a size is declared, before any byte is accepted, and again before a new blob commits.
+    pub(super) async fn check_quota<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        company: CompanyId,
+        more: i64,
+    ) -> AppResult<()> {
+        let Some(room) = self.quota_room(db, company).await? else {
+            return Ok(());
+        };
+        if Ord::max(more, 0) as u64 > room {
             return Err(AppError::PayloadTooLarge(format!(
-                "the company's quota is full: {used} of {quota} bytes used, {more} more asked"
+                "the company's quota is full: {room} bytes are left, {more} asked"
             )));
         }
         Ok(())
@@ -216,10 +268,62 @@ impl Service {
         Ok(deleted.len())
     }
 
+    /// Forgets uploads no version took within `QUIRE_UNUSED_UPLOAD_TTL_SECS`: their rows go
+    /// and their references are released (the bytes follow when nothing else uses them).
+    async fn forget_unused_uploads(&self) -> AppResult<usize> {
+        let ttl = i64::try_from(self.unused_upload_ttl_secs).unwrap_or(i64::MAX / 1000);
+        let stale = now_millis().saturating_sub(ttl.saturating_mul(1000));
+        let txn = self.write().await?;
+        let forgotten = file::Entity::delete_many()
+            .filter(file::Column::HoldsRef.eq(true))
+            .filter(file::Column::CreatedAt.lte(stale))
+            .exec_with_returning(&*txn)
+            .await?;
+        for (company, files) in super::by_company(forgotten.iter(), |f| f.company_id) {
+            release(
+                &*txn,
+                company,
+                files.iter().map(|f| f.sha256.clone()).collect(),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(forgotten.len())
+    }
+
+    /// Forgets one unused upload of the viewer's (a request that stored it was refused): its
+    /// row goes and its reference is released; the bytes go when nothing else uses them.
+    pub(crate) async fn forget_upload_of(&self, owner: &str, company: CompanyId, id: Uuid) {
+        let outcome = async {
+            let txn = self.write().await?;
+            let forgotten = file::Entity::delete_many()
+                .filter(file::Column::Id.eq(id))
+                .filter(file::Column::CompanyId.eq(company.0))
+                .filter(file::Column::Owner.eq(owner))
+                .filter(file::Column::HoldsRef.eq(true))
+                .exec_with_returning(&*txn)
+                .await?;
+            release(
+                &*txn,
+                company,
+                forgotten.into_iter().map(|f| f.sha256).collect(),
+            )
+            .await?;
+            txn.commit().await?;
+            self.sweep_unreferenced().await
+        }
+        .await;
+        if let Err(err) = outcome {
+            tracing::warn!(error = ?err, "could not forget a refused upload yet; the sweeper will");
+        }
+    }
+
     /// Deletes stored bytes no row points at (a crash between writing bytes and committing
     /// their row), once older than `grace_secs`; then blobs nobody uses.
     pub async fn sweep(&self, grace_secs: i64) -> AppResult<usize> {
-        let mut removed = self.sweep_unreferenced().await?;
+        let mut removed = self.forget_unused_uploads().await?;
+        removed += self.sweep_unreferenced().await?;
+        self.forget_old_attempts().await?;
         for listed in self.blobs.list(STAGING).await? {
             if listed.age_secs >= grace_secs {
                 self.blobs.delete(&listed.key).await?;

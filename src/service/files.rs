@@ -6,10 +6,10 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::Service;
 use super::content::{Staged, media_type};
+use super::{Service, access, changes};
 use crate::auth::Viewer;
-use crate::domain::{CompanyId, names, now_millis};
+use crate::domain::{CompanyId, ItemRef, Level, names, now_millis};
 use crate::error::{AppError, AppResult};
 
 /// An uploaded file.
@@ -40,7 +40,56 @@ impl From<file::Model> for UploadedFile {
     }
 }
 
+/// What an upload is for.
+#[derive(Clone, Copy, Debug)]
+pub enum UploadFor<'a> {
+    /// Nothing yet: an upload of one's own, for an item to use later (the files service).
+    Later,
+    /// The first version of a new item in this folder or drive.
+    NewItemIn(&'a ItemRef),
+    /// A new version of this file.
+    NewVersionOf(&'a ItemRef),
+}
+
 impl Service {
+    /// Checks, before a byte is stored, that the viewer may upload this. An upload of one's
+    /// own needs a member of the company: guests, link visitors and tab holders upload only
+    /// as part of creating or versioning something where they may write.
+    pub async fn may_upload(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        purpose: UploadFor<'_>,
+    ) -> AppResult<()> {
+        match purpose {
+            UploadFor::Later if viewer.is_visitor() => Err(access::outside_the_link()),
+            UploadFor::Later if !viewer.is_member_of(company) => Err(AppError::forbidden(
+                "only members of the company upload files of their own; upload as part of creating or versioning an item",
+            )),
+            UploadFor::Later => Ok(()),
+            UploadFor::NewItemIn(parent) => {
+                changes::writable_place(self.db(), viewer, company, parent)
+                    .await
+                    .map(drop)
+            }
+            UploadFor::NewVersionOf(id) => {
+                let ItemRef::Item(id) = id else {
+                    return Err(AppError::bad_input(format!(
+                        "{id} is a folder; folders have no versions"
+                    )));
+                };
+                let (item, row) = access::readable_item(self.db(), viewer, company, id.0).await?;
+                access::require(&item, Level::Write, "adding a version")?;
+                if row.is_directory {
+                    return Err(AppError::bad_input(format!(
+                        "{id} is a folder; folders have no versions"
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Records staged bytes as an upload of the viewer's. Nothing is kept when this fails.
     pub async fn upload_file(
         &self,

@@ -179,6 +179,11 @@ pub(super) async fn get<C: ConnectionTrait>(
         }
     };
     let owner_of = || access::granted(Level::Manage, AccessSource::DriveOwner, None);
+    // A link visitor's whole world is its link's subtree.
+    if viewer.is_visitor() && !matches!(id, ItemRef::Item(_)) {
+        return Err(access::outside_the_link());
+    }
+    let owns = |owner: &UserId| owner == &viewer.user_id && viewer.is_member_of(company);
     let (granted, size) = match id {
         ItemRef::Item(item_id) => {
             return access::readable_item(db, viewer, company, item_id.0)
@@ -190,7 +195,7 @@ pub(super) async fn get<C: ConnectionTrait>(
             (granted, drive_size(db, company, "root").await?)
         }
         ItemRef::UserDrive(owner) => {
-            if owner != &viewer.user_id {
+            if !owns(owner) {
                 return Err(not_found());
             }
             (
@@ -200,11 +205,13 @@ pub(super) async fn get<C: ConnectionTrait>(
         }
         ItemRef::Trash => (visible(access::root_level(db, viewer, company).await?)?, 0),
         ItemRef::UserTrash(owner) => {
-            if owner != &viewer.user_id {
+            if !owns(owner) {
                 return Err(not_found());
             }
             (owner_of(), 0)
         }
+        // What others shared with a person: a tab token alone names no one.
+        ItemRef::SharedWithMe if !viewer.user_entries_apply() => return Err(not_found()),
         ItemRef::SharedWithMe => (access::granted(Level::Read, AccessSource::None, None), 0),
     };
     Ok(convert::special_folder(company, id.clone(), granted, size))

@@ -46,10 +46,10 @@ pub struct Service {
     max_upload_bytes: u64,
     /// The most entries one zip may hold.
     zip_max_entries: usize,
+    /// How long an upload no version uses is kept, in seconds.
+    unused_upload_ttl_secs: u64,
     /// The most bytes one company may store (distinct content), when set.
     company_quota_bytes: Option<u64>,
-    /// Wrong public-link passwords, for rate limiting.
-    password_attempts: Arc<attempts::PasswordAttempts>,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -140,8 +140,8 @@ impl Service {
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
             zip_max_entries: limits.zip_max_entries,
+            unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,
-            password_attempts: Arc::default(),
             write_lock,
         }
     }

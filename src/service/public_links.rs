@@ -11,7 +11,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::access::path_ids;
-use super::{Service, convert};
+use super::{Service, attempts, convert};
 use crate::auth::PublicGrant;
 use crate::domain::inputs::PublicLinkChange;
 use crate::domain::{CompanyId, ItemId, Level, now_millis};
@@ -43,9 +43,13 @@ fn password_matches(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Whether the link on `row` is on, unexpired and still has `token`.
-pub(super) fn is_live(row: &item::Model, token: &str) -> bool {
-    row.public_token.as_deref() == Some(token)
+/// Whether the link on `row` is on, unexpired and still what `grant` was given: the same
+/// token, and for a visitor token the same generation (any change to the link since revokes).
+pub(super) fn is_live(row: &item::Model, grant: &PublicGrant) -> bool {
+    row.public_token.as_deref() == Some(grant.token.as_str())
+        && grant
+            .generation
+            .is_none_or(|generation| generation == row.public_generation)
         && convert::parse_level(&row.public_level) > Level::None
         && (row.public_expiration == 0 || row.public_expiration > now_millis())
 }
@@ -95,6 +99,8 @@ pub(super) fn apply(
     };
     model.public_level = Set(level.as_str().to_owned());
     model.public_token = Set(token);
+    // Whatever changed, visitor tokens made before no longer hold.
+    model.public_generation = Set(row.public_generation.saturating_add(1));
     if let Some(expiration) = change.expiration {
         model.public_expiration = Set(expiration);
     }
@@ -107,14 +113,26 @@ pub(super) fn apply(
 }
 
 impl Service {
-    /// Opens a public link by its token (and password): the grant an anonymous visitor holds.
-    /// Wrong passwords are counted per link and per `client` address, and limited.
+    /// Opens a public link by its token (and password): the grant an anonymous visitor
+    /// holds, checked afresh on every use. Wrong passwords are limited per link and `client`
+    /// address (429); Argon2 runs off the async workers.
     pub async fn open_public_link(
         &self,
         token: &str,
         password: Option<&str>,
         client: Option<IpAddr>,
     ) -> AppResult<PublicGrant> {
+        self.open_link(token, password, client)
+            .await
+            .map(|(grant, _)| grant)
+    }
+
+    async fn open_link(
+        &self,
+        token: &str,
+        password: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> AppResult<(PublicGrant, item::Model)> {
         let refused =
             || AppError::unauthenticated("this public link does not exist, is off or has expired");
         if token.is_empty() {
@@ -125,43 +143,47 @@ impl Service {
             .one(self.db())
             .await?
             .ok_or_else(refused)?;
-        if !is_live(&row, token) {
-            return Err(refused());
-        }
-        if let Some(hash) = &row.public_password_hash {
-            self.password_attempts.check(token, client)?;
-            match password {
-                None | Some("") => {
-                    return Err(AppError::unauthenticated(
-                        "this public link needs a password",
-                    ));
-                }
-                Some(password) if !password_matches(hash, password) => {
-                    self.password_attempts.fail(token, client);
-                    return Err(AppError::unauthenticated(
-                        "wrong password for this public link",
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(PublicGrant {
+        let grant = PublicGrant {
             company: CompanyId(row.company_id),
             item: ItemId(row.id),
             token: token.to_owned(),
-        })
+            generation: None,
+        };
+        if !is_live(&row, &grant) {
+            return Err(refused());
+        }
+        if let Some(hash) = row.public_password_hash.clone() {
+            let Some(password) = password.filter(|p| !p.is_empty()).map(str::to_owned) else {
+                return Err(AppError::unauthenticated(
+                    "this public link needs a password",
+                ));
+            };
+            let bucket = attempts::bucket(token, client);
+            self.reserve_attempt(&bucket).await?;
+            let right = tokio::task::spawn_blocking(move || password_matches(&hash, &password))
+                .await
+                .unwrap_or(false);
+            self.settle_attempt(&bucket, right).await?;
+            if !right {
+                return Err(AppError::unauthenticated(
+                    "wrong password for this public link",
+                ));
+            }
+        }
+        Ok((grant, row))
     }
 
-    /// Refuses (401) a visitor token whose link was switched off, rotated or has expired.
+    /// Refuses (401) a visitor token whose link changed since it was made (switched off,
+    /// rotated, a new password or expiry) or has expired.
     pub async fn check_public_grant(&self, grant: &PublicGrant) -> AppResult<()> {
         let row = item::Entity::find_by_id(grant.item.0)
             .filter(item::Column::CompanyId.eq(grant.company.0))
             .one(self.db())
             .await?;
         match row {
-            Some(row) if is_live(&row, &grant.token) => Ok(()),
+            Some(row) if is_live(&row, grant) => Ok(()),
             _ => Err(AppError::unauthenticated(
-                "the public link behind this token was switched off, rotated or has expired",
+                "the public link behind this token changed, was switched off or has expired",
             )),
         }
     }
@@ -176,7 +198,8 @@ impl Service {
         password: Option<&str>,
         client: Option<IpAddr>,
     ) -> AppResult<(PublicGrant, i64)> {
-        let grant = self.open_public_link(token, password, client).await?;
+        let (mut grant, link) = self.open_link(token, password, client).await?;
+        grant.generation = Some(link.public_generation);
         let row = item::Entity::find_by_id(document.0)
             .filter(item::Column::CompanyId.eq(company.0))
             .one(self.db())
@@ -189,10 +212,6 @@ impl Service {
                 "this public link does not give access to this document",
             ));
         }
-        let expiration = item::Entity::find_by_id(grant.item.0)
-            .one(self.db())
-            .await?
-            .map_or(0, |link| link.public_expiration);
-        Ok((grant, expiration))
+        Ok((grant, link.public_expiration))
     }
 }

@@ -69,6 +69,19 @@ impl Service {
             .one(&*txn)
             .await?
         {
+            // Re-pointing a tab takes the channel's entry off the item it points at now: that
+            // needs `manage` there too, or anyone could strip someone else's folder.
+            if previous.item_id != input.item_id.0 {
+                let manages = access::readable_rows(&*txn, viewer, company, &[previous.item_id])
+                    .await?
+                    .first()
+                    .is_some_and(|(item, _)| item.level >= Level::Manage);
+                if !manages {
+                    return Err(AppError::forbidden(format!(
+                        "tab {tab_id} points at an item you do not manage; only its managers may re-point it"
+                    )));
+                }
+            }
             grant::Entity::delete_many()
                 .filter(grant::Column::CompanyId.eq(company.0))
                 .filter(grant::Column::ItemId.eq(previous.item_id))

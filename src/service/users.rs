@@ -14,6 +14,10 @@ use crate::error::AppResult;
 
 /// Records the viewer's name and email from their token, so others see who made what.
 pub(super) async fn remember<C: ConnectionTrait>(db: &C, viewer: &Viewer) -> AppResult<()> {
+    // Link visitors and tab holders are no one Quire should remember.
+    if !viewer.acts_as_self() {
+        return Ok(());
+    }
     user::Entity::insert(user::ActiveModel {
         id: Set(viewer.user_id.to_string()),
         name: Set(viewer.name.clone()),

@@ -434,13 +434,16 @@ async fn the_company_quota_counts_distinct_content() {
     })
     .await;
     let alice = app.token("alice", Role::Member);
-    app.upload(&alice, "a.bin", "application/octet-stream", &[1u8; 600])
+    app.upload(&alice, "a.bin", "application/octet-stream", &[1u8; 400])
         .await;
     // The same content again costs nothing.
-    app.upload(&alice, "again.bin", "application/octet-stream", &[1u8; 600])
+    app.upload(&alice, "again.bin", "application/octet-stream", &[1u8; 400])
         .await;
+    app.upload(&alice, "b.bin", "application/octet-stream", &[2u8; 600])
+        .await;
+    // The quota is full: the next bytes are refused while they stream.
     let (status, answer) = app
-        .try_upload(&alice, "b.bin", "application/octet-stream", &[2u8; 600])
+        .try_upload(&alice, "c.bin", "application/octet-stream", &[3u8; 1])
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert!(answer["message"].as_str().unwrap().contains("quota"));
@@ -456,7 +459,7 @@ async fn the_company_quota_counts_distinct_content() {
     assert_eq!(app.send(request).await.0, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         app.stored_keys().await.len(),
-        1,
+        2,
         "{:?}",
         app.stored_keys().await
     );

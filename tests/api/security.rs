@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use quire::auth::{DownloadClaims, Role, TokenKind};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::on_both_backends;
 
@@ -102,7 +102,8 @@ on_both_backends! {
         let id = dropped["id"].as_str().unwrap();
         assert_eq!(app.rest("DELETE", &format!("item/{id}"), Some(&second), None).await.0, StatusCode::FORBIDDEN);
         assert_eq!(app.rest("DELETE", &format!("item/{id}"), Some(&first), None).await.0, StatusCode::FORBIDDEN);
-        assert_eq!(app.rest("GET", "item/user_anonymous", Some(&first), None).await.0, StatusCode::NOT_FOUND);
+        // A visitor has no drive of its own: its token covers only the link.
+        assert_eq!(app.rest("GET", "item/user_anonymous", Some(&first), None).await.0, StatusCode::UNAUTHORIZED);
     }
 
     // §8.7: link passwords are never sent back, and rotating revokes (see also sharing.rs).
@@ -128,6 +129,7 @@ on_both_backends! {
         let file = app.create_with_bytes(&alice, "user_alice", "a.txt", b"a").await;
         let id = file["id"].as_str().unwrap();
         let expired = app.keys.sign(&DownloadClaims {
+            visitor: None,
             sub: "alice".into(), exp: quire::auth::unix_now() - 600, typ: TokenKind::Download,
             company_id: app.company.to_string(), items: vec![id.to_owned()], version_id: None, role: "member".into(),
         }).unwrap();
@@ -163,7 +165,8 @@ on_both_backends! {
         assert_eq!(app.send(request).await.0, StatusCode::BAD_REQUEST);
     }
 
-    // §8.7: wrong link passwords are rate-limited, per link.
+    // §8.7: wrong link passwords are rate-limited, per link and client; someone else's wrong
+    // guesses never refuse a right password.
     async fn link_passwords_cannot_be_guessed_forever(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let doc = app.create(&alice, "user_alice", "doc.txt", false).await;
@@ -174,17 +177,33 @@ on_both_backends! {
                 json!({ "i": { "companyId": app.company.to_string(), "id": id, "publicLink": { "level": "READ", "password": "right" } } })).await;
             links.push(data["updateItem"]["item"]["accessInfo"]["public"]["token"].as_str().unwrap().to_owned());
         }
-        let open = |id: &str, link: &str, password: &str| {
-            let body = json!({ "document_id": id, "token": link, "token_password": password });
+        let open = |id: &str, link: &str, password: &str, from: &str| {
+            let body = json!({ "document_id": id, "token": link, "token_password": password }).to_string();
+            let uri = format!("/internal/services/documents/v1/companies/{}/anonymous/token", app.company);
+            let mut request = Request::post(uri).header("content-type", "application/json").body(Body::from(body)).unwrap();
+            let peer: std::net::SocketAddr = format!("{from}:4000").parse().unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             let app = &app;
-            async move { app.rest("POST", "anonymous/token", None, Some(body)).await }
+            async move {
+                let (status, body, headers) = app.send(request).await;
+                (status, serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null), headers)
+            }
         };
-        for _ in 0..10 {
-            assert_eq!(open(&doc, &links[0], "wrong").await.0, StatusCode::UNAUTHORIZED);
+        for _ in 0..5 {
+            assert_eq!(open(&doc, &links[0], "wrong", "192.0.2.1").await.0, StatusCode::UNAUTHORIZED);
         }
-        let (status, refused) = open(&doc, &links[0], "right").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(refused["message"].as_str().unwrap().contains("too many wrong passwords"), "{refused}");
-        assert_eq!(open(&other, &links[1], "right").await.0, StatusCode::OK, "other links are not locked");
+        let (status, refused, headers) = open(&doc, &links[0], "right", "192.0.2.1").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{refused}");
+        assert_eq!(refused["code"], "TOO_MANY_REQUESTS");
+        assert!(headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert_eq!(open(&doc, &links[0], "right", "198.51.100.7").await.0, StatusCode::OK, "another client's right password goes through");
+        assert_eq!(open(&other, &links[1], "right", "192.0.2.1").await.0, StatusCode::OK, "other links are not locked");
+        // Concurrent guesses reserve their turn before Argon2 runs: none slips past.
+        let guesses = (0..60).map(|_| open(&other, &links[1], "wrong", "203.0.113.5"));
+        let answers = futures::future::join_all(guesses).await;
+        let verified = answers.iter().filter(|(status, _, _)| *status == StatusCode::UNAUTHORIZED).count();
+        let limited = answers.iter().filter(|(status, _, _)| *status == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!(verified + limited, 60);
+        assert!((1..=5).contains(&verified), "{verified} guesses reached Argon2");
     }
 }

@@ -87,11 +87,15 @@ impl ItemObject {
         self.0.scope
     }
 
-    /// Who created the item; null for special folders.
+    /// Who created the item; null for special folders, and for link visitors (who see no
+    /// one's identity).
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
         let Some(creator) = &self.0.creator else {
             return Ok(None);
         };
+        if ctx.viewer()?.is_visitor() {
+            return Ok(None);
+        }
         let loaders = ctx.data::<Loaders>()?;
         let user = loaders
             .users
@@ -236,7 +240,8 @@ impl ItemObject {
         Ok(version.map(VersionObject))
     }
 
-    /// Who may do what with the item.
+    /// Who may do what with the item: link visitors see no entries, and who granted an entry
+    /// is for the item's managers.
     async fn access_info(&self, ctx: &Context<'_>) -> async_graphql::Result<AccessInfoObject> {
         if self.0.level < Level::Read {
             return Err(crate::error::AppError::not_found(format!("item {}", self.0.id)).extend());
@@ -248,6 +253,10 @@ impl ItemObject {
             .await
             .map_err(loader_error)?
             .unwrap_or_default();
-        Ok(AccessInfoObject(AccessInfo::of(&self.0, stored)))
+        Ok(AccessInfoObject(AccessInfo::shown_to(
+            &self.0,
+            stored,
+            ctx.viewer()?,
+        )))
     }
 }

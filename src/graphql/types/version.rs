@@ -58,9 +58,12 @@ impl VersionObject {
         self.0.external_id.as_deref()
     }
 
-    /// Who added the version.
-    async fn creator_id(&self) -> ID {
-        ID(self.0.creator.clone())
+    /// Who added the version; empty for link visitors (who see no one's identity).
+    async fn creator_id(&self, ctx: &Context<'_>) -> async_graphql::Result<ID> {
+        if ctx.viewer()?.is_visitor() {
+            return Ok(ID(String::new()));
+        }
+        Ok(ID(self.0.creator.clone()))
     }
 
     /// The application that added it, if any.

@@ -1,8 +1,9 @@
-//! The verified caller of one request and the company roles their token grants.
+//! The verified caller of one request: who they are (a user, a link visitor, the holder of a
+//! tab token alone), the company roles their token grants, the channels they are in.
 
 use std::collections::HashMap;
 
-use crate::domain::{CompanyId, ItemId, UserId};
+use super::{CompanyId, ItemId, UserId};
 use crate::error::AppError;
 
 /// A caller's role in a company; a company absent from the token means `Guest`.
@@ -48,12 +49,16 @@ impl Role {
 }
 
 /// A public link presented by an anonymous visitor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicGrant {
     pub company: CompanyId,
     pub item: ItemId,
     /// The link's token: the link must still have it when the visitor uses it.
     pub token: String,
+    /// The link's generation when a visitor token was made from it; any change to the link
+    /// since (password, switched off, expiry, rotation) revokes the token. `None` when the
+    /// visitor presents the link itself (`?public_token=`), checked afresh.
+    pub generation: Option<i64>,
 }
 
 /// The verified identity behind a request.
@@ -67,6 +72,8 @@ pub struct Viewer {
     channels: Vec<(CompanyId, String)>,
     /// The public link an anonymous visitor holds.
     pub public: Option<PublicGrant>,
+    /// The holder of a tab token alone: only the channel's entries apply to them.
+    channel_only: bool,
 }
 
 impl Viewer {
@@ -78,7 +85,17 @@ impl Viewer {
             roles,
             channels: Vec::new(),
             public: None,
+            channel_only: false,
         }
+    }
+
+    /// The holder of a tab token with no bearer: a member of one channel of one company, and
+    /// nothing else (no user entries, no drive, nothing in another company).
+    pub fn tab_holder(id: UserId, company: CompanyId, channel: String) -> Self {
+        let mut viewer = Self::new(id, HashMap::new());
+        viewer.channels.push((company, channel));
+        viewer.channel_only = true;
+        viewer
     }
 
     /// An anonymous visitor holding a public link: a guest everywhere, with the link's level
@@ -91,6 +108,28 @@ impl Viewer {
 
     pub fn role(&self, company: CompanyId) -> Role {
         self.roles.get(&company).copied().unwrap_or(Role::Guest)
+    }
+
+    /// Whether the caller is an anonymous visitor of a public link.
+    pub fn is_visitor(&self) -> bool {
+        self.public.is_some()
+    }
+
+    /// Whether the caller is a person of their own in `company`: a member (not a guest, a
+    /// link visitor or a tab holder), with a personal drive, a trash and uploads of their own.
+    pub fn is_member_of(&self, company: CompanyId) -> bool {
+        self.acts_as_self() && self.role(company).is_member()
+    }
+
+    /// Whether `user` entries naming the caller apply (not for a tab token alone).
+    pub fn user_entries_apply(&self) -> bool {
+        !self.channel_only
+    }
+
+    /// Whether what the caller does is recorded as theirs (creator, known users); what a
+    /// visitor or a tab holder adds belongs to the owner of where it lands.
+    pub fn acts_as_self(&self) -> bool {
+        !self.channel_only && self.public.is_none()
     }
 
     /// The channels of `company` the caller belongs to.

@@ -110,6 +110,12 @@ impl Viewer {
         self.roles.get(&company).copied().unwrap_or(Role::Guest)
     }
 
+    /// What a link visitor asking outside its link gets: its token does not cover the
+    /// request (401).
+    pub fn outside_its_link() -> AppError {
+        AppError::unauthenticated("this visitor token covers only what its public link shares")
+    }
+
     /// Whether the caller is an anonymous visitor of a public link.
     pub fn is_visitor(&self) -> bool {
         self.public.is_some()

@@ -16,7 +16,9 @@ mod public_links;
 mod tabs;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use std::collections::HashMap;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -47,8 +49,19 @@ async fn require_credentials(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     let identity = Identity::resolve(&mut parts, &state).await;
-    if let Err(err) = identity.viewer {
-        return RestError::from(err).into_response();
+    let viewer = match identity.viewer {
+        Ok(viewer) => viewer,
+        Err(err) => return RestError::from(err).into_response(),
+    };
+    // A link visitor's token covers its link's company only.
+    if let Some(grant) = &viewer.public {
+        let company = Path::<HashMap<String, String>>::from_request_parts(&mut parts, &state)
+            .await
+            .ok()
+            .and_then(|Path(params)| params.get("company_id").cloned());
+        if company.is_some_and(|company| company != grant.company.to_string()) {
+            return RestError::from(crate::domain::Viewer::outside_its_link()).into_response();
+        }
     }
     next.run(Request::from_parts(parts, body)).await
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{convert, public_links};
 use crate::auth::Viewer;
 use crate::domain::{AccessOrigin, AccessSource, CompanyId, EntityKind, Item, ItemId, Level};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// The grants key of a company's Shared Drive root.
 pub(super) const ROOT_KEY: Uuid = Uuid::nil();
@@ -349,12 +349,6 @@ pub(super) async fn readable_rows<C: ConnectionTrait>(
         .collect())
 }
 
-/// Refuses (401) a link visitor asking for anything outside its link's subtree: its token
-/// does not cover the request.
-pub(super) fn outside_the_link() -> AppError {
-    AppError::unauthenticated("this visitor token covers only what its public link shares")
-}
-
 /// For a link visitor: fails (401) unless every id is the link's item or under it.
 async fn visitor_covers<C: ConnectionTrait>(
     db: &C,
@@ -366,7 +360,7 @@ async fn visitor_covers<C: ConnectionTrait>(
         return Ok(());
     };
     if grant.company != company {
-        return Err(outside_the_link());
+        return Err(Viewer::outside_its_link());
     }
     let places: HashMap<Uuid, String> = item::Entity::find()
         .select_only()
@@ -387,7 +381,7 @@ async fn visitor_covers<C: ConnectionTrait>(
     if covered {
         Ok(())
     } else {
-        Err(outside_the_link())
+        Err(Viewer::outside_its_link())
     }
 }
 

@@ -62,7 +62,7 @@ impl Service {
         purpose: UploadFor<'_>,
     ) -> AppResult<()> {
         match purpose {
-            UploadFor::Later if viewer.is_visitor() => Err(access::outside_the_link()),
+            UploadFor::Later if viewer.is_visitor() => Err(Viewer::outside_its_link()),
             UploadFor::Later if !viewer.is_member_of(company) => Err(AppError::forbidden(
                 "only members of the company upload files of their own; upload as part of creating or versioning an item",
             )),

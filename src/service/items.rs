@@ -181,7 +181,7 @@ pub(super) async fn get<C: ConnectionTrait>(
     let owner_of = || access::granted(Level::Manage, AccessSource::DriveOwner, None);
     // A link visitor's whole world is its link's subtree.
     if viewer.is_visitor() && !matches!(id, ItemRef::Item(_)) {
-        return Err(access::outside_the_link());
+        return Err(Viewer::outside_its_link());
     }
     let owns = |owner: &UserId| owner == &viewer.user_id && viewer.is_member_of(company);
     let (granted, size) = match id {

@@ -13,6 +13,7 @@ mod items;
 mod limits;
 mod matrix;
 mod openapi;
+mod principals;
 mod queries;
 mod rest;
 mod schema;

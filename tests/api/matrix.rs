@@ -7,6 +7,8 @@
 //! inheritance; shared `read` with `inh`, `write` with the channel `general` through a tab,
 //! and a public `read` link with a password), which holds the file `F` (shared `read` with
 //! `rea`, `write` with `wri`, `manage` with `man`) and the file `T`, in the trash.
+//! Besides the world's own principals: a token that does not name the company (`absent`) and
+//! the visitor of another company's link (`visitor-elsewhere`).
 //! Operations run in the column order, on `F` unless said: read, list `B`'s children,
 //! download, zip `B`, add a version, rename, share (the same list again), attach a tab,
 //! restore, move to `P`, trash, delete `T` for good. Moving into a folder one may not write
@@ -33,6 +35,7 @@ const REST: &[(&str, [u16; 12])] = &[
     ("admin",        [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("member",       [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("guest",        [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("absent",       [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("reader",       [200, 404, 200, 404, 403, 403, 403, 403, 403, 403, 403, 404]),
     ("writer",       [200, 404, 200, 404, 200, 200, 403, 403, 403, 403, 403, 404]),
     ("manager",      [200, 404, 200, 404, 200, 200, 200, 200, 200, 404, 200, 404]),
@@ -41,6 +44,7 @@ const REST: &[(&str, [u16; 12])] = &[
     ("visitor",      [200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("no-password",  [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("expired-link", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("visitor-elsewhere", [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("tab-member",   [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403]),
     ("download-token", [401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("nobody",       [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
@@ -144,6 +148,8 @@ async fn credential(world: &World, principal: &str) -> Credential {
         "admin" => bearer("ada", Role::Admin),
         "member" => bearer("mia", Role::Member),
         "guest" => bearer("gus", Role::Guest),
+        // A token that does not name the company at all.
+        "absent" => Credential::Bearer(app.keys.mint_access("abe", &[], 600, None).unwrap()),
         "reader" => bearer("rea", Role::Member),
         "writer" => bearer("wri", Role::Member),
         "manager" => bearer("man", Role::Member),
@@ -157,6 +163,34 @@ async fn credential(world: &World, principal: &str) -> Credential {
             Credential::Bearer(answer["access_token"]["value"].as_str().unwrap().to_owned())
         }
         "no-password" => Credential::Query(format!("public_token={}", world.link)),
+        // The visitor of a link of another company's.
+        "visitor-elsewhere" => {
+            let other = quire::domain::CompanyId(uuid::Uuid::new_v4());
+            let owner = app
+                .keys
+                .mint_access("olivia", &[(other, Role::Member)], 600, None)
+                .unwrap();
+            let created = app.data(&owner, "mutation($i: CreateItemInput!) { createItem(input: $i) { item { id } } }",
+                json!({ "i": { "companyId": other.to_string(), "parentId": "user_olivia", "name": "Theirs", "isDirectory": true } })).await;
+            let folder = created["createItem"]["item"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let linked = app.data(&owner, "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { accessInfo { public { token } } } } }",
+                json!({ "i": { "companyId": other.to_string(), "id": folder, "publicLink": { "level": "WRITE" } } })).await;
+            let link = linked["updateItem"]["item"]["accessInfo"]["public"]["token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let opened = app.data(&owner, "mutation($i: OpenPublicLinkInput!) { openPublicLink(input: $i) { accessToken } }",
+                json!({ "i": { "companyId": other.to_string(), "documentId": folder, "token": link } })).await;
+            Credential::Bearer(
+                opened["openPublicLink"]["accessToken"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        }
         "expired-link" => {
             // A visitor's token from before the link expired.
             let Credential::Bearer(token) = Box::pin(credential(world, "visitor")).await else {

@@ -229,6 +229,25 @@ impl TestApp {
         (status, value)
     }
 
+    /// Sends a bodiless request to the files routes of the test's company as `token`.
+    pub async fn rest_files(&self, method: &str, path: &str, token: &str) -> (StatusCode, Value) {
+        let uri = format!(
+            "/internal/services/files/v1/companies/{}/{path}",
+            self.company
+        );
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, bytes, _) = self.send(request).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// Runs a GraphQL operation and returns the whole response.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = Request::post("/graphql").header("content-type", "application/json");

@@ -7,7 +7,7 @@ use axum::extract::FromRef;
 use crate::auth::{Keys, TrustedProxies};
 use crate::config::Limits;
 
-use crate::graphql::{self, QuireSchema};
+use crate::graphql::{self, QuireSchema, Shapes};
 use crate::metrics::Metrics;
 use crate::rest::Operations;
 use crate::service::Service;
@@ -17,6 +17,8 @@ pub struct AppState {
     pub service: Service,
     pub keys: Keys,
     pub schema: QuireSchema,
+    /// The schema's field types, for nulls that propagate as the specification says.
+    pub shapes: Arc<Shapes>,
     pub limits: Arc<Limits>,
     /// The REST shim's fixed operations, parsed once.
     pub rest: Arc<Operations>,
@@ -29,10 +31,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(service: Service, keys: Keys, limits: Limits) -> Self {
         let schema = graphql::build_schema(&limits);
+        let shapes = Arc::new(Shapes::of(&schema.sdl()));
         Self {
             service,
             keys,
             schema,
+            shapes,
             limits: Arc::new(limits),
             rest: Arc::new(Operations::parse_all()),
             metrics: Metrics::default(),

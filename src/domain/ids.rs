@@ -129,6 +129,50 @@ impl ItemRef {
         })
     }
 
+    /// Reads an item id of `company` as a client sends it: the REST forms (`root`,
+    /// `user_<uid>`, a UUID…) or a GraphQL global id (`root/<company>`); a global id of
+    /// another company is bad input.
+    pub fn parse_in(raw: &str, company: CompanyId) -> Result<Self, AppError> {
+        match raw.split_once('/') {
+            None => Self::parse(raw),
+            Some((special, named)) => {
+                let named = CompanyId::parse(named)?;
+                if named != company {
+                    return Err(AppError::bad_input(format!(
+                        "{raw:?} names an item of another company than {company}"
+                    )));
+                }
+                match Self::parse(special)? {
+                    Self::Item(_) => Err(AppError::bad_input(format!(
+                        "{raw:?} is not an item id: a stored item's id is its UUID alone"
+                    ))),
+                    special => Ok(special),
+                }
+            }
+        }
+    }
+
+    /// A GraphQL global id as a company and what it names: a UUID names a stored item in any
+    /// company; `<special>/<company>` a special folder of that company.
+    pub fn parse_global(raw: &str) -> Result<(Option<CompanyId>, Self), AppError> {
+        match raw.split_once('/') {
+            None => Ok((None, Self::Item(ItemId::parse(raw)?))),
+            Some((_, company)) => {
+                let company = CompanyId::parse(company)?;
+                Ok((Some(company), Self::parse_in(raw, company)?))
+            }
+        }
+    }
+
+    /// The id GraphQL shows: unique across companies, as normalized caches assume. A stored
+    /// item's is its UUID; a special folder's is `<special>/<company>` (`root/0b6f…`).
+    pub fn global(&self, company: CompanyId) -> String {
+        match self {
+            Self::Item(id) => id.to_string(),
+            special => format!("{special}/{company}"),
+        }
+    }
+
     /// The stored item this names, if it is not a special folder.
     pub fn stored_id(&self) -> Option<ItemId> {
         match self {
@@ -197,6 +241,30 @@ mod tests {
         }
         let id = Uuid::now_v7().to_string();
         assert_eq!(ItemRef::parse(&id).unwrap().to_string(), id);
+    }
+
+    #[test]
+    fn global_ids_name_one_folder_of_one_company() {
+        let company = CompanyId(Uuid::now_v7());
+        let other = CompanyId(Uuid::now_v7());
+        for raw in [
+            "root",
+            "trash",
+            "shared_with_me",
+            "user_alice",
+            "trash_anonymous:1f",
+        ] {
+            let id = ItemRef::parse(raw).unwrap();
+            let global = id.global(company);
+            assert_eq!(global, format!("{raw}/{company}"));
+            assert_eq!(ItemRef::parse_in(&global, company).unwrap(), id);
+            assert_eq!(ItemRef::parse_in(raw, company).unwrap(), id);
+            assert!(ItemRef::parse_in(&id.global(other), company).is_err());
+            assert_eq!(ItemRef::parse_global(&global).unwrap(), (Some(company), id));
+        }
+        let stored = ItemRef::Item(ItemId::generate());
+        assert_eq!(stored.global(company), stored.to_string());
+        assert!(ItemRef::parse_in(&format!("{stored}/{company}"), company).is_err());
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! admitted, per-request data attached, executed under the time budget, response out.
 
 use async_graphql::http::parse_query_string;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::transport::Media;
 use super::{admission, multipart, playground};
 use crate::auth::Identity;
 use crate::body;
@@ -18,55 +18,88 @@ use crate::state::AppState;
 /// multipart request, so a form on another site cannot post one (async-graphql's advice).
 const PREFLIGHT_HEADERS: [&str; 2] = ["apollo-require-preflight", "x-apollo-operation-name"];
 
-/// An answer with no execution behind it: the error as a GraphQL error, with its code.
-fn refusal(status: StatusCode, err: &AppError) -> Response {
-    let body = json!({ "errors": [{
-        "message": err.public_message(),
-        "extensions": { "code": err.code().as_str() },
-    }]});
-    (status, axum::Json(body)).into_response()
-}
-
-/// A refusal with the status the error's code has over REST.
-fn refused(err: &AppError) -> Response {
-    let status =
-        StatusCode::from_u16(err.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    refusal(status, err)
-}
-
 /// `POST /graphql`: queries and mutations, as JSON or as a multipart request with uploads.
 /// A multipart request needs valid credentials before a byte of it is read.
 pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    let media = Media::negotiate(&parts.headers);
     let identity = Identity::resolve(&mut parts, &state).await;
     if let Some(err) = identity.failed() {
-        return refused(err);
+        return media.refuse(err);
     }
     let request = if body::is_multipart(&parts.headers) {
         if !PREFLIGHT_HEADERS
             .iter()
             .any(|h| parts.headers.contains_key(*h))
         {
-            return refused(&AppError::bad_input(
+            return media.refuse(&AppError::bad_input(
                 "multipart GraphQL requests need an 'apollo-require-preflight' header (it keeps other sites from posting forms here)",
             ));
         }
         if let Err(err) = &identity.viewer {
-            return refused(err);
+            return media.refuse(err);
         }
         multipart::receive(&parts.headers, body, &state.limits).await
+    } else if !is_json(&parts.headers) {
+        let mut refused = media.refuse(&AppError::bad_input(
+            "a GraphQL POST is application/json (or multipart/form-data with uploads)",
+        ));
+        *refused.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return refused;
     } else {
         match body::read_whole(&parts.headers, body, state.limits.max_json_bytes).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                AppError::bad_input(format!("the body is not a GraphQL request: {err}"))
-            }),
+            Ok(bytes) => graphql_request(&bytes),
             Err(err) => Err(err),
         }
     };
     match request {
-        Ok(request) => execute(&state, &identity, request, true).await,
-        Err(err) => refused(&err),
+        Ok(request) => execute(&state, &identity, media, request, true).await,
+        Err(err) => media.refuse(&err),
     }
+}
+
+/// Whether the body is declared as JSON.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The keys a GraphQL request may have.
+const REQUEST_KEYS: [&str; 4] = ["query", "operationName", "variables", "extensions"];
+
+/// A JSON body as one GraphQL request: an object with a `query` string (or a persisted
+/// query's hash in `extensions`) and nothing it does not know.
+fn graphql_request(bytes: &[u8]) -> Result<async_graphql::Request, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|err| AppError::bad_input(format!("the body is not JSON: {err}")))?;
+    let serde_json::Value::Object(fields) = &value else {
+        return Err(AppError::bad_input(
+            "the body must be one GraphQL request: an object with a query",
+        ));
+    };
+    if let Some(unknown) = fields.keys().find(|k| !REQUEST_KEYS.contains(&k.as_str())) {
+        return Err(AppError::bad_input(format!(
+            "a GraphQL request has no {unknown:?}; it takes query, operationName, variables and extensions"
+        )));
+    }
+    let persisted = fields
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
+    match fields.get("query") {
+        Some(serde_json::Value::String(_)) => {}
+        None if persisted => {}
+        _ => {
+            return Err(AppError::bad_input(
+                "the GraphQL request has no query string",
+            ));
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|err| AppError::bad_input(format!("the body is not a GraphQL request: {err}")))
 }
 
 /// `GET /graphql`: the playground for browsers, queries (never mutations) for everyone else.
@@ -76,8 +109,9 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let media = Media::negotiate(&headers);
     if let Some(err) = identity.failed() {
-        return refused(err);
+        return media.refuse(err);
     }
     let wants_html = headers
         .get(header::ACCEPT)
@@ -90,12 +124,18 @@ pub async fn get(
     let request = match parse_query_string(&query) {
         Ok(request) => request,
         Err(err) => {
-            return refused(&AppError::bad_input(format!(
+            return media.refuse(&AppError::bad_input(format!(
                 "bad GraphQL GET request: {err}"
             )));
         }
     };
-    execute(&state, &identity, request, false).await
+    let persisted = request.extensions.contains_key("persistedQuery");
+    if request.query.is_empty() && !persisted {
+        return media.refuse(&AppError::bad_input(
+            "the GraphQL request has no query parameter",
+        ));
+    }
+    execute(&state, &identity, media, request, false).await
 }
 
 /// Admits a client's request, runs it and counts it by operation name and outcome. Over GET
@@ -103,13 +143,19 @@ pub async fn get(
 async fn execute(
     state: &AppState,
     identity: &Identity,
+    media: Media,
     mut request: async_graphql::Request,
     mutations: bool,
 ) -> Response {
     if let Err(err) = admission::admit(&mut request, &state.limits) {
-        return refused(&err);
+        return media.refuse(&err);
     }
-    if !mutations && has_mutation(&mut request) {
+    let asked = request.operation_name.clone();
+    let document = match request.parsed_query() {
+        Ok(document) => document,
+        Err(err) => return media.unparsable(&err.to_string()),
+    };
+    if !mutations && has_mutation(document) {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
@@ -117,39 +163,29 @@ async fn execute(
         )
             .into_response();
     }
-    let name = operation_name(&mut request);
-    let response = super::run(state, identity, request).await;
+    let name = operation_name(&asked, document);
+    // Kept to mend errored fields afterwards; the parsed document goes to the schema.
+    let text = request.query.clone();
+    let mut response = super::run(state, identity, request).await;
+    if response.errors.iter().any(|e| !e.path.is_empty())
+        && let Ok(document) = async_graphql::parser::parse_query(&text)
+    {
+        state
+            .shapes
+            .propagate(&document, name.as_deref(), &mut response);
+    }
     state
         .metrics
         .record_operation(name.as_deref(), response.errors.is_empty());
-    respond(response)
-}
-
-/// The JSON answer of an execution, with the cache and extra headers it asks for.
-fn respond(response: async_graphql::Response) -> Response {
-    let body = serde_json::to_vec(&response).unwrap_or_default();
-    let mut answer = Response::new(axum::body::Body::from(body));
-    let headers = answer.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/graphql-response+json"),
-    );
-    if response.is_ok()
-        && let Some(cache_control) = response.cache_control.value()
-        && let Ok(value) = HeaderValue::from_str(&cache_control)
-    {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
-    headers.extend(response.http_headers.clone());
-    answer
+    media.answer(response)
 }
 
 /// The name the request asks to run, or the document's only operation's name.
-fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
-    if let Some(name) = &request.operation_name {
+fn operation_name(asked: &Option<String>, document: &ExecutableDocument) -> Option<String> {
+    if let Some(name) = asked {
         return Some(name.clone());
     }
-    match &request.parsed_query().ok()?.operations {
+    match &document.operations {
         DocumentOperations::Multiple(operations) if operations.len() == 1 => {
             operations.keys().next().map(|name| name.to_string())
         }
@@ -158,11 +194,9 @@ fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
 }
 
 /// Whether the document holds a mutation (refused over GET).
-fn has_mutation(request: &mut async_graphql::Request) -> bool {
-    request.parsed_query().is_ok_and(|document| {
-        document
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation)
-    })
+fn has_mutation(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| op.node.ty == OperationType::Mutation)
 }

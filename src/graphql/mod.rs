@@ -8,19 +8,22 @@ pub mod handler;
 mod loaders;
 mod multipart;
 mod mutation;
+mod nulls;
 pub mod playground;
 mod query;
 mod scalars;
+mod transport;
 mod types;
 mod upload;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
 pub use context::RequestContext;
+pub use nulls::Shapes;
 
 use crate::auth::Identity;
 use crate::config::Limits;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::state::AppState;
 use loaders::Loaders;
 
@@ -30,7 +33,6 @@ pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySub
 /// Builds the schema with the configured depth and complexity limits.
 pub fn build_schema(limits: &Limits) -> QuireSchema {
     Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .register_output_type::<ErrorCode>()
         .limit_depth(limits.graphql_max_depth)
         .limit_complexity(limits.graphql_max_complexity)
         .finish()

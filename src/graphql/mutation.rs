@@ -274,7 +274,7 @@ const VISITOR_TOKEN_SECS: u64 = 3600;
 
 fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef)> {
     let company = CompanyId::parse(company_id).map_err(|e| e.extend())?;
-    let id = ItemRef::parse(id).map_err(|e| e.extend())?;
+    let id = ItemRef::parse_in(id, company).map_err(|e| e.extend())?;
     Ok((company, id))
 }
 
@@ -333,7 +333,7 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let parent = input
             .parent_id
-            .map(|p| ItemRef::parse(&p))
+            .map(|p| ItemRef::parse_in(&p, company))
             .transpose()
             .map_err(|e| e.extend())?;
         let change = UpdateItem {

@@ -19,18 +19,18 @@ pub(super) const READ_COST: usize = 100;
 #[Object]
 impl QueryRoot {
     /// One item by company and id: a UUID, or `root` (the Shared Drive), `user_<id>` (a
-    /// personal drive), `trash`, `trash_<id>`, `shared_with_me`. `NOT_FOUND` unless the viewer
-    /// may read it.
+    /// personal drive), `trash`, `trash_<id>`, `shared_with_me` — or the global id of one of
+    /// them (`root/<companyId>`). `NOT_FOUND` unless the viewer may read it.
     #[graphql(complexity = "READ_COST + child_complexity")]
     async fn item(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The company (a UUID).")] company_id: ID,
-        #[graphql(desc = "The item's id or a special folder's id.")] id: ID,
+        #[graphql(desc = "The item's id or a special folder's id (REST or global form).")] id: ID,
     ) -> async_graphql::Result<ItemObject> {
         let viewer = ctx.viewer()?;
         let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
-        let id = ItemRef::parse(&id).map_err(|e| e.extend())?;
+        let id = ItemRef::parse_in(&id, company).map_err(|e| e.extend())?;
         ctx.service()?
             .get_item(viewer, company, &id)
             .await
@@ -38,23 +38,25 @@ impl QueryRoot {
             .map_err(|e| e.extend())
     }
 
-    /// Any item or version by its UUID; null when there is none the viewer may read.
+    /// Any item or version by its global id (a UUID, or a special folder's
+    /// `<special>/<companyId>`); null when there is none the viewer may read.
     #[graphql(complexity = "READ_COST + child_complexity")]
     async fn node(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "An item or version id.")] id: ID,
+        #[graphql(desc = "An item's or a version's global id.")] id: ID,
     ) -> async_graphql::Result<Option<Node>> {
         Ok(self.nodes(ctx, vec![id]).await?.pop().flatten())
     }
 
-    /// Items and versions by their UUIDs, in order; null for each there is none the viewer
-    /// may read. At most 1000 ids; each costs what its selection costs, repeats included.
+    /// Items and versions by their global ids, in order; null for each there is none the
+    /// viewer may read. At most 1000 ids; each costs what its selection costs, repeats
+    /// included (and read once).
     #[graphql(complexity = "READ_COST + ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Item or version ids.")] ids: Vec<ID>,
+        #[graphql(desc = "Items' or versions' global ids.")] ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Node>>> {
         let viewer = ctx.viewer()?;
         if ids.len() > 1000 {
@@ -63,40 +65,52 @@ impl QueryRoot {
         let asked = ids
             .iter()
             .map(|id| {
-                ItemId::parse(id).map_err(|_| {
-                    AppError::bad_input(format!("{} is not a node id (a UUID)", id.as_str()))
+                ItemRef::parse_global(id).map_err(|_| {
+                    AppError::bad_input(format!(
+                        "{} is not a node id (a UUID, or a special folder's <special>/<companyId>)",
+                        id.as_str()
+                    ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.extend())?;
-        let mut parsed = asked.clone();
-        parsed.sort();
-        parsed.dedup();
+        let mut stored: Vec<ItemId> = asked.iter().filter_map(|(_, id)| id.stored_id()).collect();
+        stored.sort();
+        stored.dedup();
         let loaders = ctx.data::<Loaders>()?;
         let items = loaders
             .items
-            .load_many(parsed.iter().copied())
+            .load_many(stored.iter().copied())
             .await
             .map_err(loader_error)?;
-        let others: Vec<VersionId> = parsed
+        let others: Vec<VersionId> = stored
             .iter()
             .filter(|id| !items.contains_key(id))
             .map(|id| VersionId(id.0))
             .collect();
-        let versions = ctx
-            .service()?
+        let service = ctx.service()?;
+        let versions = service
             .readable_versions(viewer, &others)
             .await
             .map_err(|e| e.extend())?;
-        let nodes = asked
-            .iter()
-            .map(|id| match items.get(id) {
-                Some(item) => Some(Node::Item(ItemObject(item.clone()))),
-                None => versions
-                    .get(&VersionId(id.0))
-                    .map(|v| Node::Version(VersionObject(v.clone()))),
-            })
-            .collect();
+        let mut nodes = Vec::with_capacity(asked.len());
+        for (company, id) in asked {
+            let node = match (company, id.stored_id()) {
+                (_, Some(id)) => match items.get(&id) {
+                    Some(item) => Some(Node::Item(ItemObject(item.clone()))),
+                    None => versions
+                        .get(&VersionId(id.0))
+                        .map(|v| Node::Version(VersionObject(v.clone()))),
+                },
+                (Some(company), None) => match service.get_item(viewer, company, &id).await {
+                    Ok(folder) => Some(Node::Item(ItemObject(folder))),
+                    Err(AppError::NotFound(_) | AppError::Unauthenticated(_)) => None,
+                    Err(err) => return Err(err.extend()),
+                },
+                (None, None) => None,
+            };
+            nodes.push(node);
+        }
         Ok(nodes)
     }
 
@@ -116,6 +130,12 @@ impl QueryRoot {
             .await
             .map(|tab| tab.map(TabObject))
             .map_err(|e| e.extend())
+    }
+
+    /// Every code an error's `extensions.code` may carry, for clients that map them (each
+    /// code's description says when it is used and its REST status).
+    async fn error_codes(&self) -> Vec<crate::error::ErrorCode> {
+        crate::error::ErrorCode::ALL.to_vec()
     }
 
     /// The caller, as their token names them.

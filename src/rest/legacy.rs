@@ -3,6 +3,19 @@
 
 use serde_json::{Map, Value, json};
 
+/// An item id as REST sends it: a special folder's GraphQL global id (`root/<company>`) loses
+/// its company (`root`); a UUID stays.
+fn rest_id(value: &Value) -> Value {
+    match value.as_str() {
+        Some(id) => Value::String(
+            id.split_once('/')
+                .map_or(id, |(special, _)| special)
+                .to_owned(),
+        ),
+        None => value.clone(),
+    }
+}
+
 fn lower(value: &Value) -> Value {
     value
         .as_str()
@@ -42,7 +55,7 @@ fn is_special(item: &Value) -> bool {
 /// A legacy `DriveFile` from a `DriveItem` fragment; special folders are `{id, parent_id, name, size}`.
 pub fn item(v: &Value) -> Value {
     if is_special(v) {
-        return json!({ "id": v["id"], "parent_id": Value::Null, "name": v["name"], "size": v["size"] });
+        return json!({ "id": rest_id(&v["id"]), "parent_id": Value::Null, "name": v["name"], "size": v["size"] });
     }
     let entities: Vec<Value> = v["accessInfo"]["entities"]
         .as_array()
@@ -54,7 +67,7 @@ pub fn item(v: &Value) -> Value {
     json!({
         "company_id": v["companyId"],
         "id": v["id"],
-        "parent_id": v["parentId"],
+        "parent_id": rest_id(&v["parentId"]),
         "is_in_trash": v["isInTrash"],
         "in_trash": v["isInTrash"],
         "is_directory": v["isDirectory"],
@@ -85,7 +98,7 @@ pub fn item(v: &Value) -> Value {
 /// A path entry: special folders as `{id, name}`, items in full.
 fn path_entry(v: &Value) -> Value {
     if is_special(v) {
-        json!({ "id": v["id"], "name": v["name"] })
+        json!({ "id": rest_id(&v["id"]), "name": v["name"] })
     } else {
         item(v)
     }

@@ -211,7 +211,16 @@ impl Service {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let txn = self.db.begin().await?;
+        // On SQLite, take the write lock at BEGIN: the busy timeout then applies, where a
+        // deferred transaction upgrading to write would fail at once when another process
+        // (a replica, a tool) writes.
+        let options = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: guard
+                .is_some()
+                .then_some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.db.begin_with_options(options).await?;
         Ok(WriteTxn { txn, _guard: guard })
     }
 }

@@ -30,14 +30,14 @@ on_both_backends! {
         let mine = app.create(&member, "user_bob", "Notes", true).await;
         let item = app.item(&admin, &shared, "name isDirectory scope parentId creator { id name } viewerLevel path { id name }").await;
         assert_eq!(item["scope"], "SHARED");
-        assert_eq!(item["parentId"], "root");
+        assert_eq!(item["parentId"], app.global("root"));
         assert_eq!(item["creator"]["id"], "admin");
         assert_eq!(item["creator"]["name"], "admin name");
-        assert_eq!(item["path"], json!([{ "id": "root", "name": "Shared Drive" }, { "id": shared, "name": "Team" }]));
+        assert_eq!(item["path"], json!([{ "id": app.global("root"), "name": "Shared Drive" }, { "id": shared, "name": "Team" }]));
         let item = app.item(&member, &mine, "scope parentId viewerLevel path { id name }").await;
         assert_eq!(item["scope"], "PERSONAL");
         assert_eq!(item["viewerLevel"], "MANAGE");
-        assert_eq!(item["path"][0], json!({ "id": "user_bob", "name": "My Drive" }));
+        assert_eq!(item["path"][0], json!({ "id": app.global("user_bob"), "name": "My Drive" }));
         assert_eq!(app.child_names(&member, "user_bob").await, ["Notes"]);
         assert_eq!(app.child_names(&member, "root").await, ["Team"]);
     }
@@ -151,7 +151,7 @@ on_both_backends! {
         let path = app.item(&alice, &file, "scope path { id }").await;
         assert_eq!(path["scope"], "PERSONAL");
         let ids: Vec<&str> = path["path"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["user_alice", target.as_str(), b.as_str(), file.as_str()]);
+        assert_eq!(ids, [app.global("user_alice").as_str(), target.as_str(), b.as_str(), file.as_str()]);
         assert_eq!(app.item(&alice, &a, "size").await["size"], 0);
         assert_eq!(app.item(&alice, &target, "size").await["size"], 10);
         // And back to the top of the Shared Drive.
@@ -183,8 +183,8 @@ on_both_backends! {
         let response = update(&app, &member, json!({ "id": mine, "parentId": "root" })).await;
         assert_eq!(code(&response), "FORBIDDEN");
         let item = app.item(&admin, &a, "name parentId").await;
-        assert_eq!(item, json!({ "name": "A", "parentId": "root" }));
-        assert_eq!(app.item(&member, &mine, "parentId").await["parentId"], "user_bob");
+        assert_eq!(item, json!({ "name": "A", "parentId": app.global("root") }));
+        assert_eq!(app.item(&member, &mine, "parentId").await["parentId"], app.global("user_bob"));
     }
 
     async fn bad_names_are_refused_and_change_nothing(app: TestApp) {

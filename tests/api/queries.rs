@@ -64,7 +64,7 @@ on_both_backends! {
         assert_eq!(tab["tab"]["channelId"], "general");
 
         let moved = execute(&app, &alice, "MoveItem", json!({ "companyId": c, "id": file, "parentId": "user_alice" }), &mut used).await;
-        assert_eq!(moved["updateItem"]["item"]["parentId"], "user_alice");
+        assert_eq!(moved["updateItem"]["item"]["parentId"], app.global("user_alice"));
         let trashed = execute(&app, &alice, "TrashItem", json!({ "companyId": c, "id": file }), &mut used).await;
         assert_eq!(trashed["trashItem"]["item"]["inTrash"], true);
         let restored = execute(&app, &alice, "RestoreItem", json!({ "companyId": c, "id": file }), &mut used).await;

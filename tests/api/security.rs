@@ -61,8 +61,8 @@ on_both_backends! {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) = app.rest("POST", &format!("item/{mine}"), Some(&bob), Some(json!({ "parent_id": folder, "description": "in you go" }))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(app.item(&alice, &folder, "name parentId").await, json!({ "name": "Folder", "parentId": "user_alice" }));
-        assert_eq!(app.item(&bob, &mine, "parentId").await["parentId"], "user_bob");
+        assert_eq!(app.item(&alice, &folder, "name parentId").await, json!({ "name": "Folder", "parentId": app.global("user_alice") }));
+        assert_eq!(app.item(&bob, &mine, "parentId").await["parentId"], app.global("user_bob"));
     }
 
     // §8.5: `write` cannot rewrite access (grant itself manage, open a manage link).

@@ -150,6 +150,11 @@ impl TestApp {
         }
     }
 
+    /// The GraphQL global id of a special folder of this test's company (`root` → `root/<c>`).
+    pub fn global(&self, special: &str) -> String {
+        format!("{special}/{}", self.company)
+    }
+
     /// An access token for `user` with `role` in this test's company.
     pub fn token(&self, user: &str, role: Role) -> String {
         self.keys

@@ -73,9 +73,9 @@ on_both_backends! {
         // The folder is in the trash: its child comes back at the top of the drive, renamed.
         ok(&act(&app, &alice, "restoreItem", &inner).await);
         let item = app.item(&alice, &inner, "name parentId inTrash").await;
-        assert_eq!(item, json!({ "name": "inner-2.txt", "parentId": "user_alice", "inTrash": false }));
+        assert_eq!(item, json!({ "name": "inner-2.txt", "parentId": app.global("user_alice"), "inTrash": false }));
         ok(&act(&app, &alice, "restoreItem", &folder).await);
-        assert_eq!(app.item(&alice, &folder, "parentId inTrash").await, json!({ "parentId": "user_alice", "inTrash": false }));
+        assert_eq!(app.item(&alice, &folder, "parentId inTrash").await, json!({ "parentId": app.global("user_alice"), "inTrash": false }));
         let mut names = app.child_names(&alice, "user_alice").await;
         names.sort();
         assert_eq!(names, ["Folder", "inner-2.txt", "inner.txt"]);

@@ -32,9 +32,11 @@ pub struct ChildrenSort {
 /// `trash`, `trash_<id>`, `shared_with_me`).
 #[Object(name = "Item")]
 impl ItemObject {
-    /// The item's id: a UUID, or a special folder's id. The same string as in REST.
+    /// The item's global id, unique across companies: a stored item's UUID (the same string as
+    /// in REST), or `<special>/<companyId>` for a special folder (`root/0b6f…`; REST says
+    /// `root`). Every id input takes both forms.
     pub async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.id.global(self.0.company_id))
     }
 
     /// The company the item belongs to.
@@ -42,9 +44,12 @@ impl ItemObject {
         ID(self.0.company_id.to_string())
     }
 
-    /// The folder or drive the item is in; null for special folders.
+    /// The global id of the folder or drive the item is in; null for special folders.
     async fn parent_id(&self) -> Option<ID> {
-        self.0.parent_id.as_ref().map(|p| ID(p.to_string()))
+        self.0
+            .parent_id
+            .as_ref()
+            .map(|p| ID(p.global(self.0.company_id)))
     }
 
     /// The item's name, unique among its siblings of the same kind.

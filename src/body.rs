@@ -42,6 +42,23 @@ pub async fn read_whole(headers: &HeaderMap, body: Body, limit: u64) -> AppResul
     }
 }
 
+/// Reads and forgets up to `limit` bytes of a refused body, for at most `time`, so that a
+/// client still sending sees the answer instead of a reset connection; the answer then
+/// closes the connection (what remains is never read).
+pub async fn drain(body: Body, limit: u64, time: std::time::Duration) {
+    let mut stream = body.into_data_stream();
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(time, async {
+        while read < limit {
+            match stream.next().await {
+                Some(Ok(chunk)) => read += chunk.len() as u64,
+                _ => break,
+            }
+        }
+    })
+    .await;
+}
+
 /// A multipart body, read part by part within the limits.
 pub struct Form {
     parts: multer::Multipart<'static>,

@@ -56,6 +56,9 @@ pub struct Config {
     /// client, for rate limits; none by default.
     #[arg(long, env = "QUIRE_TRUSTED_PROXIES", default_value = "", global = true)]
     pub trusted_proxies: String,
+    /// A manifest of trusted documents (`{"<sha256>": "<document>"}`): only they run.
+    #[arg(long, env = "QUIRE_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
     /// What one request may cost.
     #[command(flatten)]
     pub limits: Limits,
@@ -106,6 +109,9 @@ pub struct Limits {
     /// Seconds an upload no version uses is kept before the sweeper removes it.
     #[arg(long, env = "QUIRE_UNUSED_UPLOAD_TTL_SECS", default_value_t = Limits::DEFAULT.unused_upload_ttl_secs, global = true)]
     pub unused_upload_ttl_secs: u64,
+    /// Most automatic persisted queries kept in memory.
+    #[arg(long, env = "QUIRE_PERSISTED_QUERIES", default_value_t = Limits::DEFAULT.persisted_queries, global = true)]
+    pub persisted_queries: usize,
     /// Most entries one zip may hold.
     #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
     pub zip_max_entries: usize,
@@ -125,6 +131,7 @@ impl Limits {
         graphql_timeout_ms: 30_000,
         company_quota_bytes: None,
         unused_upload_ttl_secs: 24 * 3600,
+        persisted_queries: 1_000,
         zip_max_entries: 10_000,
     };
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use quire::auth::{Keys, Role};
 use quire::config::Config;
 use quire::domain::CompanyId;
+use quire::graphql::persisted::Persisted;
 use quire::service::{self, Service, content};
 use quire::state::AppState;
 use quire::storage::BlobStore;
@@ -38,6 +39,8 @@ enum Command {
         #[arg(long)]
         user: String,
         /// A company and the role there, `<uuid>:<owner|admin|member|guest>`; repeatable.
+        /// Without one, the token makes the user admin of a new company (named on standard
+        /// error).
         #[arg(long = "company")]
         companies: Vec<String>,
         /// A display name to carry.
@@ -46,6 +49,12 @@ enum Command {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
+    },
+    /// Print a trusted-documents manifest (`{"<sha256>": "<document>"}`) of these `.graphql`
+    /// files and the REST shim's own operations, for `QUIRE_TRUSTED_DOCUMENTS`.
+    TrustedDocuments {
+        /// The documents clients send, one per file, sent as written.
+        files: Vec<std::path::PathBuf>,
     },
     /// Print the GraphQL schema (SDL).
     Schema {
@@ -78,11 +87,29 @@ async fn main() -> anyhow::Result<()> {
         } => {
             config.ensure_data_dir()?;
             let keys = Keys::from_secret(&config.jwt_secret()?);
-            let companies = companies
+            let mut companies = companies
                 .iter()
                 .map(|spec| parse_company_role(spec))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            if companies.is_empty() {
+                let company = CompanyId(uuid::Uuid::new_v4());
+                eprintln!("company {company} ({user} is its admin)");
+                companies.push((company, Role::Admin));
+            }
             println!("{}", keys.mint_access(&user, &companies, ttl, name)?);
+            Ok(())
+        }
+        Command::TrustedDocuments { files } => {
+            let mut manifest = std::collections::BTreeMap::new();
+            for file in &files {
+                let document = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                manifest.insert(quire::graphql::persisted::hash(&document), document);
+            }
+            for document in quire::rest::Operations::texts() {
+                manifest.insert(quire::graphql::persisted::hash(&document), document);
+            }
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
             Ok(())
         }
         Command::Schema { check } => {
@@ -128,6 +155,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);
     config.ensure_data_dir()?;
     let keys = Keys::from_secret(&config.jwt_secret()?);
+    let proxies = quire::auth::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(|err| anyhow::anyhow!("QUIRE_TRUSTED_PROXIES: {err}"))?;
+    let trusted = match &config.trusted_documents {
+        Some(path) => {
+            let manifest = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the trusted documents {}", path.display()))?;
+            Some(
+                Persisted::trusted(&manifest)
+                    .with_context(|| format!("reading the trusted documents {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let storage_url = config.storage_url();
     let blobs = BlobStore::open(&storage_url)
         .with_context(|| format!("opening the blob store {storage_url}"))?;
@@ -152,17 +192,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             refresh_planner_statistics(&maintainer).await;
         }
     });
-    let proxies = quire::auth::TrustedProxies::parse(&config.trusted_proxies)
-        .map_err(|err| anyhow::anyhow!("QUIRE_TRUSTED_PROXIES: {err}"))?;
-    let state = AppState::new(service, keys, limits).with_trusted_proxies(proxies);
+    let mut state = AppState::new(service, keys, limits).with_trusted_proxies(proxies);
+    if let Some(trusted) = trusted {
+        state = state.with_persisted(trusted);
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     let address = listener.local_addr()?;
     println!("Quire is listening on http://{address}");
     println!("GraphQL playground: http://{address}/graphql");
+    println!("Try it (a token for alice, admin of a new company; then who she is):");
+    println!("  TOKEN=$(cargo run --release -- token --user alice)");
     println!(
-        "Mint a token: quire token --user alice --company <company uuid>:admin  (cargo run --release -- token …)"
+        "  curl -s http://{address}/graphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"query\":\"{{ me {{ id }} }}\"}}'"
+    );
+    println!(
+        "In the playground, Headers: {{\"Authorization\": \"Bearer <the token>\"}}; the token command prints the company on standard error."
     );
     quire::server::serve(
         listener,

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use crate::auth::{Keys, TrustedProxies};
 use crate::config::Limits;
 
+use crate::graphql::persisted::Persisted;
 use crate::graphql::{self, QuireSchema, Shapes};
 use crate::metrics::Metrics;
 use crate::rest::Operations;
@@ -26,11 +27,14 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whose `X-Forwarded-For` names the client.
     pub proxies: Arc<TrustedProxies>,
+    /// The documents known by hash: automatic persisted queries, or the trusted ones.
+    pub persisted: Arc<Persisted>,
 }
 
 impl AppState {
     pub fn new(service: Service, keys: Keys, limits: Limits) -> Self {
         let schema = graphql::build_schema(&limits);
+        let persisted = limits.persisted_queries;
         let shapes = Arc::new(Shapes::of(&schema.sdl()));
         Self {
             service,
@@ -41,7 +45,14 @@ impl AppState {
             rest: Arc::new(Operations::parse_all()),
             metrics: Metrics::default(),
             proxies: Arc::default(),
+            persisted: Arc::new(Persisted::automatic(persisted)),
         }
+    }
+
+    /// Runs only these documents (`QUIRE_TRUSTED_DOCUMENTS`).
+    pub fn with_persisted(mut self, persisted: Persisted) -> Self {
+        self.persisted = Arc::new(persisted);
+        self
     }
 
     /// Believes `X-Forwarded-For` from these proxies.

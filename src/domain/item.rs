@@ -70,6 +70,20 @@ impl Item {
         path
     }
 
+    /// The item's place in a listing in `sorting`'s order.
+    pub fn key(&self, sorting: super::Sorting) -> super::Key {
+        let value = match sorting.by {
+            super::SortBy::Name => super::KeyValue::Text(super::names::sort_key(&self.name)),
+            super::SortBy::Date => super::KeyValue::Int(self.last_modified),
+            super::SortBy::Size => super::KeyValue::Int(self.size),
+        };
+        super::Key {
+            directory: Some(self.is_directory),
+            value,
+            id: self.stored_id().map_or(uuid::Uuid::nil(), |id| id.0),
+        }
+    }
+
     /// The stored id, for items that are not special folders.
     pub fn stored_id(&self) -> Option<super::ItemId> {
         match self.id {
@@ -94,6 +108,17 @@ pub struct Version {
     pub creator: String,
     pub application_id: String,
     pub date_added: i64,
+}
+
+impl Version {
+    /// The version's place in its file's history, newest first.
+    pub fn key(&self) -> super::Key {
+        super::Key {
+            directory: None,
+            value: super::KeyValue::Int(self.date_added),
+            id: self.id.0,
+        }
+    }
 }
 
 /// A chat-channel tab attached to a drive item.

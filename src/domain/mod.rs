@@ -13,7 +13,7 @@ pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKin
 pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;
-pub use page::{Page, PageRequest, SortBy, SortOrder, Sorting};
+pub use page::{Key, KeyValue, Page, PageRequest, Position, SortBy, SortOrder, Sorting};
 pub use viewer::{PublicGrant, Role, Viewer};
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp Quire stores and sends.

@@ -1,6 +1,9 @@
-//! Listing order and offset pages, shared by GraphQL connections and REST `browse`.
+//! Listing order and pages, shared by GraphQL connections and REST `browse`: a page starts at
+//! an offset (REST's pages) or after or before a row's key (GraphQL's cursors, which stay right
+//! while rows come and go).
 
 use async_graphql::Enum;
+use uuid::Uuid;
 
 /// What children are ordered by (folders always come first).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -36,20 +39,55 @@ pub struct Sorting {
 /// The largest page any listing returns.
 pub const MAX_PAGE: u64 = 1000;
 
-/// A window of a listing: skip `offset` rows, return at most `limit`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// The value a row is sorted by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyValue {
+    Text(String),
+    Int(i64),
+}
+
+/// A row's place in its listing's order: folders first (for items), then the sort value, then
+/// the id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// Whether the row is a folder (item listings only).
+    pub directory: Option<bool>,
+    pub value: KeyValue,
+    pub id: Uuid,
+}
+
+/// Where a page starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// After skipping this many rows.
+    Offset(u64),
+    /// Right after the row with this key.
+    After(Key),
+    /// The rows right before the row with this key.
+    Before(Key),
+    /// The last rows of the listing.
+    Last,
+}
+
+/// A window of a listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageRequest {
-    pub offset: u64,
+    pub position: Position,
     pub limit: u64,
-    /// Whether the size of the whole listing is wanted (one `COUNT`); without it a listing
-    /// reads one row more, only to know whether rows remain.
+    /// Whether the size of the whole listing is wanted (one `COUNT`).
     pub count: bool,
 }
 
 impl PageRequest {
+    /// `limit` rows from `offset` (at most `MAX_PAGE`), counting the listing.
     pub fn new(offset: u64, limit: u64) -> Self {
+        Self::at(Position::Offset(offset), limit)
+    }
+
+    /// `limit` rows from `position` (at most `MAX_PAGE`), counting the listing.
+    pub fn at(position: Position, limit: u64) -> Self {
         Self {
-            offset,
+            position,
             limit: limit.min(MAX_PAGE),
             count: true,
         }
@@ -63,52 +101,59 @@ impl PageRequest {
         }
     }
 
-    /// How many rows to read: one more than the page when the size is not counted.
+    /// Whether the rows are read from the end of the listing backwards.
+    pub fn backwards(&self) -> bool {
+        matches!(self.position, Position::Before(_) | Position::Last)
+    }
+
+    /// How many rows to read: one more than the page, to know whether more follow.
     pub fn rows_to_read(&self) -> u64 {
-        self.limit + u64::from(!self.count)
+        self.limit + 1
     }
 }
 
-/// One page of a listing and the size of the whole listing.
+/// One page of a listing.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// The listing's size; for an uncounted request, only a lower bound (the rows up to this
-    /// page's end, plus one when more remain).
-    pub total: u64,
-    pub offset: u64,
+    /// The listing's size, when it was counted.
+    pub total: Option<u64>,
+    /// Whether rows follow this page.
+    pub has_next: bool,
+    /// Whether rows come before this page.
+    pub has_previous: bool,
 }
 
 impl<T> Page<T> {
-    /// A page from `rows_to_read()` rows and, when it was counted, the listing's size.
-    pub fn read(mut rows: Vec<T>, page: PageRequest, counted: Option<u64>) -> Self {
+    /// A page from `rows_to_read()` rows read in the listing's order (backwards for a
+    /// backwards page), and the listing's size when counted.
+    pub fn read(mut rows: Vec<T>, page: &PageRequest, total: Option<u64>) -> Self {
         let more = rows.len() as u64 > page.limit;
         rows.truncate(page.limit as usize);
-        let total = counted.unwrap_or(page.offset + rows.len() as u64 + u64::from(more));
+        let (has_next, has_previous) = match &page.position {
+            Position::Offset(offset) => (more, *offset > 0),
+            Position::After(_) => (more, true),
+            Position::Before(_) => (true, more),
+            Position::Last => (false, more),
+        };
+        if page.backwards() {
+            rows.reverse();
+        }
         Self {
             items: rows,
             total,
-            offset: page.offset,
+            has_next,
+            has_previous,
         }
     }
 
-    /// Whether rows remain after this page.
-    pub fn has_next(&self) -> bool {
-        self.offset + (self.items.len() as u64) < self.total
-    }
-
-    /// Cuts a fully loaded, already ordered listing into the requested page.
-    pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
-        let total = all.len() as u64;
-        let items = all
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
+    /// An empty page (a file's children, a folder's versions).
+    pub fn empty() -> Self {
         Self {
-            items,
-            total,
-            offset: page.offset,
+            items: Vec::new(),
+            total: Some(0),
+            has_next: false,
+            has_previous: false,
         }
     }
 }

@@ -1,45 +1,162 @@
-//! Relay cursor connections over the service's offset pages.
+//! Relay cursor connections over the service's pages. Cursors are opaque: a row's key in the
+//! listing's order (so a page never shifts while rows come and go), or an offset for the REST
+//! shim's pages.
 
 use std::future::Future;
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{ErrorExtensions, OutputType, SimpleObject};
+use async_graphql::{ErrorExtensions, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 
+use super::types::{ItemObject, VersionObject};
 use crate::domain::page::MAX_PAGE;
-use crate::domain::{Page, PageRequest};
+use crate::domain::{Key, KeyValue, Page, PageRequest, Position};
 use crate::error::{AppError, AppResult};
 
 /// How many rows a connection returns when neither `first` nor `last` is given.
 const DEFAULT_PAGE: u64 = 100;
 
-/// Fields every connection carries besides its edges.
+/// A page as `paginate` builds it: each row with its cursor, where the page stands, and the
+/// listing's size.
+pub struct Built<N> {
+    pub edges: Vec<(String, N)>,
+    pub page_info: PageInfo,
+    pub total: u64,
+}
+
+/// The connection and edge types of one kind of node.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ", in the order asked for, and where it stands in its listing.")]
+        #[derive(SimpleObject)]
+        pub struct $connection {
+            /// The rows, each with the cursor to continue from it.
+            pub edges: Vec<$edge>,
+            /// The rows alone.
+            pub nodes: Vec<$node>,
+            /// Whether rows come before and after this page, and the cursors at its ends.
+            pub page_info: PageInfo,
+            /// How many rows the whole listing has (counted only when asked for).
+            pub total_count: u64,
+        }
+
+        #[doc = concat!("One row of a page of ", $what, ", and its cursor.")]
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            /// Where the listing continues after (or before) this row: pass it as `after` (or
+            /// `before`). Opaque; it stays right while other rows come and go.
+            pub cursor: String,
+            /// The row.
+            pub node: $node,
+        }
+
+        impl From<Built<$node>> for $connection {
+            fn from(built: Built<$node>) -> Self {
+                Self {
+                    nodes: built.edges.iter().map(|(_, node)| node.clone()).collect(),
+                    edges: built
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info: built.page_info,
+                    total_count: built.total,
+                }
+            }
+        }
+    };
+}
+
+connection!(ItemConnection, ItemEdge, ItemObject, "items");
+connection!(VersionConnection, VersionEdge, VersionObject, "versions");
+
+/// Where a page stands in its listing.
 #[derive(SimpleObject)]
-pub struct ConnectionFields {
-    /// How many rows the whole listing has.
-    pub total_count: usize,
+pub struct PageInfo {
+    /// Whether rows follow this page.
+    pub has_next_page: bool,
+    /// Whether rows come before this page.
+    pub has_previous_page: bool,
+    /// The first row's cursor.
+    pub start_cursor: Option<String>,
+    /// The last row's cursor: pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
 }
 
-pub type Paged<N> = Connection<usize, N, ConnectionFields>;
-
-/// Whether a connection field's selection asks for `totalCount` (else nothing is counted).
-pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
+/// What a cursor holds.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Cursor {
+    /// A row's key in one order (`s` names it).
+    Key {
+        s: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        d: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        n: Option<i64>,
+        i: uuid::Uuid,
+    },
+    /// Start at this offset (the REST shim's pages).
+    Offset { o: u64 },
 }
 
-/// The furthest offset a cursor may name.
-const MAX_OFFSET: u64 = 1 << 40;
+fn encode(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
+}
 
-/// A cursor sent back by a client: an offset, range-checked (`BAD_USER_INPUT` otherwise).
-fn cursor(raw: Option<String>, argument: &str) -> AppResult<Option<u64>> {
-    raw.map(|raw| {
-        raw.parse::<u64>()
-            .ok()
-            .filter(|offset| *offset < MAX_OFFSET)
-            .ok_or_else(|| {
-                AppError::bad_input(format!("{argument} is not a cursor this listing gave out"))
-            })
+/// A cursor for the row with `key` in the order named `order`.
+pub fn key_cursor(order: &str, key: &Key) -> String {
+    let (t, n) = match &key.value {
+        KeyValue::Text(text) => (Some(text.clone()), None),
+        KeyValue::Int(int) => (None, Some(*int)),
+    };
+    encode(&Cursor::Key {
+        s: order.to_owned(),
+        d: key.directory,
+        t,
+        n,
+        i: key.id,
     })
-    .transpose()
+}
+
+/// A cursor that starts a page `offset` rows in (what the REST shim's `paginate.page` means).
+pub fn offset_cursor(offset: u64) -> String {
+    encode(&Cursor::Offset { o: offset })
+}
+
+/// Reads a cursor a client sent back for a listing in the order named `order`: where the page
+/// starts. A cursor of another order, or one this server never gave out, is bad input.
+fn position(raw: &str, argument: &str, order: &str, before: bool) -> AppResult<Position> {
+    let invalid =
+        || AppError::bad_input(format!("{argument} is not a cursor this listing gave out"));
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    match serde_json::from_slice::<Cursor>(&bytes).map_err(|_| invalid())? {
+        Cursor::Offset { o } if !before && o < (1 << 40) => Ok(Position::Offset(o)),
+        Cursor::Offset { .. } => Err(invalid()),
+        Cursor::Key { s, .. } if s != order => Err(AppError::bad_input(format!(
+            "{argument} is a cursor of another order than this listing's ({order})"
+        ))),
+        Cursor::Key { d, t, n, i, .. } => {
+            let value = match (t, n) {
+                (Some(text), None) => KeyValue::Text(text),
+                (None, Some(int)) => KeyValue::Int(int),
+                _ => return Err(invalid()),
+            };
+            let key = Key {
+                directory: d,
+                value,
+                id: i,
+            };
+            Ok(if before {
+                Position::Before(key)
+            } else {
+                Position::After(key)
+            })
+        }
+    }
 }
 
 /// A row count asked for: 0 to `MAX_PAGE` (more is cut to `MAX_PAGE`), never negative.
@@ -52,72 +169,112 @@ fn rows(raw: Option<i32>, argument: &str) -> AppResult<Option<u64>> {
     .transpose()
 }
 
-/// Resolves `first`/`after`/`last`/`before` into an offset page and back into a connection.
-/// Cursors are offsets: stable while the listing does not change. `count`: whether the
-/// listing's size is wanted (`wants_total`). Every argument is range-checked first.
+/// The arguments of a connection field.
+pub struct Window {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub first: Option<i32>,
+    pub last: Option<i32>,
+    /// Whether the listing's size is wanted (`wants_total`).
+    pub count: bool,
+}
+
+impl Window {
+    /// The page these arguments ask for in the order named `order`: `first` rows after
+    /// `after`, or `last` rows before `before` (or at the end).
+    fn request(self, order: &str) -> AppResult<PageRequest> {
+        let first = rows(self.first, "first")?;
+        let last = rows(self.last, "last")?;
+        let mixed = (first.is_some() && self.before.is_some())
+            || (last.is_some() && self.after.is_some())
+            || (first.is_some() && last.is_some());
+        if mixed {
+            return Err(AppError::bad_input(
+                "page forwards with first/after or backwards with last/before, not both",
+            ));
+        }
+        let page = match (&self.before, last) {
+            (Some(before), limit) => PageRequest::at(
+                position(before, "before", order, true)?,
+                limit.unwrap_or(DEFAULT_PAGE),
+            ),
+            (None, Some(limit)) => PageRequest::at(Position::Last, limit),
+            (None, None) => {
+                let start = match &self.after {
+                    Some(after) => position(after, "after", order, false)?,
+                    None => Position::Offset(0),
+                };
+                PageRequest::at(start, first.unwrap_or(DEFAULT_PAGE))
+            }
+        };
+        Ok(if self.count { page } else { page.uncounted() })
+    }
+}
+
+/// Whether a connection field's selection asks for `totalCount` (else nothing is counted).
+pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// Resolves a connection's arguments into a page of the listing in the order named `order`,
+/// and the page into a connection whose cursors are the rows' keys (`key_of`).
 pub async fn paginate<T, N, F, Fut>(
-    after: Option<String>,
-    before: Option<String>,
-    first: Option<i32>,
-    last: Option<i32>,
-    count: bool,
+    window: Window,
+    order: &str,
     fetch: F,
-) -> async_graphql::Result<Paged<N>>
+    key_of: impl Fn(&T) -> Key,
+) -> async_graphql::Result<Built<N>>
 where
-    N: OutputType + From<T>,
-    F: Fn(PageRequest) -> Fut,
+    N: From<T>,
+    F: FnOnce(PageRequest) -> Fut,
     Fut: Future<Output = AppResult<Page<T>>>,
 {
-    let arguments = || -> AppResult<_> {
-        Ok((
-            cursor(after, "after")?,
-            cursor(before, "before")?,
-            rows(first, "first")?,
-            rows(last, "last")?,
-        ))
-    };
-    let (after, before, first, last) = arguments().map_err(|e| e.extend())?;
-    let start = after.map_or(0, |a| a + 1);
-    let (offset, limit) = match (first, last) {
-        (Some(first), _) => {
-            let limit = before.map_or(first, |b| first.min(b.saturating_sub(start)));
-            (start, limit)
-        }
-        (None, Some(last)) => {
-            let end = match before {
-                Some(before) => before,
-                None => {
-                    let probe = fetch(PageRequest::new(0, 0))
-                        .await
-                        .map_err(|e| e.extend())?;
-                    probe.total
-                }
-            };
-            let from = end.saturating_sub(last).max(start);
-            (from, end.saturating_sub(from))
-        }
-        (None, None) => {
-            let limit = before.map_or(DEFAULT_PAGE, |b| b.saturating_sub(start).min(DEFAULT_PAGE));
-            (start, limit)
-        }
-    };
-    let mut request = PageRequest::new(offset, limit);
-    if !count {
-        request = request.uncounted();
-    }
+    let request = window.request(order).map_err(|e| e.extend())?;
     let page = fetch(request).await.map_err(|e| e.extend())?;
-    let mut connection = Connection::with_additional_fields(
-        offset > 0,
-        page.has_next(),
-        ConnectionFields {
-            total_count: page.total as usize,
+    let edges: Vec<(String, N)> = page
+        .items
+        .into_iter()
+        .map(|item| (key_cursor(order, &key_of(&item)), N::from(item)))
+        .collect();
+    Ok(Built {
+        page_info: PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
+            start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
+            end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
         },
-    );
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| Edge::new(offset as usize + i, N::from(item))),
-    );
-    Ok(connection)
+        total: page.total.unwrap_or(0),
+        edges,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_opaque_and_belong_to_one_order() {
+        let key = Key {
+            directory: Some(false),
+            value: KeyValue::Text("file-00000000000000000002".into()),
+            id: uuid::Uuid::now_v7(),
+        };
+        let cursor = key_cursor("NAME:ASC", &key);
+        assert!(!cursor.contains("file"), "opaque: {cursor}");
+        assert_eq!(
+            position(&cursor, "after", "NAME:ASC", false).unwrap(),
+            Position::After(key.clone())
+        );
+        assert_eq!(
+            position(&cursor, "before", "NAME:ASC", true).unwrap(),
+            Position::Before(key)
+        );
+        assert!(position(&cursor, "after", "DATE:ASC", false).is_err());
+        assert!(position("not-a-cursor", "after", "NAME:ASC", false).is_err());
+        assert!(position(&offset_cursor(5), "before", "NAME:ASC", true).is_err());
+        assert_eq!(
+            position(&offset_cursor(5), "after", "NAME:ASC", false).unwrap(),
+            Position::Offset(5)
+        );
+    }
 }

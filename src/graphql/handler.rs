@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::persisted::Resolved;
 use super::transport::Media;
 use super::{admission, multipart, playground};
 use crate::auth::Identity;
@@ -28,16 +29,22 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         return media.refuse(err);
     }
     let request = if body::is_multipart(&parts.headers) {
-        if !PREFLIGHT_HEADERS
+        let refusal = if !PREFLIGHT_HEADERS
             .iter()
             .any(|h| parts.headers.contains_key(*h))
         {
-            return media.refuse(&AppError::bad_input(
+            Some(AppError::bad_input(
                 "multipart GraphQL requests need an 'apollo-require-preflight' header (it keeps other sites from posting forms here)",
-            ));
-        }
-        if let Err(err) = &identity.viewer {
-            return media.refuse(err);
+            ))
+        } else {
+            identity
+                .viewer
+                .as_ref()
+                .err()
+                .map(|err| AppError::unauthenticated(err.public_message()))
+        };
+        if let Some(refusal) = refusal {
+            return refuse_upload(media, &refusal, body).await;
         }
         multipart::receive(&parts.headers, body, &state.limits).await
     } else if !is_json(&parts.headers) {
@@ -58,6 +65,22 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
+/// How much of a refused upload is read before answering, so that the client sees the answer.
+const DRAINED: u64 = 1 << 20;
+
+/// Refuses a multipart request after reading a bounded part of it: clients that send the whole
+/// body before reading the answer (Node's fetch, apollo-upload-client) then see the refusal
+/// instead of a reset connection. The connection closes after it.
+async fn refuse_upload(media: Media, err: &AppError, body: axum::body::Body) -> Response {
+    body::drain(body, DRAINED, std::time::Duration::from_secs(2)).await;
+    let mut refused = media.refuse(err);
+    refused.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    refused
+}
+
 /// Whether the body is declared as JSON.
 fn is_json(headers: &HeaderMap) -> bool {
     headers
@@ -67,14 +90,29 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The keys a GraphQL request may have.
-const REQUEST_KEYS: [&str; 4] = ["query", "operationName", "variables", "extensions"];
+/// The keys a GraphQL request may have (`documentId`: a trusted or persisted document's hash).
+const REQUEST_KEYS: [&str; 5] = [
+    "query",
+    "operationName",
+    "variables",
+    "extensions",
+    "documentId",
+];
 
 /// A JSON body as one GraphQL request: an object with a `query` string (or a persisted
 /// query's hash in `extensions`) and nothing it does not know.
 fn graphql_request(bytes: &[u8]) -> Result<async_graphql::Request, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|err| AppError::bad_input(format!("the body is not JSON: {err}")))?;
+    // `documentId` (the persisted documents of graphql-codegen and Relay) is the hash an
+    // automatic persisted query carries.
+    if let Some(serde_json::Value::String(id)) =
+        value.as_object_mut().and_then(|f| f.remove("documentId"))
+    {
+        let hash = id.strip_prefix("sha256:").unwrap_or(&id).to_owned();
+        value["extensions"]["persistedQuery"] =
+            serde_json::json!({ "version": 1, "sha256Hash": hash });
+    }
     let serde_json::Value::Object(fields) = &value else {
         return Err(AppError::bad_input(
             "the body must be one GraphQL request: an object with a query",
@@ -147,8 +185,16 @@ async fn execute(
     mut request: async_graphql::Request,
     mutations: bool,
 ) -> Response {
+    let persisted = match state.persisted.resolve(&mut request) {
+        Ok(Resolved::NotFound) => return media.persisted_query_not_found(),
+        Ok(resolved) => resolved,
+        Err(err) => return media.refuse(&err),
+    };
     if let Err(err) = admission::admit(&mut request, &state.limits) {
         return media.refuse(&err);
+    }
+    if persisted == Resolved::Remember {
+        state.persisted.remember(&request.query);
     }
     let asked = request.operation_name.clone();
     let document = match request.parsed_query() {

@@ -9,6 +9,7 @@ mod loaders;
 mod multipart;
 mod mutation;
 mod nulls;
+pub mod persisted;
 pub mod playground;
 mod query;
 mod scalars;
@@ -18,6 +19,7 @@ mod upload;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
+pub use connection::offset_cursor;
 pub use context::RequestContext;
 pub use nulls::Shapes;
 

@@ -224,6 +224,7 @@ fn null_out(data: &mut Value, path: &[PathSegment], types: &[Type]) {
     let Some((last, parent)) = path.split_last() else {
         return;
     };
+    let mut depth = path.len();
     match (value_at(data, parent), last) {
         (Some(Value::Object(map)), PathSegment::Field(key)) => {
             map.insert(async_graphql::Name::new(key), Value::Null);
@@ -233,10 +234,11 @@ fn null_out(data: &mut Value, path: &[PathSegment], types: &[Type]) {
                 *item = Value::Null;
             }
         }
-        // A parent already nulled by another error: nothing left to do.
+        // The parent is null already (async-graphql nulls an object none of whose fields
+        // resolved, or another error did): carry on from it.
+        (Some(Value::Null), _) => depth -= 1,
         _ => return,
     }
-    let mut depth = path.len();
     while depth > 0 && !types[depth - 1].nullable {
         depth -= 1;
         match value_at(data, &path[..depth]) {

@@ -84,6 +84,16 @@ impl Media {
         )
     }
 
+    /// A persisted query whose hash is unknown: the client should send its text (Apollo's
+    /// protocol reads this message and code).
+    pub fn persisted_query_not_found(self) -> Response {
+        self.refuse_with(
+            ErrorCode::PersistedQueryNotFound,
+            "PersistedQueryNotFound",
+            Some(self.request_error_status()),
+        )
+    }
+
     fn request_error_status(self) -> StatusCode {
         match self {
             Self::Json => StatusCode::OK,

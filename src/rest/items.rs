@@ -59,9 +59,9 @@ pub async fn browse(
     let mut variables = target(&company_id, &id);
     variables["first"] = json!(page.limit);
     variables["sort"] = page.sort;
-    // Connection cursors are offsets: the row before `page` is the one to continue after.
+    // `paginate.page` is an offset; connection cursors are keys, or offsets made for this.
     if page.offset > 0 {
-        variables["after"] = json!((page.offset - 1).to_string());
+        variables["after"] = json!(crate::graphql::offset_cursor(page.offset));
     }
     let data = run(&state, &caller, &state.rest.browse, variables).await?;
     let item = &data["item"];

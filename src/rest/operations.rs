@@ -25,8 +25,26 @@ pub struct Operations {
     pub download_token: ExecutableDocument,
 }
 
-/// Parses an operation with the fragments it uses.
-fn parse(source: &str) -> ExecutableDocument {
+/// Every operation's source, in the order `parse_all` names them.
+const SOURCES: [&str; 14] = [
+    include_str!("operations/get_item.graphql"),
+    include_str!("operations/browse.graphql"),
+    include_str!("operations/item_state.graphql"),
+    include_str!("operations/create_item.graphql"),
+    include_str!("operations/update_item.graphql"),
+    include_str!("operations/trash_item.graphql"),
+    include_str!("operations/delete_item.graphql"),
+    include_str!("operations/restore_item.graphql"),
+    include_str!("operations/create_version.graphql"),
+    include_str!("operations/get_tab.graphql"),
+    include_str!("operations/set_tab.graphql"),
+    include_str!("operations/open_public_link.graphql"),
+    include_str!("operations/user_access.graphql"),
+    include_str!("operations/download_token.graphql"),
+];
+
+/// An operation's whole text: it and the fragments it uses.
+fn with_fragments(source: &str) -> String {
     let mut text = source.to_owned();
     if source.contains("...DriveItem") {
         text.push_str(DRIVE_ITEM);
@@ -34,28 +52,58 @@ fn parse(source: &str) -> ExecutableDocument {
     if source.contains("...DriveVersion") || source.contains("...DriveItem") {
         text.push_str(DRIVE_VERSION);
     }
+    text
+}
+
+/// Parses an operation with the fragments it uses.
+fn parse(source: &str) -> ExecutableDocument {
     // The operations are compiled in and covered by every REST test: failing here is a bug
     // found at start-up, never on a request.
-    parse_query(text).unwrap_or_else(|err| panic!("a fixed REST operation does not parse: {err}"))
+    parse_query(with_fragments(source))
+        .unwrap_or_else(|err| panic!("a fixed REST operation does not parse: {err}"))
 }
 
 impl Operations {
     pub fn parse_all() -> Self {
+        let [
+            get_item,
+            browse,
+            item_state,
+            create_item,
+            update_item,
+            trash_item,
+            delete_item,
+            restore_item,
+            create_version,
+            get_tab,
+            set_tab,
+            open_public_link,
+            user_access,
+            download_token,
+        ] = SOURCES.map(parse);
         Self {
-            get_item: parse(include_str!("operations/get_item.graphql")),
-            browse: parse(include_str!("operations/browse.graphql")),
-            item_state: parse(include_str!("operations/item_state.graphql")),
-            create_item: parse(include_str!("operations/create_item.graphql")),
-            update_item: parse(include_str!("operations/update_item.graphql")),
-            trash_item: parse(include_str!("operations/trash_item.graphql")),
-            delete_item: parse(include_str!("operations/delete_item.graphql")),
-            restore_item: parse(include_str!("operations/restore_item.graphql")),
-            create_version: parse(include_str!("operations/create_version.graphql")),
-            get_tab: parse(include_str!("operations/get_tab.graphql")),
-            set_tab: parse(include_str!("operations/set_tab.graphql")),
-            open_public_link: parse(include_str!("operations/open_public_link.graphql")),
-            user_access: parse(include_str!("operations/user_access.graphql")),
-            download_token: parse(include_str!("operations/download_token.graphql")),
+            get_item,
+            browse,
+            item_state,
+            create_item,
+            update_item,
+            trash_item,
+            delete_item,
+            restore_item,
+            create_version,
+            get_tab,
+            set_tab,
+            open_public_link,
+            user_access,
+            download_token,
         }
+    }
+
+    /// Every operation's whole text, as a trusted-documents manifest lists it.
+    pub fn texts() -> Vec<String> {
+        SOURCES
+            .iter()
+            .map(|source| with_fragments(source))
+            .collect()
     }
 }

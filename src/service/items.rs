@@ -4,17 +4,14 @@ use std::collections::HashMap;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::access::{self, Granted, scope};
-use super::{Service, by_company, convert};
+use super::{Service, by_company, convert, keyset};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
-    AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, SortBy, SortOrder,
-    Sorting, UserId,
+    AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Position, SortBy,
+    SortOrder, Sorting, UserId,
 };
 use crate::error::{AppError, AppResult};
 
@@ -117,7 +114,7 @@ impl Service {
         match &parent.id {
             id @ (ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_)) => {
                 if !parent.is_directory {
-                    return Ok(Page::slice(Vec::new(), page));
+                    return Ok(Page::empty());
                 }
                 let mut select = in_company
                     .filter(item::Column::ParentId.eq(id.to_string()))
@@ -231,23 +228,18 @@ async fn drive_size<C: ConnectionTrait>(db: &C, company: CompanyId, drive: &str)
     Ok(size.unwrap_or_default())
 }
 
-fn sort_column(by: SortBy) -> item::Column {
-    match by {
-        SortBy::Name => item::Column::SortName,
-        SortBy::Date => item::Column::LastModified,
-        SortBy::Size => item::Column::Size,
+/// The order of item listings: folders first, then the sort, then the id.
+fn order(sorting: Sorting) -> keyset::Order<item::Column> {
+    keyset::Order {
+        directory: Some(item::Column::IsDirectory),
+        value: match sorting.by {
+            SortBy::Name => item::Column::SortName,
+            SortBy::Date => item::Column::LastModified,
+            SortBy::Size => item::Column::Size,
+        },
+        id: item::Column::Id,
+        descending: sorting.order == SortOrder::Desc,
     }
-}
-
-fn ordered(select: Select<item::Entity>, sorting: Sorting) -> Select<item::Entity> {
-    let order = match sorting.order {
-        SortOrder::Asc => Order::Asc,
-        SortOrder::Desc => Order::Desc,
-    };
-    select
-        .order_by(item::Column::IsDirectory, Order::Desc)
-        .order_by(sort_column(sorting.by), order.clone())
-        .order_by(item::Column::Id, order)
 }
 
 /// A page where the query already returns exactly what the viewer may see: paginated in SQL.
@@ -259,27 +251,19 @@ async fn exact_page<C: ConnectionTrait>(
     sorting: Sorting,
     page: PageRequest,
 ) -> AppResult<Page<Item>> {
-    let total = match page.count {
-        true => Some(select.clone().count(db).await?),
-        false => None,
-    };
-    let rows = ordered(select, sorting)
-        .offset(page.offset)
-        .limit(page.rows_to_read())
-        .all(db)
-        .await?;
+    let (rows, total) = keyset::read(db, select, &order(sorting), &page).await?;
     let items = scope(db, viewer, company, rows).await?;
-    Ok(Page::read(items, page, total))
+    Ok(Page::read(items, &page, total))
 }
 
 /// How many candidates a scanned listing reads at a time.
 const SCAN_BATCH: u64 = 256;
 
 /// A page of a listing whose visibility depends on each row's ancestors (trash and
-/// shared-with-me for viewers who do not see the whole drive): candidates are read in the
-/// listing's order, a window at a time, scoped by the one scoping function and kept until the
-/// page is full. Memory stays within a window whatever the listing's size; a counted page
-/// reads on to count what is visible.
+/// shared-with-me for viewers who do not see the whole drive): candidates are read from where
+/// the page starts, in the listing's SQL order, a window at a time, scoped by the one scoping
+/// function and kept until the page is full. Memory stays within a window whatever the
+/// listing's size; a counted page reads the listing once more to count what is visible.
 async fn scanned_page<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
@@ -289,34 +273,61 @@ async fn scanned_page<C: ConnectionTrait>(
     page: PageRequest,
     keep: impl Fn(&Item) -> bool,
 ) -> AppResult<Page<Item>> {
-    let mut visible: u64 = 0;
-    let mut items = Vec::with_capacity(page.limit as usize);
+    let order = order(sorting);
+    let skip = match page.position {
+        Position::Offset(offset) => offset,
+        _ => 0,
+    };
+    let wanted = (skip + page.rows_to_read()) as usize;
+    let positioned = order.positioned(select.clone(), &page);
+    let visible = |rows| async { visible_in(db, viewer, company, rows, &keep).await };
+    let mut kept: Vec<Item> = Vec::with_capacity(wanted.min(1024));
     let mut window = 0;
     loop {
-        let rows = ordered(select.clone(), sorting)
+        let rows = positioned
+            .clone()
             .offset(window)
             .limit(SCAN_BATCH)
             .all(db)
             .await?;
         let read = rows.len() as u64;
-        for item in scope(db, viewer, company, rows).await? {
-            if item.level < Level::Read || !keep(&item) {
-                continue;
-            }
-            if visible >= page.offset && items.len() < page.limit as usize {
-                items.push(item);
-            }
-            visible += 1;
-        }
-        let full = visible > page.offset + page.limit;
-        if read < SCAN_BATCH || (full && !page.count) {
+        kept.extend(visible(rows).await?);
+        if read < SCAN_BATCH || kept.len() >= wanted {
             break;
         }
         window += SCAN_BATCH;
     }
-    Ok(Page {
-        items,
-        total: visible,
-        offset: page.offset,
-    })
+    let total = match page.count {
+        false => None,
+        true => {
+            let all = order.apply(select, false);
+            let (mut counted, mut window) = (0u64, 0);
+            loop {
+                let rows = all.clone().offset(window).limit(SCAN_BATCH).all(db).await?;
+                let read = rows.len() as u64;
+                counted += visible(rows).await?.len() as u64;
+                if read < SCAN_BATCH {
+                    break Some(counted);
+                }
+                window += SCAN_BATCH;
+            }
+        }
+    };
+    let rows = kept.into_iter().skip(skip as usize).collect();
+    Ok(Page::read(rows, &page, total))
+}
+
+/// The rows of a window the viewer may read and `keep` keeps, scoped.
+async fn visible_in<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    rows: Vec<item::Model>,
+    keep: &impl Fn(&Item) -> bool,
+) -> AppResult<Vec<Item>> {
+    Ok(scope(db, viewer, company, rows)
+        .await?
+        .into_iter()
+        .filter(|item| item.level >= Level::Read && keep(item))
+        .collect())
 }

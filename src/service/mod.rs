@@ -12,6 +12,7 @@ mod convert;
 pub mod downloads;
 pub mod files;
 mod items;
+mod keyset;
 mod locks;
 mod naming;
 mod public_links;

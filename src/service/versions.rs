@@ -4,13 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use entity::{item, version};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, by_company, content, convert, locks, sizes, users};
+use super::{Service, by_company, content, convert, keyset, locks, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
@@ -179,22 +176,18 @@ impl Service {
             return Err(AppError::not_found(format!("item {}", item.id)));
         }
         let Some(item_id) = item.stored_id().filter(|_| !item.is_directory) else {
-            return Ok(Page::slice(Vec::new(), page));
+            return Ok(Page::empty());
         };
         let select = version::Entity::find().filter(version::Column::ItemId.eq(item_id.0));
-        let total = match page.count {
-            true => Some(select.clone().count(self.db()).await?),
-            false => None,
+        let newest_first = keyset::Order {
+            directory: None,
+            value: version::Column::DateAdded,
+            id: version::Column::Id,
+            descending: true,
         };
-        let rows = select
-            .order_by(version::Column::DateAdded, Order::Desc)
-            .order_by(version::Column::Id, Order::Desc)
-            .offset(page.offset)
-            .limit(page.rows_to_read())
-            .all(self.db())
-            .await?;
+        let (rows, total) = keyset::read(self.db(), select, &newest_first, &page).await?;
         let versions = rows.into_iter().map(convert::version).collect();
-        Ok(Page::read(versions, page, total))
+        Ok(Page::read(versions, &page, total))
     }
 
     /// Versions by id, for loaders behind items the viewer was already allowed to read.

@@ -127,8 +127,10 @@ on_both_backends! {
                 .unwrap();
             let (status, body, _) = app.send(request).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}: {}", String::from_utf8_lossy(&body));
+            // A refused GraphQL upload reads (and forgets) up to 1 MiB, so the client sees it.
+            let bound = if uri == "/graphql" { (1 << 20) + (64 << 10) } else { 64 << 10 };
             let read = read.load(Ordering::SeqCst);
-            assert!(read <= 64 << 10, "{uri} read {read} bytes before refusing");
+            assert!(read <= bound, "{uri} read {read} bytes before refusing");
         }
     }
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod access;
 mod binary;
+mod clients;
 mod concurrency;
 mod content;
 mod durability;

@@ -3,12 +3,15 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
 
 use super::{AccessExplanation, AccessInfoObject, UserObject, VersionObject};
-use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting};
-use crate::graphql::connection::{Paged, paginate, wants_total};
+use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting, Version};
+use crate::graphql::connection::{
+    Built, ItemConnection, VersionConnection, Window, paginate, wants_total,
+};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{Loaders, loader_error, prefetch};
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
+#[derive(Clone)]
 pub struct ItemObject(pub Item);
 
 impl From<Item> for ItemObject {
@@ -179,7 +182,7 @@ impl ItemObject {
         #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
         #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
         #[graphql(desc = "The order; default: by name, ascending.")] sort: Option<ChildrenSort>,
-    ) -> async_graphql::Result<Paged<ItemObject>> {
+    ) -> async_graphql::Result<ItemConnection> {
         let viewer = ctx.viewer()?;
         let service = ctx.service()?;
         let sort = sort.unwrap_or_default();
@@ -187,14 +190,24 @@ impl ItemObject {
             by: sort.by,
             order: sort.order,
         };
-        let count = wants_total(ctx);
-        let children: Paged<ItemObject> = paginate(after, before, first, last, count, |page| {
-            service.children_of(viewer, &self.0, sorting, page)
-        })
+        let window = Window {
+            after,
+            before,
+            first,
+            last,
+            count: wants_total(ctx),
+        };
+        let order = format!("{:?}:{:?}", sorting.by, sorting.order);
+        let children: Built<ItemObject> = paginate(
+            window,
+            &order,
+            |page| service.children_of(viewer, &self.0, sorting, page),
+            |item: &Item| item.key(sorting),
+        )
         .await?;
-        let items: Vec<&Item> = children.edges.iter().map(|edge| &edge.node.0).collect();
+        let items: Vec<&Item> = children.edges.iter().map(|(_, node)| &node.0).collect();
         prefetch(ctx, &items).await?;
-        Ok(children)
+        Ok(children.into())
     }
 
     /// A file's versions, newest first; empty for folders.
@@ -206,13 +219,24 @@ impl ItemObject {
         #[graphql(desc = "Rows before this cursor.")] before: Option<String>,
         #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
         #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
-    ) -> async_graphql::Result<Paged<VersionObject>> {
+    ) -> async_graphql::Result<VersionConnection> {
         ctx.viewer()?;
         let service = ctx.service()?;
-        paginate(after, before, first, last, wants_total(ctx), |page| {
-            service.versions_of(&self.0, page)
-        })
-        .await
+        let window = Window {
+            after,
+            before,
+            first,
+            last,
+            count: wants_total(ctx),
+        };
+        let versions: Built<VersionObject> = paginate(
+            window,
+            "NEWEST",
+            |page| service.versions_of(&self.0, page),
+            Version::key,
+        )
+        .await?;
+        Ok(versions.into())
     }
 
     /// A link that downloads the file (a folder: a zip of it) for an hour, with no headers

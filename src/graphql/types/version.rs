@@ -7,6 +7,7 @@ use crate::graphql::context::ContextExt;
 use crate::domain::Version;
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
+#[derive(Clone)]
 pub struct VersionObject(pub Version);
 
 impl From<Version> for VersionObject {

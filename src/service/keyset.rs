@@ -1,0 +1,129 @@
+//! Pages in SQL: a listing's order as columns, and where a page starts — an offset, or the
+//! rows after or before a key (keyset pagination, which stays right while rows come and go).
+
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as Direction, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use crate::domain::{Key, KeyValue, PageRequest, Position};
+use crate::error::AppResult;
+
+/// A listing's order: folders first (item listings), then a value, then the id.
+pub(super) struct Order<C> {
+    pub directory: Option<C>,
+    pub value: C,
+    pub id: C,
+    pub descending: bool,
+}
+
+fn value(key: &Key) -> SimpleExpr {
+    match &key.value {
+        KeyValue::Text(text) => Expr::value(text.clone()),
+        KeyValue::Int(int) => Expr::value(*int),
+    }
+}
+
+impl<C: ColumnTrait> Order<C> {
+    /// `select` in this order, or in the reverse one.
+    pub fn apply<E: EntityTrait<Column = C>>(
+        &self,
+        select: Select<E>,
+        reversed: bool,
+    ) -> Select<E> {
+        let (first, last) = match reversed {
+            false => (Direction::Desc, Direction::Asc),
+            true => (Direction::Asc, Direction::Desc),
+        };
+        let value = if self.descending != reversed {
+            Direction::Desc
+        } else {
+            Direction::Asc
+        };
+        let mut select = select;
+        if let Some(directory) = self.directory {
+            // Folders first: `true` sorts after `false`, so descending.
+            select = select.order_by(directory, if reversed { last } else { first });
+        }
+        select
+            .order_by(self.value, value.clone())
+            .order_by(self.id, value)
+    }
+
+    /// The rows that come after `key` in this order (`before`: that come before it).
+    pub fn beyond(&self, key: &Key, before: bool) -> Condition {
+        let greater = self.descending == before;
+        let (value, id) = (value(key), Expr::value(key.id));
+        let tail = if greater {
+            Condition::any()
+                .add(self.value.into_expr().gt(value.clone()))
+                .add(
+                    Condition::all()
+                        .add(self.value.into_expr().eq(value))
+                        .add(self.id.into_expr().gt(id)),
+                )
+        } else {
+            Condition::any()
+                .add(self.value.into_expr().lt(value.clone()))
+                .add(
+                    Condition::all()
+                        .add(self.value.into_expr().eq(value))
+                        .add(self.id.into_expr().lt(id)),
+                )
+        };
+        let (Some(directory), Some(is_directory)) = (self.directory, key.directory) else {
+            return tail;
+        };
+        // Folders (true) come before files (false).
+        let same = Condition::all().add(directory.eq(is_directory)).add(tail);
+        match (is_directory, before) {
+            (true, false) => Condition::any().add(directory.eq(false)).add(same),
+            (false, true) => Condition::any().add(directory.eq(true)).add(same),
+            _ => same,
+        }
+    }
+
+    /// `select` positioned where `page` starts, in the order its rows are read (backwards for
+    /// a backwards page), without a limit.
+    pub fn positioned<E: EntityTrait<Column = C>>(
+        &self,
+        select: Select<E>,
+        page: &PageRequest,
+    ) -> Select<E> {
+        match &page.position {
+            Position::Offset(_) => self.apply(select, false),
+            Position::After(key) => self.apply(select.filter(self.beyond(key, false)), false),
+            Position::Before(key) => self.apply(select.filter(self.beyond(key, true)), true),
+            Position::Last => self.apply(select, true),
+        }
+    }
+}
+
+/// One page's rows of `select` (and one more, to know whether more follow), in the order they
+/// are read, and the listing's size when the page counts it.
+pub(super) async fn read<C: ConnectionTrait, E: EntityTrait>(
+    db: &C,
+    select: Select<E>,
+    order: &Order<E::Column>,
+    page: &PageRequest,
+) -> AppResult<(Vec<E::Model>, Option<u64>)>
+where
+    E::Model: Send + Sync,
+{
+    let total = match page.count {
+        true => Some(select.clone().count(db).await?),
+        false => None,
+    };
+    let offset = match page.position {
+        Position::Offset(offset) => offset,
+        _ => 0,
+    };
+    let rows = order
+        .positioned(select, page)
+        .offset(offset)
+        .limit(page.rows_to_read())
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}

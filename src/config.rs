@@ -112,6 +112,9 @@ pub struct Limits {
     /// Most automatic persisted queries kept in memory.
     #[arg(long, env = "QUIRE_PERSISTED_QUERIES", default_value_t = Limits::DEFAULT.persisted_queries, global = true)]
     pub persisted_queries: usize,
+    /// Most folders above any item (a deeper create or move is 400).
+    #[arg(long, env = "QUIRE_MAX_FOLDER_DEPTH", default_value_t = Limits::DEFAULT.max_folder_depth, global = true)]
+    pub max_folder_depth: usize,
     /// Most entries one zip may hold.
     #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
     pub zip_max_entries: usize,
@@ -132,6 +135,7 @@ impl Limits {
         company_quota_bytes: None,
         unused_upload_ttl_secs: 24 * 3600,
         persisted_queries: 1_000,
+        max_folder_depth: 32,
         zip_max_entries: 10_000,
     };
 }

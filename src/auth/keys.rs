@@ -91,6 +91,12 @@ pub struct DownloadClaims {
     /// For a link visitor: the link that lets them read what the token names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorLink>,
+    /// The channels of the company the holder is in (from a tab token).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// Whether the holder had a tab token alone: only its channels' entries apply.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub channel_only: bool,
 }
 
 /// What a download token allows, once verified.
@@ -267,8 +273,9 @@ impl Keys {
             .transpose()
             .map_err(|_| malformed())?;
         let role = Role::parse(&claims.role).map_err(|_| malformed())?;
-        let viewer = match claims.visitor {
-            Some(link) => Viewer::visitor(
+        let mut channels = claims.channels.into_iter();
+        let mut viewer = match (claims.visitor, claims.channel_only) {
+            (Some(link), _) => Viewer::visitor(
                 user,
                 PublicGrant {
                     company,
@@ -277,8 +284,15 @@ impl Keys {
                     generation: Some(link.generation),
                 },
             ),
-            None => Viewer::new(user, HashMap::from([(company, role)])),
+            (None, true) => {
+                let channel = channels.next().ok_or_else(malformed)?;
+                Viewer::tab_holder(user, company, channel)
+            }
+            (None, false) => Viewer::new(user, HashMap::from([(company, role)])),
         };
+        for channel in channels {
+            viewer.join_channel(company, channel);
+        }
         Ok(DownloadGrant {
             viewer,
             company,
@@ -315,6 +329,8 @@ impl Keys {
                 link: grant.token.clone(),
                 generation: grant.generation.unwrap_or_default(),
             }),
+            channels: viewer.channels(company).map(str::to_owned).collect(),
+            channel_only: viewer.is_tab_holder(),
         })
     }
 

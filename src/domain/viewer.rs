@@ -55,9 +55,9 @@ pub struct PublicGrant {
     pub item: ItemId,
     /// The link's token: the link must still have it when the visitor uses it.
     pub token: String,
-    /// The link's generation when a visitor token was made from it; any change to the link
-    /// since (password, switched off, expiry, rotation) revokes the token. `None` when the
-    /// visitor presents the link itself (`?public_token=`), checked afresh.
+    /// The link's generation when the visitor opened it; any change to the link since
+    /// (password, switched off, expiry, rotation) revokes what was made from it. `None`
+    /// checks only the token.
     pub generation: Option<i64>,
 }
 
@@ -125,6 +125,11 @@ impl Viewer {
     /// link visitor or a tab holder), with a personal drive, a trash and uploads of their own.
     pub fn is_member_of(&self, company: CompanyId) -> bool {
         self.acts_as_self() && self.role(company).is_member()
+    }
+
+    /// Whether the caller holds a tab token alone (a channel-only principal).
+    pub fn is_tab_holder(&self) -> bool {
+        self.channel_only
     }
 
     /// Whether `user` entries naming the caller apply (not for a tab token alone).

@@ -40,7 +40,7 @@ pub fn admit(request: &mut async_graphql::Request, limits: &Limits) -> AppResult
     let selections = expanded_selections(&document);
     if selections > limits.graphql_max_selections {
         return Err(AppError::bad_input(format!(
-            "the GraphQL document selects {} fields once its fragments are expanded; at most {} are allowed",
+            "the GraphQL document holds {} fields, arguments and directives once its fragments are expanded; at most {} are allowed",
             if selections == usize::MAX {
                 "too many".to_owned()
             } else {
@@ -115,8 +115,9 @@ fn value_nesting_exceeds(value: &async_graphql::Value, limit: usize) -> bool {
     false
 }
 
-/// Every field the document selects with its fragments expanded (saturating): its operations
-/// and its fragment definitions, each fragment's size computed once.
+/// Every field, argument and directive the document holds with its fragments expanded
+/// (saturating): its operations and its fragment definitions, each fragment's size computed
+/// once.
 fn expanded_selections(document: &ExecutableDocument) -> usize {
     let mut sizes = FragmentSizes {
         fragments: &document.fragments,

@@ -29,6 +29,15 @@ use crate::error::AppError;
 use crate::state::AppState;
 use loaders::Loaders;
 
+/// The most one field may add to a query's complexity: costs multiply down nested lists, and
+/// capped terms keep every sum far from overflowing (a wrapped sum would pass any limit).
+const COST_CAP: usize = 1 << 40;
+
+/// `count` rows of what costs `each`, capped (see `COST_CAP`).
+pub(crate) fn cost(count: usize, each: usize) -> usize {
+    count.saturating_mul(each).min(COST_CAP)
+}
+
 /// The schema type every request runs against.
 pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 

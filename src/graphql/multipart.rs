@@ -36,11 +36,20 @@ pub async fn receive(
             }
             "map" => {
                 let bytes = part.bytes().await?;
-                map = Some(serde_json::from_slice(&bytes).map_err(|err| {
-                    AppError::bad_input(format!(
-                        "the map part must map file parts to variable paths: {err}"
-                    ))
-                })?);
+                let parsed: HashMap<String, Vec<String>> =
+                    serde_json::from_slice(&bytes).map_err(|err| {
+                        AppError::bad_input(format!(
+                            "the map part must map file parts to variable paths: {err}"
+                        ))
+                    })?;
+                let paths: usize = parsed.values().map(Vec::len).sum();
+                if paths > limits.max_form_parts {
+                    return Err(AppError::bad_input(format!(
+                        "the map part names {paths} variable paths; at most {} are allowed",
+                        limits.max_form_parts
+                    )));
+                }
+                map = Some(parsed);
             }
             name => {
                 let (Some(request), Some(map)) = (request.as_mut(), map.as_mut()) else {

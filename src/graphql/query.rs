@@ -1,5 +1,7 @@
 //! The query root: items by company and id, nodes, tabs, and the viewer.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use super::context::ContextExt;
@@ -15,13 +17,19 @@ pub struct QueryRoot;
 /// complexity: a statement costs as much as a hundred plain fields.
 pub(super) const READ_COST: usize = 100;
 
+/// What one id of `nodes` costs besides its selection: a stored item or version is batched
+/// (1); a special folder is read on its own (a statement).
+fn node_cost(id: &ID) -> usize {
+    if id.contains('/') { READ_COST } else { 1 }
+}
+
 /// Reading the drive.
 #[Object]
 impl QueryRoot {
     /// One item by company and id: a UUID, or `root` (the Shared Drive), `user_<id>` (a
     /// personal drive), `trash`, `trash_<id>`, `shared_with_me` — or the global id of one of
     /// them (`root/<companyId>`). `NOT_FOUND` unless the viewer may read it.
-    #[graphql(complexity = "READ_COST + child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost(1, READ_COST + child_complexity)")]
     async fn item(
         &self,
         ctx: &Context<'_>,
@@ -40,7 +48,7 @@ impl QueryRoot {
 
     /// Any item or version by its global id (a UUID, or a special folder's
     /// `<special>/<companyId>`); null when there is none the viewer may read.
-    #[graphql(complexity = "READ_COST + child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost(1, READ_COST + child_complexity)")]
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -52,7 +60,9 @@ impl QueryRoot {
     /// Items and versions by their global ids, in order; null for each there is none the
     /// viewer may read. At most 1000 ids; each costs what its selection costs, repeats
     /// included (and read once).
-    #[graphql(complexity = "READ_COST + ids.len().max(1) * child_complexity")]
+    #[graphql(
+        complexity = "crate::graphql::cost(1, ids.iter().fold(READ_COST, |sum, id| crate::graphql::cost(1, sum + crate::graphql::cost(1, node_cost(id) + child_complexity))))"
+    )]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -93,30 +103,46 @@ impl QueryRoot {
             .readable_versions(viewer, &others)
             .await
             .map_err(|e| e.extend())?;
-        let mut nodes = Vec::with_capacity(asked.len());
-        for (company, id) in asked {
-            let node = match (company, id.stored_id()) {
+        // Special folders, each read once however often it is asked for.
+        let mut folders: HashMap<(CompanyId, ItemRef), Option<crate::domain::Item>> =
+            HashMap::new();
+        for (company, id) in &asked {
+            let (Some(company), None) = (company, id.stored_id()) else {
+                continue;
+            };
+            if folders.contains_key(&(*company, id.clone())) {
+                continue;
+            }
+            let folder = match service.get_item(viewer, *company, id).await {
+                Ok(folder) => Some(folder),
+                Err(AppError::NotFound(_) | AppError::Unauthenticated(_)) => None,
+                Err(err) => return Err(err.extend()),
+            };
+            folders.insert((*company, id.clone()), folder);
+        }
+        let nodes = asked
+            .into_iter()
+            .map(|(company, id)| match (company, id.stored_id()) {
                 (_, Some(id)) => match items.get(&id) {
                     Some(item) => Some(Node::Item(ItemObject(item.clone()))),
                     None => versions
                         .get(&VersionId(id.0))
                         .map(|v| Node::Version(VersionObject(v.clone()))),
                 },
-                (Some(company), None) => match service.get_item(viewer, company, &id).await {
-                    Ok(folder) => Some(Node::Item(ItemObject(folder))),
-                    Err(AppError::NotFound(_) | AppError::Unauthenticated(_)) => None,
-                    Err(err) => return Err(err.extend()),
-                },
+                (Some(company), None) => folders
+                    .get(&(company, id))
+                    .cloned()
+                    .flatten()
+                    .map(|folder| Node::Item(ItemObject(folder))),
                 (None, None) => None,
-            };
-            nodes.push(node);
-        }
+            })
+            .collect();
         Ok(nodes)
     }
 
     /// A chat-channel tab; null when there is none. `NOT_FOUND` when the viewer may not read
     /// its item.
-    #[graphql(complexity = "READ_COST + child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost(1, READ_COST + child_complexity)")]
     async fn tab(
         &self,
         ctx: &Context<'_>,

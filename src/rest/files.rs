@@ -27,12 +27,17 @@ fn viewer(caller: Identity) -> Result<Viewer, RestError> {
     caller.viewer.map_err(RestError::from)
 }
 
-/// The reference's `resource` shape of an upload.
-fn resource(file: &UploadedFile) -> Value {
+/// The reference's `resource` shape of an upload; link visitors see no uploader.
+fn resource(file: &UploadedFile, viewer: &Viewer) -> Value {
+    let user_id = if viewer.is_visitor() {
+        ""
+    } else {
+        file.owner.as_str()
+    };
     json!({ "resource": {
         "company_id": file.company_id.to_string(),
         "id": file.id.to_string(),
-        "user_id": file.owner,
+        "user_id": user_id,
         "application_id": Value::Null,
         "updated_at": file.created_at,
         "created_at": file.created_at,
@@ -63,9 +68,9 @@ enum Stored {
 }
 
 impl Stored {
-    fn resource(&self) -> Value {
+    fn resource(&self, viewer: &Viewer) -> Value {
         match self {
-            Stored::File(file) => resource(file),
+            Stored::File(file) => resource(file, viewer),
             Stored::Pending(upload) => json!({ "resource": {
                 "company_id": upload.company_id.to_string(),
                 "id": upload.id.to_string(),
@@ -266,7 +271,7 @@ pub async fn upload(
         .may_upload(&viewer, company, UploadFor::Later)
         .await?;
     let stored = store_upload(&state, &viewer, company, request).await?;
-    Ok(Json(stored.resource()))
+    Ok(Json(stored.resource(&viewer)))
 }
 
 /// `POST files/:id?resumableChunkNumber=N`: one chunk of a chunked upload.
@@ -284,7 +289,7 @@ pub async fn chunk(
         .ok_or_else(|| RestError::bad_input("resumableChunkNumber is required"))?;
     let destination = Destination::Chunk { upload: id, number };
     let stored = receive(&state, &viewer, company, request, destination, None, None).await?;
-    Ok(Json(stored.resource()))
+    Ok(Json(stored.resource(&viewer)))
 }
 
 /// `GET files/:id`.
@@ -294,11 +299,9 @@ pub async fn metadata(
     caller: Identity,
 ) -> Result<Json<Value>, RestError> {
     let company = CompanyId::parse(&company_id)?;
-    let file = state
-        .service
-        .get_file(&viewer(caller)?, company, &id)
-        .await?;
-    Ok(Json(resource(&file)))
+    let viewer = viewer(caller)?;
+    let file = state.service.get_file(&viewer, company, &id).await?;
+    Ok(Json(resource(&file, &viewer)))
 }
 
 /// `GET files/:id/download`.

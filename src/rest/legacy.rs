@@ -47,9 +47,10 @@ pub fn version(v: &Value) -> Value {
     })
 }
 
-/// Whether a `DriveItem` value is one of the special folders.
+/// Whether a `DriveItem` value is one of the special folders (their global ids are
+/// `<special>/<company>`; a stored item's is its UUID).
 fn is_special(item: &Value) -> bool {
-    item["parentId"].is_null()
+    item["id"].as_str().is_some_and(|id| id.contains('/'))
 }
 
 /// A legacy `DriveFile` from a `DriveItem` fragment; special folders are `{id, parent_id, name, size}`.

@@ -81,13 +81,22 @@ fn validate_entry(company: CompanyId, id: &ItemRef, entity: AccessEntity) -> App
     })
 }
 
-/// Checks a replacement list entry by entry. A missing `folder` entry means nothing is
-/// inherited.
+/// The most entries one access list holds.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// Checks a replacement list entry by entry (at most `MAX_ENTRIES`). A missing `folder` entry
+/// means nothing is inherited.
 pub(super) fn validate(
     company: CompanyId,
     id: &ItemRef,
     entities: Vec<AccessEntity>,
 ) -> AppResult<NewAccess> {
+    if entities.len() > MAX_ENTRIES {
+        return Err(AppError::bad_input(format!(
+            "an access list holds at most {MAX_ENTRIES} entries, got {}",
+            entities.len()
+        )));
+    }
     let mut new = NewAccess {
         folder_level: Level::None,
         entries: HashMap::new(),
@@ -129,8 +138,16 @@ fn grant_row(
     }
 }
 
-/// Writes grants, changing only the level of those already there (their grantor stays).
+/// Writes grants, changing only the level of those already there (their grantor stays), a
+/// few hundred rows a statement (well within every database's bound parameters).
 async fn upsert<C: ConnectionTrait>(db: &C, rows: Vec<grant::ActiveModel>) -> AppResult<()> {
+    for rows in rows.chunks(200) {
+        upsert_few(db, rows.to_vec()).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_few<C: ConnectionTrait>(db: &C, rows: Vec<grant::ActiveModel>) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }

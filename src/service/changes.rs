@@ -2,7 +2,9 @@
 
 use entity::{grant, item};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+};
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
@@ -162,7 +164,43 @@ async fn restore_row(
         .ok_or_else(|| AppError::not_found(format!("item {}", row.id)))
 }
 
+/// How many folders stand above what lives under `path`.
+fn depth_of(path: &str) -> usize {
+    path_ids(path).count()
+}
+
+/// How many levels of folders a row holds below itself (0 for a file or an empty folder).
+async fn height_below<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResult<usize> {
+    if !row.is_directory {
+        return Ok(0);
+    }
+    let longest: Option<i64> = item::Entity::find()
+        .select_only()
+        .expr(sea_orm::sea_query::Expr::cust("MAX(LENGTH(path))"))
+        .filter(subtree::under(row.company_id, row.id, &row.path))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    // Each ancestor takes a UUID and a slash in a path ("/a/b/").
+    Ok(longest.map_or(0, |len| {
+        ((len.max(1) - 1) / 37) as usize - depth_of(&row.path)
+    }))
+}
+
 impl Service {
+    /// Refuses (400) to put something `height` levels deep under `path` past the deepest
+    /// nesting allowed.
+    fn check_depth(&self, path: &str, height: usize) -> AppResult<()> {
+        if depth_of(path) + height > self.max_folder_depth {
+            return Err(AppError::bad_input(format!(
+                "folders nest at most {} deep (QUIRE_MAX_FOLDER_DEPTH)",
+                self.max_folder_depth
+            )));
+        }
+        Ok(())
+    }
+
     /// Opens a write transaction on a stored item the viewer must have `needed` on to
     /// `action`, its place locked with that of `target` (a move's destination), and with
     /// `subtree` all it holds.
@@ -222,6 +260,7 @@ impl Service {
             locks::places(&txn, company.0, &[parent.0], false).await?;
         }
         let place = writable_place(&*txn, viewer, company, &input.parent).await?;
+        self.check_depth(&place.path, 0)?;
         let id = ItemId::generate();
         let now = now_millis();
         // What a link visitor or a tab holder adds belongs to the owner of where it lands, so
@@ -386,6 +425,7 @@ impl Service {
                         "a folder cannot be moved into itself or one of its descendants",
                     ));
                 }
+                self.check_depth(&place.path, height_below(&*txn, &row).await?)?;
                 Some(place)
             }
             None => None,

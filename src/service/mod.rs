@@ -47,6 +47,8 @@ pub struct Service {
     max_upload_bytes: u64,
     /// The most entries one zip may hold.
     zip_max_entries: usize,
+    /// The most folders above any item.
+    max_folder_depth: usize,
     /// How long an upload no version uses is kept, in seconds.
     unused_upload_ttl_secs: u64,
     /// The most bytes one company may store (distinct content), when set.
@@ -141,6 +143,7 @@ impl Service {
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
             zip_max_entries: limits.zip_max_entries,
+            max_folder_depth: limits.max_folder_depth,
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,
             write_lock,

@@ -147,7 +147,7 @@ impl Service {
             company: CompanyId(row.company_id),
             item: ItemId(row.id),
             token: token.to_owned(),
-            generation: None,
+            generation: Some(row.public_generation),
         };
         if !is_live(&row, &grant) {
             return Err(refused());
@@ -198,8 +198,7 @@ impl Service {
         password: Option<&str>,
         client: Option<IpAddr>,
     ) -> AppResult<(PublicGrant, i64)> {
-        let (mut grant, link) = self.open_link(token, password, client).await?;
-        grant.generation = Some(link.public_generation);
+        let (grant, link) = self.open_link(token, password, client).await?;
         let row = item::Entity::find_by_id(document.0)
             .filter(item::Column::CompanyId.eq(company.0))
             .one(self.db())

@@ -6,7 +6,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, convert, users};
+use super::{Service, convert, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
 use crate::domain::inputs::SetTab;
@@ -63,6 +63,8 @@ impl Service {
             (tab.company_id, tab.tab_id.clone(), tab.channel_id.clone());
         let input = tab;
         let txn = self.write().await?;
+        // Writers of one tab take turns: each sees where the other left it.
+        locks::take_turn(&txn, &[b"tab", company.0.as_bytes(), tab_id.as_bytes()]).await?;
         let (item, _) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
         require(&item, Level::Manage, "attaching a tab")?;
         if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))

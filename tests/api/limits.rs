@@ -437,7 +437,7 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
         status == 400 && body.contains("deeper than 12"),
         "QUIRE_GRAPHQL_MAX_NESTING: {body}"
     );
-    let (_, body) = graphql(format!("{{ item(companyId: \"{}\", id: \"root\") {{ path {{ path {{ path {{ path {{ path {{ path {{ id }} }} }} }} }} }} }} }}", server.company)).await;
+    let (_, body) = graphql(format!("{{ item(companyId: \"{}\", id: \"root\") {{ children(first: 1) {{ edges {{ node {{ children(first: 1) {{ edges {{ node {{ id }} }} }} }} }} }} }} }}", server.company)).await;
     assert!(
         body.contains("nested too deep"),
         "QUIRE_GRAPHQL_MAX_DEPTH: {body}"

@@ -130,6 +130,8 @@ on_both_backends! {
         let id = file["id"].as_str().unwrap();
         let expired = app.keys.sign(&DownloadClaims {
             visitor: None,
+            channels: Vec::new(),
+            channel_only: false,
             sub: "alice".into(), exp: quire::auth::unix_now() - 600, typ: TokenKind::Download,
             company_id: app.company.to_string(), items: vec![id.to_owned()], version_id: None, role: "member".into(),
         }).unwrap();

@@ -14,6 +14,10 @@ use crate::graphql::scalars::{ByteCount, Timestamp};
 #[derive(Clone)]
 pub struct ItemObject(pub Item);
 
+/// What a `path` costs: its selection times the deepest nesting by default (the drive, the
+/// folders, the item).
+const PATH_COST: usize = crate::config::Limits::DEFAULT.max_folder_depth + 2;
+
 impl From<Item> for ItemObject {
     fn from(item: Item) -> Self {
         Self(item)
@@ -47,12 +51,22 @@ impl ItemObject {
         ID(self.0.company_id.to_string())
     }
 
-    /// The global id of the folder or drive the item is in; null for special folders.
-    async fn parent_id(&self) -> Option<ID> {
-        self.0
+    /// The global id of the folder or drive the item is in; null for special folders, and for
+    /// a link visitor on the link's own item (what holds it is outside the visitor's world).
+    async fn parent_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        let viewer = ctx.viewer()?;
+        let link_top = viewer
+            .public
+            .as_ref()
+            .is_some_and(|grant| self.0.stored_id() == Some(grant.item));
+        if link_top {
+            return Ok(None);
+        }
+        Ok(self
+            .0
             .parent_id
             .as_ref()
-            .map(|p| ID(p.global(self.0.company_id)))
+            .map(|p| ID(p.global(self.0.company_id))))
     }
 
     /// The item's name, unique among its siblings of the same kind.
@@ -166,14 +180,17 @@ impl ItemObject {
     }
 
     /// The folders above the item that the viewer may read (from the drive down), then the
-    /// item itself.
+    /// item itself. Costs its selection once per level folders may nest.
+    #[graphql(complexity = "crate::graphql::cost(PATH_COST, child_complexity)")]
     async fn path(&self) -> Vec<ItemObject> {
         self.0.path().into_iter().map(ItemObject).collect()
     }
 
     /// What the folder holds (outside the trash), folders first; for `trash`, `trash_<id>`
     /// and `shared_with_me`, what they list. Empty for files.
-    #[graphql(complexity = "first.or(last).unwrap_or(100).max(1) as usize * child_complexity")]
+    #[graphql(
+        complexity = "crate::graphql::cost(first.or(last).unwrap_or(100).max(1) as usize, child_complexity)"
+    )]
     async fn children(
         &self,
         ctx: &Context<'_>,
@@ -211,7 +228,9 @@ impl ItemObject {
     }
 
     /// A file's versions, newest first; empty for folders.
-    #[graphql(complexity = "first.or(last).unwrap_or(100).max(1) as usize * child_complexity")]
+    #[graphql(
+        complexity = "crate::graphql::cost(first.or(last).unwrap_or(100).max(1) as usize, child_complexity)"
+    )]
     async fn versions(
         &self,
         ctx: &Context<'_>,

@@ -98,7 +98,7 @@ impl Form {
         let size = multer::SizeLimit::new()
             .per_field(limits.max_upload_bytes.max(limits.max_json_bytes))
             .whole_stream(limits.max_upload_bytes.saturating_add(texts));
-        let stream = body.into_data_stream();
+        let stream = OneChunkAhead::new(body.into_data_stream());
         Ok(Self {
             parts: multer::Multipart::with_constraints(
                 stream,
@@ -173,5 +173,39 @@ impl Part {
     /// The part's bytes as they arrive (a file: bounded by the upload limit).
     pub fn stream(self) -> impl Stream<Item = AppResult<Bytes>> + Send + 'static {
         self.field.map_err(form_error)
+    }
+}
+
+/// A body that hands out one chunk per wake-up. multer reads whatever is ready into its own
+/// buffer; over a fast connection that is the whole body, read before the part it is parsing
+/// was checked and held in memory. Paced, it stays one chunk ahead of what was consumed.
+struct OneChunkAhead<S> {
+    inner: S,
+    handed_out: bool,
+}
+
+impl<S> OneChunkAhead<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            handed_out: false,
+        }
+    }
+}
+
+impl<S: Stream + Unpin> Stream for OneChunkAhead<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        if std::mem::take(&mut self.handed_out) {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let next = self.inner.poll_next_unpin(cx);
+        self.handed_out = matches!(next, std::task::Poll::Ready(Some(_)));
+        next
     }
 }

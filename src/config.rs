@@ -115,6 +115,9 @@ pub struct Limits {
     /// Most folders above any item (a deeper create or move is 400).
     #[arg(long, env = "QUIRE_MAX_FOLDER_DEPTH", default_value_t = Limits::DEFAULT.max_folder_depth, global = true)]
     pub max_folder_depth: usize,
+    /// Most zips built at once; more wait their turn.
+    #[arg(long, env = "QUIRE_ZIP_CONCURRENCY", default_value_t = Limits::DEFAULT.zip_concurrency, global = true)]
+    pub zip_concurrency: usize,
     /// Most entries one zip may hold.
     #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
     pub zip_max_entries: usize,
@@ -137,6 +140,7 @@ impl Limits {
         persisted_queries: 1_000,
         max_folder_depth: 32,
         zip_max_entries: 10_000,
+        zip_concurrency: 8,
     };
 }
 

@@ -116,6 +116,14 @@ impl Viewer {
         AppError::unauthenticated("this visitor token covers only what its public link shares")
     }
 
+    /// Refuses (401) a link visitor in another company than its link's.
+    pub fn may_be_in(&self, company: CompanyId) -> Result<(), AppError> {
+        match &self.public {
+            Some(grant) if grant.company != company => Err(Self::outside_its_link()),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the caller is an anonymous visitor of a public link.
     pub fn is_visitor(&self) -> bool {
         self.public.is_some()

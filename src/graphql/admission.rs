@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{
-    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    Directive, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned};
 
@@ -126,7 +126,16 @@ fn expanded_selections(document: &ExecutableDocument) -> usize {
     let operations = document
         .operations
         .iter()
-        .map(|(_, operation)| sizes.of_set(&operation.node.selection_set.node))
+        .map(|(_, operation)| {
+            let operation = &operation.node;
+            [
+                operation.variable_definitions.len(),
+                of_directives(&operation.directives),
+                sizes.of_set(&operation.selection_set.node),
+            ]
+            .into_iter()
+            .fold(0usize, usize::saturating_add)
+        })
         .fold(0usize, usize::saturating_add);
     document
         .fragments
@@ -147,12 +156,20 @@ impl<'a> FragmentSizes<'a> {
             .iter()
             .map(|selection| match &selection.node {
                 Selection::Field(field) => {
-                    1usize.saturating_add(self.of_set(&field.node.selection_set.node))
+                    let field = &field.node;
+                    [
+                        1,
+                        field.arguments.len(),
+                        of_directives(&field.directives),
+                        self.of_set(&field.selection_set.node),
+                    ]
+                    .into_iter()
+                    .fold(0usize, usize::saturating_add)
                 }
-                Selection::FragmentSpread(spread) => {
-                    self.of_fragment(&spread.node.fragment_name.node)
-                }
-                Selection::InlineFragment(inline) => self.of_set(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => of_directives(&spread.node.directives)
+                    .saturating_add(self.of_fragment(&spread.node.fragment_name.node)),
+                Selection::InlineFragment(inline) => of_directives(&inline.node.directives)
+                    .saturating_add(self.of_set(&inline.node.selection_set.node)),
             })
             .fold(0usize, usize::saturating_add)
     }
@@ -169,6 +186,14 @@ impl<'a> FragmentSizes<'a> {
         self.memo.insert(name, Some(size));
         size
     }
+}
+
+/// Each directive and each of its arguments.
+fn of_directives(directives: &[Positioned<Directive>]) -> usize {
+    directives
+        .iter()
+        .map(|directive| 1 + directive.node.arguments.len())
+        .fold(0usize, usize::saturating_add)
 }
 
 #[cfg(test)]
@@ -207,6 +232,15 @@ mod tests {
         }
         let err = admit(&mut request(&query), &limits()).unwrap_err();
         assert!(err.to_string().contains("at most 5000"), "{err}");
+    }
+
+    #[test]
+    fn directives_and_arguments_count() {
+        let directives = format!("{{ a {} }}", "@skip(if: false) ".repeat(2500));
+        assert!(admit(&mut request(&directives), &limits()).is_err());
+        let arguments: Vec<String> = (0..5000).map(|n| format!("x{n}: 1")).collect();
+        let arguments = format!("{{ a({}) }}", arguments.join(", "));
+        assert!(admit(&mut request(&arguments), &limits()).is_err());
     }
 
     #[test]

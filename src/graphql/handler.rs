@@ -43,10 +43,21 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
                 .err()
                 .map(|err| AppError::unauthenticated(err.public_message()))
         };
-        if let Some(refusal) = refusal {
-            return refuse_upload(media, &refusal, body).await;
-        }
-        multipart::receive(&parts.headers, body, &state.limits).await
+        let viewer = match (refusal, &identity.viewer) {
+            (None, Ok(viewer)) => viewer,
+            (refusal, _) => {
+                let refusal =
+                    refusal.unwrap_or_else(|| AppError::unauthenticated("no credentials"));
+                return refuse_upload(media, &refusal, body).await;
+            }
+        };
+        multipart::receive(
+            &parts.headers,
+            body,
+            &state.limits,
+            (&state.service, viewer),
+        )
+        .await
     } else if !is_json(&parts.headers) {
         let mut refused = media.refuse(&AppError::bad_input(
             "a GraphQL POST is application/json (or multipart/form-data with uploads)",

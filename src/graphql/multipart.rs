@@ -1,7 +1,8 @@
 //! The GraphQL multipart request (uploads), read within bounds: `operations` up to the JSON
 //! cap, `map` up to the form-field cap, at most `QUIRE_MAX_FORM_PARTS` parts, each file
-//! streamed to a temporary file up to `QUIRE_MAX_UPLOAD_BYTES`. Called only once the
-//! credentials were checked.
+//! streamed to a temporary file up to `QUIRE_MAX_UPLOAD_BYTES` — once the viewer was found
+//! to be allowed to put it where it goes (the `file` of a `createItem` or `createVersion`
+//! input). Called only once the credentials were checked.
 
 use std::collections::HashMap;
 
@@ -13,13 +14,18 @@ use tokio::io::AsyncWriteExt;
 
 use crate::body::Form;
 use crate::config::Limits;
+use crate::domain::{CompanyId, ItemRef, Viewer};
 use crate::error::{AppError, AppResult};
+use crate::service::Service;
+use crate::service::files::UploadFor;
+use async_graphql::Value;
 
 /// Reads a multipart body into the request it carries, its files attached to their variables.
 pub async fn receive(
     headers: &HeaderMap,
     body: Body,
     limits: &Limits,
+    (service, viewer): (&Service, &Viewer),
 ) -> AppResult<async_graphql::Request> {
     let mut form = Form::open(headers, body, limits)?;
     let mut request: Option<async_graphql::Request> = None;
@@ -61,6 +67,15 @@ pub async fn receive(
                     part.skip().await?;
                     continue;
                 };
+                // Where it goes is checked before a byte of it is kept.
+                for path in &paths {
+                    let (company, target, version) = destination(request, path)?;
+                    let purpose = match version {
+                        true => UploadFor::NewVersionOf(&target),
+                        false => UploadFor::NewItemIn(&target),
+                    };
+                    service.may_upload(viewer, company, purpose).await?;
+                }
                 let upload = UploadValue {
                     filename: part.file_name().unwrap_or_default().to_owned(),
                     content_type: part.content_type(),
@@ -75,6 +90,51 @@ pub async fn receive(
     }
     request
         .ok_or_else(|| AppError::bad_input("a multipart GraphQL request needs an operations part"))
+}
+
+/// Where the upload at a variable path goes: it fills the `file` of an input with a
+/// `companyId` and a `parentId` (a new item) or an `itemId` (a new version) — or the
+/// `file` variable of an operation whose variables name those.
+fn destination(
+    request: &async_graphql::Request,
+    path: &str,
+) -> AppResult<(CompanyId, ItemRef, bool)> {
+    let unknown = || {
+        AppError::bad_input(format!(
+            "{path:?} is not where an upload goes: the file of a createItem or createVersion input"
+        ))
+    };
+    let mut segments = path.split('.');
+    if segments.next() != Some("variables") {
+        return Err(unknown());
+    }
+    let segments: Vec<&str> = segments.collect();
+    let Some((&"file", parents)) = segments.split_last() else {
+        return Err(unknown());
+    };
+    let mut value: Option<&Value> = None;
+    for segment in parents {
+        value = match value {
+            None => request.variables.get(*segment),
+            Some(Value::Object(fields)) => fields.get(*segment),
+            _ => None,
+        };
+    }
+    let found = |key: &str| match value {
+        None => request.variables.get(key),
+        Some(Value::Object(input)) => input.get(key),
+        Some(_) => None,
+    };
+    let text = |key: &str| match found(key) {
+        Some(Value::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let company = CompanyId::parse(text("companyId").ok_or_else(unknown)?)?;
+    match (text("parentId"), text("itemId")) {
+        (Some(parent), None) => Ok((company, ItemRef::parse_in(parent, company)?, false)),
+        (None, Some(item)) => Ok((company, ItemRef::parse_in(item, company)?, true)),
+        _ => Err(unknown()),
+    }
 }
 
 /// Writes a file part to a temporary file and rewinds it.

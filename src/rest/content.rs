@@ -134,12 +134,12 @@ pub async fn respond(
 }
 
 /// Streams a zip built as it is read.
-pub fn zip_response(
+pub async fn zip_response(
     service: &Service,
     entries: Vec<crate::service::archive::ZipEntry>,
     name: &str,
-) -> Response {
-    let body = Body::from_stream(service.zip_stream(entries));
+) -> Result<Response, RestError> {
+    let body = Body::from_stream(service.zip_stream(entries).await?);
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -153,5 +153,5 @@ pub fn zip_response(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    response
+    Ok(response)
 }

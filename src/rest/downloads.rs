@@ -138,11 +138,7 @@ pub async fn item(
     )?;
     if found.is_directory {
         let entries = who.answer(service.zip_entries(&who.viewer, company, &[item]).await)?;
-        return Ok(zip_response(
-            service,
-            entries,
-            &format!("{}.zip", found.name),
-        ));
+        return zip_response(service, entries, &format!("{}.zip", found.name)).await;
     }
     let content = who.answer(
         service
@@ -182,5 +178,5 @@ pub async fn zip(
             .zip_entries(&who.viewer, company, &items)
             .await,
     )?;
-    Ok(zip_response(&state.service, entries, "twake_drive.zip"))
+    zip_response(&state.service, entries, "twake_drive.zip").await
 }

@@ -114,8 +114,20 @@ async fn fields_and_file(
                 })?;
                 fields.insert(name, Value::Object(value));
             }
+            "file" if uploaded.is_some() => {
+                return Err(RestError::bad_input("a request carries one file part"));
+            }
             "file" => {
                 let viewer = caller.viewer.as_ref().map_err(Arc::clone)?;
+                let folder = fields
+                    .get("item")
+                    .and_then(|item| item.get("is_directory"))
+                    .is_some_and(|flag| flag == &json!(true) || flag == &json!("true"));
+                if folder && version_of.is_none() {
+                    return Err(RestError::bad_input(
+                        "a folder has no content: send no file part",
+                    ));
+                }
                 let company = CompanyId::parse(company_id)?;
                 let file_name = part
                     .file_name()

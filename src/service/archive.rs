@@ -11,7 +11,7 @@ use entity::{blob, item, version};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use tokio_util::io::{ReaderStream, SyncIoBridge};
+use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
@@ -23,6 +23,45 @@ use crate::error::{AppError, AppResult};
 
 /// The block size of the copy into the zip and of its output.
 const COPY_BLOCK: usize = 1 << 20;
+
+/// How long a zip waits for its client to read on before it is cut.
+const ZIP_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The zip's side of the pipe to its response, on the zip's blocking thread: a write that
+/// waits more than `ZIP_STALL` for the client fails.
+struct Stalling {
+    inner: tokio::io::DuplexStream,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Stalling {
+    /// Runs one write of the pipe, failing if the client has not made room within `ZIP_STALL`.
+    fn timed<T>(
+        runtime: &tokio::runtime::Handle,
+        io: impl std::future::Future<Output = std::io::Result<T>>,
+    ) -> std::io::Result<T> {
+        runtime.block_on(async {
+            tokio::time::timeout(ZIP_STALL, io).await.map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client stopped reading the zip",
+                )
+            })?
+        })
+    }
+}
+
+impl Write for Stalling {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use tokio::io::AsyncWriteExt;
+        Self::timed(&self.runtime, self.inner.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        Self::timed(&self.runtime, self.inner.flush())
+    }
+}
 
 /// One entry of a zip.
 #[derive(Clone, Debug)]
@@ -62,20 +101,30 @@ fn entry_name(name: &str) -> String {
     name.replace(['\\', ':'], "_")
 }
 
-/// Makes `path` unique among `used`, the way names collide (`a.txt` → `a-2.txt`).
-fn unique(used: &mut HashSet<String>, parent: &str, name: &str, is_dir: bool) -> String {
+/// The entry names given so far, and for each wanted name the next candidate to try.
+#[derive(Default)]
+struct Names {
+    used: HashSet<String>,
+    next: HashMap<String, u32>,
+}
+
+/// Makes `path` unique among the names given, the way names collide (`a.txt` → `a-2.txt`);
+/// each wanted name resumes where it stopped, so many alike cost no more than a few.
+fn unique(given: &mut Names, parent: &str, name: &str, is_dir: bool) -> String {
     let name = &entry_name(name);
-    let mut n = 1;
+    let wanted = format!("{parent}{name}{}", if is_dir { "/" } else { "" });
+    let n = given.next.entry(wanted).or_insert(1);
+    let used = &mut given.used;
     loop {
         let candidate = format!(
             "{parent}{}{}",
-            names::candidate(name, n),
+            names::candidate(name, *n),
             if is_dir { "/" } else { "" }
         );
+        *n += 1;
         if used.insert(candidate.clone()) {
             return candidate;
         }
-        n += 1;
     }
 }
 
@@ -161,7 +210,7 @@ impl Service {
                 (!a.is_directory, &a.sort_name, a.id).cmp(&(!b.is_directory, &b.sort_name, b.id))
             });
         }
-        let mut used = HashSet::new();
+        let mut used = Names::default();
         let mut entries = Vec::new();
         let mut stack: Vec<(&item::Model, String)> = Vec::new();
         for id in root_ids.iter().rev() {
@@ -194,17 +243,31 @@ impl Service {
         Ok(entries)
     }
 
-    /// Streams the zip of `entries`, built on a blocking thread as the client reads it.
-    pub fn zip_stream(
+    /// Streams the zip of `entries`, built on a blocking thread as the client reads it. At most
+    /// `QUIRE_ZIP_CONCURRENCY` zips are built at once (the others wait their turn), and one
+    /// whose client stops reading for `ZIP_STALL` is cut, so the blocking threads downloads
+    /// and uploads need are never all taken by zips.
+    pub async fn zip_stream(
         &self,
         entries: Vec<ZipEntry>,
-    ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+    ) -> AppResult<BoxStream<'static, Result<Bytes, std::io::Error>>> {
+        let permit = self
+            .zips
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
         let (reader, writer) = tokio::io::duplex(COPY_BLOCK);
         let blobs = self.blobs.clone();
         let runtime = tokio::runtime::Handle::current();
         let task = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let _permit = permit;
+            let writer = Stalling {
+                inner: writer,
+                runtime: runtime.clone(),
+            };
             // Large blocks across the thread boundary: each crossing costs a wake-up.
-            let out = std::io::BufWriter::with_capacity(COPY_BLOCK, SyncIoBridge::new(writer));
+            let out = std::io::BufWriter::with_capacity(COPY_BLOCK, writer);
             let mut zip = zip::ZipWriter::new_stream(out);
             let mut block = vec![0u8; COPY_BLOCK];
             for entry in entries {
@@ -251,12 +314,12 @@ impl Service {
             }
         })
         .filter_map(|outcome| async move { outcome });
-        ReaderStream::with_capacity(reader, COPY_BLOCK)
+        Ok(ReaderStream::with_capacity(reader, COPY_BLOCK)
             .chain(outcome)
             .map_err(|err| {
-                tracing::error!(error = %err, "zip stream aborted");
+                tracing::warn!(error = %err, "zip stream aborted");
                 err
             })
-            .boxed()
+            .boxed())
     }
 }

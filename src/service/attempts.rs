@@ -25,11 +25,16 @@ const IN_FLIGHT_MS: i64 = 10_000;
 /// Buckets untouched this long are forgotten by the sweeper.
 const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 
-/// The bucket of a link (by a hash of its token: no secret is stored) and a client address.
+/// The bucket of a link (by a hash of its token: no secret is stored) and a client: its IPv4
+/// address, or its IPv6 /64 (one host's usual share of addresses).
 pub(super) fn bucket(link: &str, client: Option<IpAddr>) -> String {
     let link = hex::encode(&Sha256::digest(link.as_bytes())[..16]);
     match client {
-        Some(address) => format!("{link}/{address}"),
+        Some(IpAddr::V4(address)) => format!("{link}/{address}"),
+        Some(IpAddr::V6(address)) => {
+            let [a, b, c, d, ..] = address.segments();
+            format!("{link}/{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
         None => format!("{link}/unknown"),
     }
 }
@@ -43,9 +48,41 @@ fn delay_ms(failures: i64) -> i64 {
     (1000i64 << doublings).min(MAX_DELAY_MS)
 }
 
+/// How long an attempt waits for another of its bucket's to finish (a page whose parallel
+/// requests carry one right password).
+const WAIT_FOR_TURN_MS: i64 = 5_000;
+
 impl Service {
-    /// Reserves the bucket's next attempt, or refuses (429) with the seconds to wait.
+    /// Reserves the bucket's next attempt: waits while another attempt of the bucket is in
+    /// flight and it has no wrong guesses to pay for; refuses (429, with the seconds to wait)
+    /// a bucket that has.
     pub(super) async fn reserve_attempt(&self, bucket: &str) -> AppResult<()> {
+        let started = now_millis();
+        loop {
+            match self.try_reserve(bucket).await? {
+                None => return Ok(()),
+                Some(row)
+                    if row.failures < FREE_FAILURES
+                        && now_millis() - started < WAIT_FOR_TURN_MS =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                Some(row) => {
+                    let wait = (row.next_at - now_millis()).max(0) as u64;
+                    let retry_after = wait.div_ceil(1000).max(1);
+                    return Err(AppError::TooManyRequests {
+                        message: format!(
+                            "too many wrong passwords for this public link from here; retry in {retry_after} s"
+                        ),
+                        retry_after,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Takes the bucket's turn if it is free: `None`, or the bucket as it stands.
+    async fn try_reserve(&self, bucket: &str) -> AppResult<Option<password_attempt::Model>> {
         let now = now_millis();
         let txn = self.write().await?;
         password_attempt::Entity::insert(password_attempt::ActiveModel {
@@ -69,26 +106,16 @@ impl Service {
             .await?
             .rows_affected
             == 1;
-        let next_at = match reserved {
+        let taken = match reserved {
             true => None,
-            false => password_attempt::Entity::find_by_id(bucket.to_owned())
-                .one(&*txn)
-                .await?
-                .map(|row| row.next_at),
+            false => {
+                password_attempt::Entity::find_by_id(bucket.to_owned())
+                    .one(&*txn)
+                    .await?
+            }
         };
         txn.commit().await?;
-        match next_at {
-            None => Ok(()),
-            Some(next_at) => {
-                let retry_after = ((next_at - now).max(0) as u64).div_ceil(1000).max(1);
-                Err(AppError::TooManyRequests {
-                    message: format!(
-                        "too many wrong passwords for this public link from here; retry in {retry_after} s"
-                    ),
-                    retry_after,
-                })
-            }
-        }
+        Ok(taken)
     }
 
     /// Settles a reserved attempt: a right password clears the bucket, a wrong one counts and
@@ -149,5 +176,12 @@ mod tests {
             bucket("t", "1.2.3.5".parse().ok())
         );
         assert!(!bucket("secret-token", None).contains("secret"));
+        let ipv6 = |s: &str| bucket("t", s.parse().ok());
+        assert_eq!(
+            ipv6("2001:db8:1:2::1"),
+            ipv6("2001:db8:1:2:ffff::9"),
+            "one /64, one bucket"
+        );
+        assert_ne!(ipv6("2001:db8:1:2::1"), ipv6("2001:db8:1:3::1"));
     }
 }

@@ -299,7 +299,7 @@ impl Service {
             company_id: Set(company.0),
             item_id: Set(id.0),
             kind: Set("user".to_owned()),
-            subject: Set(creator),
+            subject: Set(creator.clone()),
             level: Set(Level::Manage.as_str().to_owned()),
             grantor: Set(None),
         })
@@ -311,7 +311,7 @@ impl Service {
                     Some(_) => versions::VersionBytes::Uploaded,
                     None => versions::VersionBytes::Empty(self.empty_content(&txn, company).await?),
                 };
-                versions::insert(&*txn, viewer, company, id, version, bytes, now)
+                versions::insert(&*txn, viewer, (company, id), &creator, version, bytes, now)
                     .await?
                     .size
             }

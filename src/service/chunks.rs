@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use uuid::Uuid;
 
 use super::Service;
-use super::content::media_type;
+use super::content::{Counted, media_type};
 use super::files::UploadedFile;
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, names, now_millis};
@@ -22,6 +22,66 @@ use crate::error::{AppError, AppResult};
 const CHUNKS: &str = "chunks";
 /// How often an upload being assembled says it is still alive.
 const ASSEMBLY_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An upload being assembled: it says it is alive while the assembly runs, so no sweeper takes
+/// it; should the assembly stop before it is done (an error, a dropped request), the upload
+/// goes back to receiving, for its next chunk to try again.
+struct Assembling {
+    db: sea_orm::DatabaseConnection,
+    id: Uuid,
+    heartbeat: tokio::task::JoinHandle<()>,
+    settled: bool,
+}
+
+impl Assembling {
+    fn start(db: sea_orm::DatabaseConnection, id: Uuid) -> Self {
+        let heartbeat = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(ASSEMBLY_HEARTBEAT);
+                loop {
+                    every.tick().await;
+                    if let Err(err) = touch(&db, id).await {
+                        tracing::warn!(error = ?err, "could not mark an upload as assembling");
+                    }
+                }
+            })
+        };
+        Self {
+            db,
+            id,
+            heartbeat,
+            settled: false,
+        }
+    }
+
+    /// The upload became a file (its row is gone).
+    fn settle(mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for Assembling {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        if self.settled {
+            return;
+        }
+        let (db, id) = (self.db.clone(), self.id);
+        tokio::spawn(async move {
+            let reset = upload::Entity::update_many()
+                .col_expr(upload::Column::State, Expr::value("receiving"))
+                .col_expr(upload::Column::UpdatedAt, Expr::value(now_millis()))
+                .filter(upload::Column::Id.eq(id))
+                .filter(upload::Column::State.eq("assembling"))
+                .exec(&db)
+                .await;
+            if let Err(err) = reset {
+                tracing::warn!(error = ?err, "could not put an upload back to receiving");
+            }
+        });
+    }
+}
 
 /// Marks an upload as alive now.
 async fn touch<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> AppResult<()> {
@@ -95,6 +155,7 @@ impl Service {
         }
         self.check_declared_size(company, total_size as u64).await?;
         let txn = self.write().await?;
+        self.check_quota(&txn, company, total_size).await?;
         let row = upload::ActiveModel {
             id: Set(Uuid::now_v7()),
             company_id: Set(company.0),
@@ -154,7 +215,10 @@ impl Service {
             .iter()
             .map(|chunk| chunk.size)
             .sum();
-        let room = self.max_upload_bytes.saturating_sub(others.max(0) as u64);
+        // A chunk fills what the upload declared, no more (what was declared is what the
+        // quota counted).
+        let declared = (pending.total_size.max(0) as u64).min(self.max_upload_bytes);
+        let room = declared.saturating_sub(others.max(0) as u64);
         let key = format!("{CHUNKS}/{id}/{number}");
         let staged = self.stage_within(body, room).await?;
         self.blobs.rename(&staged.key, &key).await?;
@@ -222,33 +286,12 @@ impl Service {
             .map_ok(|stream| stream.map_err(|err| AppError::Internal(err.into())))
             .try_flatten()
             .boxed();
-        // While it assembles, the upload says it is alive, so no sweeper takes it.
-        let heartbeat = {
-            let db = self.db().clone();
-            let id = pending.id;
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(ASSEMBLY_HEARTBEAT);
-                loop {
-                    every.tick().await;
-                    if let Err(err) = touch(&db, id).await {
-                        tracing::warn!(error = ?err, "could not mark an upload as assembling");
-                    }
-                }
-            })
-        };
-        let staged = self.stage(joined).await;
-        heartbeat.abort();
-        let staged = staged?;
+        let assembling = Assembling::start(self.db().clone(), pending.id);
+        let staged = self.stage(joined).await?;
         if staged.size != pending.total_size {
-            // A chunk was replaced while we read: wait for the next one to complete it.
+            // A chunk was replaced while we read: the next one completes it (dropping
+            // `assembling` puts the upload back to receiving).
             self.discard(staged).await;
-            let txn = self.write().await?;
-            upload::Entity::update_many()
-                .col_expr(upload::Column::State, Expr::value("receiving"))
-                .filter(upload::Column::Id.eq(pending.id))
-                .exec(&*txn)
-                .await?;
-            txn.commit().await?;
             return Ok(UploadState::Receiving(pending.into()));
         }
         let recorded = self
@@ -258,6 +301,7 @@ impl Service {
             self.discard(staged).await;
         }
         self.forget_upload(&pending, &chunks).await?;
+        assembling.settle();
         recorded.map(UploadState::Complete)
     }
 
@@ -270,7 +314,7 @@ impl Service {
         staged: &super::content::Staged,
     ) -> AppResult<UploadedFile> {
         let txn = self.write().await?;
-        let claim = self.claim(&txn, company, staged).await?;
+        let claim = self.claim(&txn, company, staged, Counted::Declared).await?;
         let row = file::ActiveModel {
             id: Set(pending.id),
             company_id: Set(company.0),

@@ -38,6 +38,13 @@ pub struct Staged {
     pub sha256: String,
 }
 
+/// Whether staged bytes already count against the quota (a chunked upload declared them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Counted {
+    NotYet,
+    Declared,
+}
+
 /// After a claim: staged bytes to drop once the transaction commits (the content was already
 /// stored), if any.
 #[must_use]
@@ -126,7 +133,7 @@ impl Service {
     }
 
     /// Every byte the company stores or has declared: its content in use (uploads no version
-    /// took yet included) and the declared sizes of its chunked uploads still receiving.
+    /// took yet included) and the declared sizes of its chunked uploads not yet assembled.
     async fn used_bytes<C: ConnectionTrait>(db: &C, company: CompanyId) -> AppResult<i64> {
         let stored: i64 = blob::Entity::find()
             .select_only()
@@ -141,7 +148,7 @@ impl Service {
             .select_only()
             .expr(Expr::cust("CAST(COALESCE(SUM(total_size), 0) AS BIGINT)"))
             .filter(entity::upload::Column::CompanyId.eq(company.0))
-            .filter(entity::upload::Column::State.eq("receiving"))
+            .filter(entity::upload::Column::State.is_in(["receiving", "assembling"]))
             .into_tuple::<i64>()
             .one(db)
             .await?
@@ -163,14 +170,19 @@ impl Service {
     }
 
     /// Refuses (413) `more` new bytes for a company that would exceed its quota. Called where
-    /// a size is declared, before any byte is accepted, and again before a new blob commits.
-    pub(super) async fn check_quota<C: ConnectionTrait>(
+    /// a size is declared, before any byte is accepted, and again before a new blob commits;
+    /// writers of one company's quota take turns, so two cannot both take the last room.
+    pub(super) async fn check_quota(
         &self,
-        db: &C,
+        txn: &DatabaseTransaction,
         company: CompanyId,
         more: i64,
     ) -> AppResult<()> {
-        let Some(room) = self.quota_room(db, company).await? else {
+        if self.company_quota_bytes.is_none() {
+            return Ok(());
+        }
+        super::locks::take_turn(txn, &[b"quota", company.0.as_bytes()]).await?;
+        let Some(room) = self.quota_room(txn, company).await? else {
             return Ok(());
         };
         if Ord::max(more, 0) as u64 > room {
@@ -181,7 +193,8 @@ impl Service {
         Ok(())
     }
 
-    /// `check_quota` for a size a client declared before sending anything.
+    /// Refuses (413) a size a client declared before sending anything: over the upload limit
+    /// or what is left of the quota (a first look; the bytes are checked again as they land).
     pub async fn check_declared_size(&self, company: CompanyId, size: u64) -> AppResult<()> {
         if size > self.max_upload_bytes {
             return Err(AppError::PayloadTooLarge(format!(
@@ -189,8 +202,12 @@ impl Service {
                 self.max_upload_bytes
             )));
         }
-        self.check_quota(self.db(), company, i64::try_from(size).unwrap_or(i64::MAX))
-            .await
+        match self.quota_room(self.db(), company).await? {
+            Some(room) if size > room => Err(AppError::PayloadTooLarge(format!(
+                "the company's quota is full: {room} bytes are left, {size} asked"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Drops staged bytes nobody claimed (a refused request).
@@ -215,6 +232,7 @@ impl Service {
         txn: &DatabaseTransaction,
         company: CompanyId,
         staged: &Staged,
+        counted: Counted,
     ) -> AppResult<Claim> {
         let leftover = || Claim {
             leftover: Some(staged.key.clone()),
@@ -222,7 +240,9 @@ impl Service {
         if take_reference(txn, company, &staged.sha256).await? {
             return Ok(leftover());
         }
-        self.check_quota(txn, company, staged.size).await?;
+        if counted == Counted::NotYet {
+            self.check_quota(txn, company, staged.size).await?;
+        }
         let key = blob_key(company, &staged.sha256);
         if !insert_blob(txn, company, &staged.sha256, staged.size, &key).await? {
             return referenced(txn, company, &staged.sha256)
@@ -554,8 +574,10 @@ pub(super) async fn use_uploaded_file<C: ConnectionTrait>(
 ) -> AppResult<file::Model> {
     let not_found = || AppError::not_found(format!("file {external_id}"));
     let id = Uuid::parse_str(external_id).map_err(|_| not_found())?;
+    // Locked: a sweeper forgetting the upload waits (or went first, and it is gone).
     let Some(file) = file::Entity::find_by_id(id)
         .filter(file::Column::CompanyId.eq(company.0))
+        .lock_exclusive()
         .one(db)
         .await?
     else {

@@ -6,7 +6,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::content::{Staged, media_type};
+use super::content::{Counted, Staged, media_type};
 use super::{Service, access, changes};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, ItemRef, Level, names, now_millis};
@@ -108,7 +108,7 @@ impl Service {
         };
         let txn = self.write().await?;
         let outcome = async {
-            let claim = self.claim(&txn, company, &staged).await?;
+            let claim = self.claim(&txn, company, &staged, Counted::NotYet).await?;
             let row = file::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 company_id: Set(company.0),
@@ -147,6 +147,7 @@ impl Service {
         id: &str,
     ) -> AppResult<UploadedFile> {
         let not_found = || AppError::not_found(format!("file {id}"));
+        viewer.may_be_in(company)?;
         let uuid = Uuid::parse_str(id).map_err(|_| not_found())?;
         let row = file::Entity::find_by_id(uuid)
             .filter(file::Column::CompanyId.eq(company.0))

@@ -47,6 +47,8 @@ pub struct Service {
     max_upload_bytes: u64,
     /// The most entries one zip may hold.
     zip_max_entries: usize,
+    /// Turns for building zips (`QUIRE_ZIP_CONCURRENCY` at once).
+    zips: Arc<tokio::sync::Semaphore>,
     /// The most folders above any item.
     max_folder_depth: usize,
     /// How long an upload no version uses is kept, in seconds.
@@ -143,6 +145,7 @@ impl Service {
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
             zip_max_entries: limits.zip_max_entries,
+            zips: Arc::new(tokio::sync::Semaphore::new(limits.zip_concurrency.max(1))),
             max_folder_depth: limits.max_folder_depth,
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,

@@ -22,6 +22,7 @@ impl Service {
         tab_id: &str,
     ) -> AppResult<Option<Tab>> {
         let tab_id = opaque_id("tab id", tab_id)?;
+        viewer.may_be_in(company)?;
         let Some(row) = tab::Entity::find_by_id((company.0, tab_id.clone()))
             .one(self.db())
             .await?

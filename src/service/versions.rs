@@ -43,12 +43,12 @@ pub(super) enum VersionBytes<'a> {
 }
 
 /// Inserts a version and makes it the item's latest (size, last_modified follow). Its size and
-/// hash are those of its stored bytes. The caller moves folder sizes.
+/// hash are those of its stored bytes; it is `creator`'s. The caller moves folder sizes.
 pub(super) async fn insert<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
-    company: CompanyId,
-    item_id: ItemId,
+    (company, item_id): (CompanyId, ItemId),
+    creator: &str,
     mut version: NewVersion,
     bytes: VersionBytes<'_>,
     now: i64,
@@ -78,7 +78,7 @@ pub(super) async fn insert<C: ConnectionTrait>(
         size: Set(size),
         sha256: Set(Some(sha256)),
         external_id: Set(version.external_id),
-        creator: Set(viewer.user_id.to_string()),
+        creator: Set(creator.to_owned()),
         application_id: Set(version.application_id),
         date_added: Set(now),
     }
@@ -152,11 +152,16 @@ impl Service {
         if version.external_id.is_none() {
             return Err(no_content());
         }
+        // What a link visitor or a tab holder adds is the file's owner's, as the file is.
+        let creator = match viewer.acts_as_self() {
+            true => viewer.user_id.to_string(),
+            false => row.creator.clone(),
+        };
         let created = insert(
             &*txn,
             viewer,
-            company,
-            item_id,
+            (company, item_id),
+            &creator,
             version,
             VersionBytes::Uploaded,
             now_millis(),

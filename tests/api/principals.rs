@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use futures::StreamExt;
 use quire::auth::{PublicClaims, Role, TabClaims, TokenKind};
 use quire::domain::CompanyId;
 use serde_json::{Value, json};
@@ -487,4 +488,132 @@ async fn the_company_quota_is_read_by_the_binary_and_counts_pending_uploads() {
     assert_eq!(declared.status().as_u16(), 200, "800 bytes declared");
     assert_eq!(upload(300).await, 413, "the pending upload counts");
     assert_eq!(upload(150).await, 200);
+}
+
+on_both_backends! {
+    async fn a_tab_holders_download_links_reach_only_what_its_channel_does(app: TestApp) {
+        let owner = app.token("olivia", Role::Member);
+        let folder = app.create(&owner, "user_olivia", "Channel folder", true).await;
+        let secret = app.create(&owner, &folder, "Bob only", true).await;
+        app.create_with_bytes(&owner, &secret, "secret.txt", b"bob-only secret").await;
+        assert!(app.share(&owner, &secret, json!([{ "type": "USER", "id": "bob", "level": "READ" }])).await.get("errors").is_none());
+        app.data(&owner, "mutation($i: SetTabInput!) { setTab(input: $i) { tab { tabId } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "tabId": "t1", "channelId": "ch1", "itemId": folder, "level": "READ" } })).await;
+        let tab = app.keys.sign(&TabClaims { sub: "bob".into(), exp: quire::auth::unix_now() + 600, typ: TokenKind::Tab,
+            company_id: app.company.to_string(), channel_id: "ch1".into(), tab_id: "t1".into() }).unwrap();
+        let (status, token) = app.rest("GET", &format!("item/download/token?items={folder}&twake_tab_token={tab}"), None, None).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        let uri = format!("/internal/services/documents/v1/companies/{}/item/{folder}/download?token={}", app.company, token["token"].as_str().unwrap());
+        let (status, bytes, _) = app.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().into_owned()).collect();
+        assert!(!names.iter().any(|name| name.contains("secret")), "bob's own entries do not apply to the tab alone: {names:?}");
+    }
+
+    async fn what_a_visitor_sees_names_no_one(app: TestApp) {
+        let owner = app.token("olivia@corp.example", Role::Member);
+        let folder = app.create(&owner, "user_olivia@corp.example", "Linked", true).await;
+        let file = app.create_with_bytes(&owner, &folder, "f.txt", b"bytes").await;
+        let link = app.data(&owner, "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { accessInfo { public { token } } } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "id": folder, "publicLink": { "level": "READ" } } })).await
+            ["updateItem"]["item"]["accessInfo"]["public"]["token"].as_str().unwrap().to_owned();
+        let visitor = visit(&app, &folder, &link).await;
+        let (_, seen) = app.rest("GET", &format!("item/{folder}"), Some(&visitor), None).await;
+        assert!(!seen.to_string().contains("olivia"), "{seen}");
+        assert!(seen["item"]["parent_id"].is_null());
+        let upload = file["last_version_cache"]["file_metadata"]["external_id"].as_str().unwrap().to_owned();
+        let (status, meta) = app.rest_files("GET", &format!("files/{upload}"), &visitor).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(meta["resource"]["user_id"], "");
+        // A ?public_token= visitor's download link works too.
+        let query = format!("{{ item(companyId: \"{}\", id: \"{}\") {{ downloadUrl }} }}", app.company, file["id"].as_str().unwrap());
+        let uri = format!("/graphql?public_token={link}&query={}", form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>());
+        let (_, answer, _) = app.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        let url = answer["data"]["item"]["downloadUrl"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned();
+        let (status, bytes, _) = app.send(Request::get(url).body(Body::empty()).unwrap()).await;
+        assert_eq!((status, bytes.as_slice()), (StatusCode::OK, b"bytes".as_slice()));
+        // In another company, a visitor token covers nothing: 401, tabs included.
+        let other = CompanyId(uuid::Uuid::new_v4());
+        assert_eq!(elsewhere(&app, other, "GET", "documents/v1/companies/{company}/tabs/t1", &visitor).await, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn an_upload_fills_one_file_of_a_writable_place_or_nothing_is_read(app: TestApp) {
+        let (folder, _, visitor) = linked_folder(&app, "olivia", "READ").await;
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let operations = json!({ "query": "mutation($i: CreateItemInput!) { createItem(input: $i) { item { id } } }",
+            "variables": { "i": { "companyId": app.company.to_string(), "parentId": folder, "name": "big.bin", "file": null } } }).to_string();
+        let head = format!("--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n--b\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\":[\"variables.i.file\"]}}\r\n--b\r\nContent-Disposition: form-data; name=\"0\"; filename=\"big.bin\"\r\n\r\n");
+        let counter = read.clone();
+        let chunk = bytes::Bytes::from(vec![b'x'; 64 << 10]);
+        let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes::Bytes::from(head)) })
+            .chain(futures::stream::iter(0..160).map(move |_| {
+                counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+                Ok(chunk.clone())
+            }));
+        let request = Request::post("/graphql")
+            .header("authorization", format!("Bearer {visitor}"))
+            .header("content-type", "multipart/form-data; boundary=b")
+            .header("apollo-require-preflight", "1")
+            .body(Body::from_stream(stream))
+            .unwrap();
+        let (_, body, _) = app.send(request).await;
+        let answer: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "FORBIDDEN", "{answer}");
+        let read = read.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(read <= 1 << 20, "{read} bytes of a refused upload were read");
+        // Too many paths for one file, and two file parts over REST, are refused.
+        let owner = app.token("olivia", Role::Member);
+        let many = json!({ "0": (0..40).map(|_| "variables.i.file").collect::<Vec<_>>() }).to_string();
+        let (content_type, body) = multipart(&[Part::text("operations", &operations), Part::text("map", &many), Part::file("0", "a.txt", "text/plain", b"a")]);
+        let request = Request::post("/graphql").header("authorization", format!("Bearer {owner}")).header("content-type", content_type)
+            .header("apollo-require-preflight", "1").body(Body::from(body)).unwrap();
+        assert_eq!(app.send(request).await.0, StatusCode::BAD_REQUEST);
+        let item = json!({ "name": "two.txt", "parent_id": folder }).to_string();
+        let (content_type, body) = multipart(&[Part::text("item", &item), Part::file("file", "a.txt", "text/plain", b"a"), Part::file("file", "b.txt", "text/plain", b"b")]);
+        let request = Request::post(format!("/internal/services/documents/v1/companies/{}/item", app.company))
+            .header("authorization", format!("Bearer {owner}")).header("content-type", content_type).body(Body::from(body)).unwrap();
+        assert_eq!(app.send(request).await.0, StatusCode::BAD_REQUEST);
+        let folder_with_file = json!({ "name": "f", "parent_id": folder, "is_directory": true }).to_string();
+        let (content_type, body) = multipart(&[Part::text("item", &folder_with_file), Part::file("file", "a.txt", "text/plain", b"a")]);
+        let request = Request::post(format!("/internal/services/documents/v1/companies/{}/item", app.company))
+            .header("authorization", format!("Bearer {owner}")).header("content-type", content_type).body(Body::from(body)).unwrap();
+        assert_eq!(app.send(request).await.0, StatusCode::BAD_REQUEST);
+    }
+
+    async fn chunks_fill_what_was_declared_and_no_more(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let uri = |path: &str| format!("/internal/services/files/v1/companies/{}/{path}", app.company);
+        let request = Request::post(uri("files?resumableFilename=a&resumableTotalSize=10&resumableTotalChunks=2&resumableChunkNumber=1"))
+            .header("authorization", format!("Bearer {alice}")).body(Body::from(vec![b'x'; 5 << 20])).unwrap();
+        let (status, body, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{}", String::from_utf8_lossy(&body));
+    }
+
+    async fn long_access_lists_and_deep_folders_are_bad_input(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&admin, "root", "Shared", true).await;
+        let entities: Vec<Value> = (0..1001).map(|n| json!({ "type": "user", "id": format!("u{n}"), "level": "read" })).collect();
+        let (status, _) = app.rest("POST", &format!("item/{folder}"), Some(&admin), Some(json!({ "access_info": { "entities": entities } }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let mut parent = folder.clone();
+        for n in 0..32 {
+            parent = app.create(&admin, &parent, &format!("level{n}"), true).await;
+        }
+        let code = app.error_code(Some(&admin), "mutation($i: CreateItemInput!) { createItem(input: $i) { item { id } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "parentId": parent, "name": "too deep", "isDirectory": true } })).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        let specials: Vec<String> = (0..1000).map(|_| format!("root/{}", uuid::Uuid::new_v4())).collect();
+        let answer = app.graphql(Some(&admin), "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": specials })).await;
+        assert_eq!(answer["errors"][0]["message"], "Query is too complex.", "each special folder costs a statement");
+        let bomb = format!("{{ me {} {{ id }} }}", "@skip(if: false) ".repeat(6000));
+        let started = std::time::Instant::now();
+        let request = Request::post("/graphql").header("content-type", "application/json")
+            .body(Body::from(json!({ "query": bomb }).to_string())).unwrap();
+        let (status, body, _) = app.send(request).await;
+        let answer: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, &answer["errors"][0]["extensions"]["code"]), (StatusCode::BAD_REQUEST, &json!("BAD_USER_INPUT")), "directives count");
+        assert!(started.elapsed().as_millis() < 500);
+    }
 }

@@ -200,6 +200,10 @@ on_both_backends! {
         assert!(headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
         assert_eq!(open(&doc, &links[0], "right", "198.51.100.7").await.0, StatusCode::OK, "another client's right password goes through");
         assert_eq!(open(&other, &links[1], "right", "192.0.2.1").await.0, StatusCode::OK, "other links are not locked");
+        // A page's parallel requests with the right password all go through, in turn.
+        let parallel = (0..6).map(|_| open(&other, &links[1], "right", "192.0.2.99"));
+        let answers = futures::future::join_all(parallel).await;
+        assert!(answers.iter().all(|(status, _, _)| *status == StatusCode::OK), "{:?}", answers.iter().map(|a| a.0).collect::<Vec<_>>());
         // Concurrent guesses reserve their turn before Argon2 runs: none slips past.
         let guesses = (0..60).map(|_| open(&other, &links[1], "wrong", "203.0.113.5"));
         let answers = futures::future::join_all(guesses).await;

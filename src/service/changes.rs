@@ -176,7 +176,7 @@ async fn height_below<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResul
     }
     let longest: Option<i64> = item::Entity::find()
         .select_only()
-        .expr(sea_orm::sea_query::Expr::cust("MAX(LENGTH(path))"))
+        .expr(sea_orm::sea_query::Expr::cust("CAST(MAX(LENGTH(path)) AS BIGINT)"))
         .filter(subtree::under(row.company_id, row.id, &row.path))
         .into_tuple::<Option<i64>>()
         .one(db)
@@ -184,7 +184,7 @@ async fn height_below<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResul
         .flatten();
     // Each ancestor takes a UUID and a slash in a path ("/a/b/").
     Ok(longest.map_or(0, |len| {
-        ((len.max(1) - 1) / 37) as usize - depth_of(&row.path)
+        (((len.max(1) - 1) / 37) as usize).saturating_sub(depth_of(&row.path))
     }))
 }
 

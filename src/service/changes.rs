@@ -176,7 +176,9 @@ async fn height_below<C: ConnectionTrait>(db: &C, row: &item::Model) -> AppResul
     }
     let longest: Option<i64> = item::Entity::find()
         .select_only()
-        .expr(sea_orm::sea_query::Expr::cust("CAST(MAX(LENGTH(path)) AS BIGINT)"))
+        .expr(sea_orm::sea_query::Expr::cust(
+            "CAST(MAX(LENGTH(path)) AS BIGINT)",
+        ))
         .filter(subtree::under(row.company_id, row.id, &row.path))
         .into_tuple::<Option<i64>>()
         .one(db)

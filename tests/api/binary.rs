@@ -93,6 +93,21 @@ impl Server {
         )
     }
 
+    /// Creates an item over REST (`POST item` with this body) and returns its id.
+    pub async fn create(&self, token: &str, body: serde_json::Value) -> String {
+        let created: serde_json::Value = reqwest::Client::new()
+            .post(self.documents("item"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["id"].as_str().expect("an item id").to_owned()
+    }
+
     /// A URL of the files routes of the server's company.
     pub fn files(&self, path: &str) -> String {
         format!(

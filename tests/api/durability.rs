@@ -52,17 +52,7 @@ async fn a_full_blob_store_answers_507_keeps_nothing_and_reads_go_on() {
     assert_eq!(status, 200, "{kept}");
     let file = kept["resource"]["id"].as_str().unwrap().to_owned();
     let item = json!({ "item": { "name": "kept.bin", "parent_id": "root" }, "version": { "file_metadata": { "external_id": file } } });
-    let created: Value = client
-        .post(server.documents("item"))
-        .bearer_auth(&token)
-        .json(&item)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let item_id = created["id"].as_str().unwrap().to_owned();
+    let item_id = server.create(&token, item).await;
 
     for _ in 0..3 {
         let (status, refused) = upload(&client, &server, &token, 6 << 20).await;

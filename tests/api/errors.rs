@@ -100,17 +100,12 @@ async fn a_failure_while_checking_credentials_is_a_logged_500_not_a_401() {
     );
     let admin = server.token("ada", Role::Admin);
     let client = reqwest::Client::new();
-    let created: Value = client
-        .post(server.documents("item"))
-        .bearer_auth(&admin)
-        .json(&json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = server
+        .create(
+            &admin,
+            json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }),
+        )
+        .await;
     let linked: Value = client.post(server.documents(&format!("item/{id}"))).bearer_auth(&admin)
         .json(&json!({ "access_info": { "entities": [{ "type": "folder", "id": "parent", "level": "manage" }], "public": { "level": "read" } } }))
         .send().await.unwrap().json().await.unwrap();

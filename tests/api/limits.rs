@@ -481,24 +481,18 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400, "QUIRE_MAX_FORM_PARTS");
-    let folder: Value = client
-        .post(server.documents("item"))
-        .bearer_auth(&token)
-        .json(&json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let folder = folder["id"].as_str().unwrap().to_owned();
-    client
-        .post(server.documents("item"))
-        .bearer_auth(&token)
-        .json(&json!({ "item": { "name": "inner", "parent_id": folder, "is_directory": true } }))
-        .send()
-        .await
-        .unwrap();
+    let folder = server
+        .create(
+            &token,
+            json!({ "item": { "name": "Docs", "parent_id": "root", "is_directory": true } }),
+        )
+        .await;
+    server
+        .create(
+            &token,
+            json!({ "item": { "name": "inner", "parent_id": folder, "is_directory": true } }),
+        )
+        .await;
     let zip = client
         .get(server.documents(&format!("item/{folder}/download")))
         .bearer_auth(&token)

@@ -391,9 +391,7 @@ async fn password_guesses_are_counted_for_every_replica_over_restarts_and_per_cl
     let first = Server::start(serve(dir.path(), &env), dir.path());
     let client = reqwest::Client::new();
     let owner = first.token("olivia", Role::Member);
-    let created: Value = client.post(first.documents("item")).bearer_auth(&owner)
-        .json(&json!({ "item": { "name": "Locked", "parent_id": "user_olivia", "is_directory": true } })).send().await.unwrap().json().await.unwrap();
-    let folder = created["id"].as_str().unwrap().to_owned();
+    let folder = first.create(&owner, json!({ "item": { "name": "Locked", "parent_id": "user_olivia", "is_directory": true } })).await;
     let linked: Value = client.post(first.documents(&format!("item/{folder}"))).bearer_auth(&owner)
         .json(&json!({ "access_info": { "entities": [{ "type": "folder", "id": "parent", "level": "manage" }], "public": { "level": "read", "password": "right" } } }))
         .send().await.unwrap().json().await.unwrap();

@@ -109,4 +109,31 @@ on_both_backends! {
         let entities: Vec<Value> = app.item(&admin, &folder, "accessInfo { entities { type id } }").await["accessInfo"]["entities"].as_array().unwrap().clone();
         assert_eq!(entities.len(), 3, "one whole list won: {entities:?}");
     }
+
+    async fn concurrent_tab_writers_take_turns_and_leave_one_channel_entry(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let folders = [app.create(&admin, "root", "A", true).await, app.create(&admin, "root", "B", true).await];
+        let writers = (0..24).map(|n| {
+            let input = json!({ "i": { "companyId": app.company.to_string(), "tabId": "t1",
+                "channelId": format!("c{}", n % 3), "itemId": folders[n % 2], "level": "WRITE" } });
+            let (app, token) = (&app, admin.clone());
+            async move {
+                app.graphql(Some(&token), "mutation($i: SetTabInput!) { setTab(input: $i) { tab { tabId } } }", input).await
+            }
+        });
+        for answer in futures::future::join_all(writers).await {
+            assert!(answer.get("errors").is_none(), "{answer}");
+        }
+        let tab = app.data(&admin, "query($c: ID!) { tab(companyId: $c, tabId: \"t1\") { itemId channelId } }",
+            json!({ "c": app.company.to_string() })).await["tab"].clone();
+        let mut channels = Vec::new();
+        for folder in &folders {
+            let entities = app.item(&admin, folder, "accessInfo { entities { type id } }").await["accessInfo"]["entities"].clone();
+            for entity in entities.as_array().unwrap().iter().filter(|e| e["type"] == "CHANNEL") {
+                channels.push((folder.clone(), entity["id"].as_str().unwrap().to_owned()));
+            }
+        }
+        assert_eq!(channels, vec![(tab["itemId"].as_str().unwrap().to_owned(), tab["channelId"].as_str().unwrap().to_owned())],
+            "the last writer's channel, on the last writer's folder, and no other");
+    }
 }

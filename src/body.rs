@@ -2,10 +2,15 @@
 //! with a bounded number of parts, text fields read whole up to a small cap, file parts
 //! streamed. Nothing here reads a byte more than its limit allows.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use http_body_util::BodyExt;
 
 use crate::config::Limits;
@@ -42,14 +47,19 @@ pub async fn read_whole(headers: &HeaderMap, body: Body, limit: u64) -> AppResul
     }
 }
 
-/// Reads and forgets up to `limit` bytes of a refused body, for at most `time`, so that a
-/// client still sending sees the answer instead of a reset connection; the answer then
-/// closes the connection (what remains is never read).
-pub async fn drain(body: Body, limit: u64, time: std::time::Duration) {
+/// How much of a refused upload is read before answering, and for how long at most, so that
+/// clients that send the whole body before reading the answer (Node's fetch,
+/// apollo-upload-client) see the refusal instead of a reset connection. The answer then
+/// closes the connection: what remains is never read.
+const DRAINED: u64 = 1 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads and forgets what `DRAINED` allows of a refused body.
+pub async fn drain(body: Body) {
     let mut stream = body.into_data_stream();
     let mut read = 0u64;
-    let _ = tokio::time::timeout(time, async {
-        while read < limit {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read < DRAINED {
             match stream.next().await {
                 Some(Ok(chunk)) => read += chunk.len() as u64,
                 _ => break,
@@ -59,9 +69,19 @@ pub async fn drain(body: Body, limit: u64, time: std::time::Duration) {
     .await;
 }
 
+/// Marks a refusal of a body that was not read to its end: the connection closes after it.
+pub fn closing(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// A multipart body, read part by part within the limits.
 pub struct Form {
     parts: multer::Multipart<'static>,
+    backlog: Arc<Backlog>,
     seen: usize,
     max_parts: usize,
     field_limit: u64,
@@ -70,7 +90,38 @@ pub struct Form {
 /// One part of a form.
 pub struct Part {
     field: multer::Field<'static>,
+    backlog: Arc<Backlog>,
     field_limit: u64,
+}
+
+/// What the parser holds: bytes read from the body and not yet handed out as a part's
+/// content, besides the chunk it read last. A preamble or part headers that never end would
+/// otherwise be kept, and searched again for a boundary, for every chunk that arrives.
+struct Backlog {
+    read: AtomicU64,
+    handed_out: AtomicU64,
+    limit: u64,
+    overflowed: std::sync::atomic::AtomicBool,
+}
+
+impl Backlog {
+    /// Whether the parser, asking for another chunk, holds more than `limit` besides `last`.
+    fn exceeded(&self, last: u64) -> bool {
+        let read = self.read.load(Ordering::Relaxed).saturating_sub(last);
+        let exceeded = read.saturating_sub(self.handed_out.load(Ordering::Relaxed)) > self.limit;
+        if exceeded {
+            self.overflowed.store(true, Ordering::Relaxed);
+        }
+        exceeded
+    }
+
+    /// The error to answer for a parser failure: a 413 when it failed on the backlog.
+    fn error(&self, err: multer::Error) -> AppError {
+        match self.overflowed.load(Ordering::Relaxed) {
+            true => too_large("a multipart preamble or part header", self.limit),
+            false => form_error(err),
+        }
+    }
 }
 
 fn form_error(err: multer::Error) -> AppError {
@@ -98,22 +149,55 @@ impl Form {
         let size = multer::SizeLimit::new()
             .per_field(limits.max_upload_bytes.max(limits.max_json_bytes))
             .whole_stream(limits.max_upload_bytes.saturating_add(texts));
-        let stream = OneChunkAhead::new(body.into_data_stream());
+        let backlog = Arc::new(Backlog {
+            read: AtomicU64::new(0),
+            handed_out: AtomicU64::new(0),
+            limit: limits.max_form_field_bytes + BACKLOG_SLACK,
+            overflowed: false.into(),
+        });
+        let stream = OneChunkAhead {
+            inner: body.into_data_stream(),
+            backlog: backlog.clone(),
+            handed_out: false,
+            last: 0,
+        };
         Ok(Self {
             parts: multer::Multipart::with_constraints(
                 stream,
                 boundary,
                 multer::Constraints::new().size_limit(size),
             ),
+            backlog,
             seen: 0,
             max_parts: limits.max_form_parts,
             field_limit: limits.max_form_field_bytes,
         })
     }
 
+    /// Reads and forgets what `DRAINED` allows of the rest of a refused form.
+    pub async fn drain(mut self) {
+        let start = self.backlog.read.load(Ordering::Relaxed);
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Ok(Some(mut field)) = self.parts.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {
+                    if self.backlog.read.load(Ordering::Relaxed) - start >= DRAINED {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+    }
+
     /// The next part, or `None` at the end; past `max_form_parts` parts, 400.
     pub async fn next(&mut self) -> AppResult<Option<Part>> {
-        let Some(field) = self.parts.next_field().await.map_err(form_error)? else {
+        let backlog = &self.backlog;
+        let Some(field) = self
+            .parts
+            .next_field()
+            .await
+            .map_err(|err| backlog.error(err))?
+        else {
             return Ok(None);
         };
         self.seen += 1;
@@ -125,6 +209,7 @@ impl Form {
         }
         Ok(Some(Part {
             field,
+            backlog: self.backlog.clone(),
             field_limit: self.field_limit,
         }))
     }
@@ -172,40 +257,51 @@ impl Part {
 
     /// The part's bytes as they arrive (a file: bounded by the upload limit).
     pub fn stream(self) -> impl Stream<Item = AppResult<Bytes>> + Send + 'static {
-        self.field.map_err(form_error)
+        let backlog = self.backlog;
+        self.field.map(move |chunk| match chunk {
+            Ok(chunk) => {
+                let len = chunk.len() as u64;
+                backlog.handed_out.fetch_add(len, Ordering::Relaxed);
+                Ok(chunk)
+            }
+            Err(err) => Err(backlog.error(err)),
+        })
     }
 }
 
-/// A body that hands out one chunk per wake-up. multer reads whatever is ready into its own
-/// buffer; over a fast connection that is the whole body, read before the part it is parsing
-/// was checked and held in memory. Paced, it stays one chunk ahead of what was consumed.
+/// What the parser may hold beyond a text field's cap: room for a chunk as a connection
+/// delivers it, and for part headers.
+const BACKLOG_SLACK: u64 = 1 << 20;
+
+/// A body that hands out one chunk per wake-up, and fails once the parser holds more than
+/// its backlog allows. multer reads whatever is ready into its own buffer; over a fast
+/// connection that is the whole body, read before the part it is parsing was checked and
+/// held in memory. Paced, it stays one chunk ahead of what was consumed.
 struct OneChunkAhead<S> {
     inner: S,
+    backlog: Arc<Backlog>,
     handed_out: bool,
+    /// The size of the chunk handed out last.
+    last: u64,
 }
 
-impl<S> OneChunkAhead<S> {
-    fn new(inner: S) -> Self {
-        Self {
-            inner,
-            handed_out: false,
-        }
-    }
-}
-
-impl<S: Stream + Unpin> Stream for OneChunkAhead<S> {
+impl<S: Stream<Item = Result<Bytes, axum::Error>> + Unpin> Stream for OneChunkAhead<S> {
     type Item = S::Item;
 
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<S::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         if std::mem::take(&mut self.handed_out) {
             cx.waker().wake_by_ref();
-            return std::task::Poll::Pending;
+            return Poll::Pending;
+        }
+        if self.backlog.exceeded(self.last) {
+            return Poll::Ready(Some(Err(axum::Error::new("the multipart backlog is full"))));
         }
         let next = self.inner.poll_next_unpin(cx);
-        self.handed_out = matches!(next, std::task::Poll::Ready(Some(_)));
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            self.last = chunk.len() as u64;
+            self.backlog.read.fetch_add(self.last, Ordering::Relaxed);
+        }
+        self.handed_out = matches!(next, Poll::Ready(Some(_)));
         next
     }
 }

@@ -67,7 +67,8 @@ impl TrustedProxies {
 
     /// The client of a request from `peer`.
     pub fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let peer = peer?;
+        // An IPv4 peer of a dual-stack listener arrives as `::ffff:a.b.c.d`: it is that IPv4.
+        let peer = peer?.to_canonical();
         if !self.trusts(peer) {
             return Some(peer);
         }
@@ -76,7 +77,8 @@ impl TrustedProxies {
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .filter_map(|hop| hop.trim().parse().ok())
+            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+            .map(|hop| hop.to_canonical())
             .collect();
         // From the nearest hop back: the first that is not a trusted proxy is the client.
         Some(

@@ -129,7 +129,11 @@ fn expanded_selections(document: &ExecutableDocument) -> usize {
         .map(|(_, operation)| {
             let operation = &operation.node;
             [
-                operation.variable_definitions.len(),
+                operation
+                    .variable_definitions
+                    .iter()
+                    .map(|variable| 1 + of_directives(&variable.node.directives))
+                    .fold(0usize, usize::saturating_add),
                 of_directives(&operation.directives),
                 sizes.of_set(&operation.selection_set.node),
             ]
@@ -182,7 +186,8 @@ impl<'a> FragmentSizes<'a> {
             return 0;
         };
         self.memo.insert(name, None);
-        let size = self.of_set(&fragment.node.selection_set.node);
+        let size = of_directives(&fragment.node.directives)
+            .saturating_add(self.of_set(&fragment.node.selection_set.node));
         self.memo.insert(name, Some(size));
         size
     }
@@ -241,6 +246,13 @@ mod tests {
         let arguments: Vec<String> = (0..5000).map(|n| format!("x{n}: 1")).collect();
         let arguments = format!("{{ a({}) }}", arguments.join(", "));
         assert!(admit(&mut request(&arguments), &limits()).is_err());
+        let on_fragment = format!(
+            "{{ ...F }} fragment F on Query {} {{ a }}",
+            "@a ".repeat(5000)
+        );
+        assert!(admit(&mut request(&on_fragment), &limits()).is_err());
+        let on_variable = format!("query($v: Int {}) {{ a }}", "@a ".repeat(5000));
+        assert!(admit(&mut request(&on_variable), &limits()).is_err());
     }
 
     #[test]

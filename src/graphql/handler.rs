@@ -76,20 +76,10 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
-/// How much of a refused upload is read before answering, so that the client sees the answer.
-const DRAINED: u64 = 1 << 20;
-
-/// Refuses a multipart request after reading a bounded part of it: clients that send the whole
-/// body before reading the answer (Node's fetch, apollo-upload-client) then see the refusal
-/// instead of a reset connection. The connection closes after it.
+/// Refuses a multipart request after reading a bounded part of it (`body::drain`).
 async fn refuse_upload(media: Media, err: &AppError, body: axum::body::Body) -> Response {
-    body::drain(body, DRAINED, std::time::Duration::from_secs(2)).await;
-    let mut refused = media.refuse(err);
-    refused.headers_mut().insert(
-        header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
-    refused
+    body::drain(body).await;
+    body::closing(media.refuse(err))
 }
 
 /// Whether the body is declared as JSON.

@@ -21,13 +21,26 @@ use crate::service::files::UploadFor;
 use async_graphql::Value;
 
 /// Reads a multipart body into the request it carries, its files attached to their variables.
+/// A refused one is drained within bounds first, so that the client sees the answer.
 pub async fn receive(
     headers: &HeaderMap,
     body: Body,
     limits: &Limits,
-    (service, viewer): (&Service, &Viewer),
+    checker: (&Service, &Viewer),
 ) -> AppResult<async_graphql::Request> {
     let mut form = Form::open(headers, body, limits)?;
+    let read = read(&mut form, limits, checker).await;
+    if read.is_err() {
+        form.drain().await;
+    }
+    read
+}
+
+async fn read(
+    form: &mut Form,
+    limits: &Limits,
+    (service, viewer): (&Service, &Viewer),
+) -> AppResult<async_graphql::Request> {
     let mut request: Option<async_graphql::Request> = None;
     let mut map: Option<HashMap<String, Vec<String>>> = None;
     while let Some(part) = form.next().await? {
@@ -112,13 +125,18 @@ fn destination(
     let Some((&"file", parents)) = segments.split_last() else {
         return Err(unknown());
     };
+    // Each segment names a field of an object: a list, or a name that is not there, is no
+    // place an upload goes.
     let mut value: Option<&Value> = None;
     for segment in parents {
-        value = match value {
-            None => request.variables.get(*segment),
-            Some(Value::Object(fields)) => fields.get(*segment),
-            _ => None,
-        };
+        value = Some(
+            match value {
+                None => request.variables.get(*segment),
+                Some(Value::Object(fields)) => fields.get(*segment),
+                Some(_) => None,
+            }
+            .ok_or_else(unknown)?,
+        );
     }
     let found = |key: &str| match value {
         None => request.variables.get(key),

@@ -87,8 +87,9 @@ pub async fn browse(
 }
 
 /// The JSON fields of a create or version request, from a JSON body or from multipart form
-/// fields; a multipart `file` part is stored as an upload of the caller's first (DESIGN: the
-/// JSON fields come before it). The route's layer checked the credentials before any of this.
+/// fields; a multipart `file` part, the last part (DESIGN: the JSON fields come before it), is
+/// stored as an upload of the caller's first. The route's layer checked the credentials
+/// before any of this.
 async fn fields_and_file(
     state: &AppState,
     caller: &Identity,
@@ -104,18 +105,19 @@ async fn fields_and_file(
     }
     let mut form = body::Form::open(&parts.headers, body, limits)?;
     let mut fields = Map::new();
-    let mut uploaded = None;
     while let Some(part) = form.next().await? {
         let name = part.name().to_owned();
         match name.as_str() {
+            "item" | "version" if fields.contains_key(&name) => {
+                return Err(RestError::bad_input(format!(
+                    "a request carries one {name} field"
+                )));
+            }
             "item" | "version" => {
                 let value = input::object(&part.bytes().await?).map_err(|_| {
                     RestError::bad_input(format!("the {name} field must be a JSON object"))
                 })?;
                 fields.insert(name, Value::Object(value));
-            }
-            "file" if uploaded.is_some() => {
-                return Err(RestError::bad_input("a request carries one file part"));
             }
             "file" => {
                 let viewer = caller.viewer.as_ref().map_err(Arc::clone)?;
@@ -155,20 +157,27 @@ async fn fields_and_file(
                     .service
                     .upload_file(viewer, company, &file_name, mime.as_deref(), staged)
                     .await?;
-                uploaded = Some(file);
+                let end = match form.next().await {
+                    Ok(None) => Ok((fields, Some(file.clone()))),
+                    Ok(Some(_)) => Err(RestError::bad_input(
+                        "the file part is the last part of a request",
+                    )),
+                    Err(err) => Err(err.into()),
+                };
+                return forget_if_refused(state, Some(&file), end).await;
             }
             _ => part.skip().await?,
         }
     }
-    Ok((fields, uploaded))
+    Ok((fields, None))
 }
 
 /// A refused create or version keeps nothing: the upload made for it goes.
-async fn forget_if_refused(
+async fn forget_if_refused<T>(
     state: &AppState,
     file: Option<&UploadedFile>,
-    outcome: Result<Value, RestError>,
-) -> Result<Value, RestError> {
+    outcome: Result<T, RestError>,
+) -> Result<T, RestError> {
     if let (Err(_), Some(file)) = (&outcome, file) {
         state
             .service

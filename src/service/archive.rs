@@ -24,14 +24,25 @@ use crate::error::{AppError, AppResult};
 /// The block size of the copy into the zip and of its output.
 const COPY_BLOCK: usize = 1 << 20;
 
-/// How long a zip waits for its client to read on before it is cut.
+/// How long a zip waits for its client to read on before it is cut, and the window in which
+/// a client the zip spent half its time waiting for must take `ZIP_MIN_BYTES_PER_WINDOW` (a
+/// reader that takes a byte now and then would hold its turn for ever; a zip slow to read
+/// its own files is not the client's fault).
 const ZIP_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+const ZIP_MIN_BYTES_PER_WINDOW: u64 = 1 << 20;
+
+/// How long a zip waits for its turn before it is told to come back (429).
+const ZIP_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The zip's side of the pipe to its response, on the zip's blocking thread: a write that
-/// waits more than `ZIP_STALL` for the client fails.
+/// waits more than `ZIP_STALL` for the client fails, and so does one after a window in
+/// which the client kept it waiting and took less than `ZIP_MIN_BYTES_PER_WINDOW`.
 struct Stalling {
     inner: tokio::io::DuplexStream,
     runtime: tokio::runtime::Handle,
+    window: std::time::Instant,
+    taken_in_window: u64,
+    waited_in_window: std::time::Duration,
 }
 
 impl Stalling {
@@ -54,7 +65,24 @@ impl Stalling {
 impl Write for Stalling {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         use tokio::io::AsyncWriteExt;
-        Self::timed(&self.runtime, self.inner.write(buf))
+        if self.window.elapsed() >= ZIP_STALL {
+            if self.waited_in_window >= ZIP_STALL / 2
+                && self.taken_in_window < ZIP_MIN_BYTES_PER_WINDOW
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client reads the zip too slowly",
+                ));
+            }
+            self.window = std::time::Instant::now();
+            self.taken_in_window = 0;
+            self.waited_in_window = std::time::Duration::ZERO;
+        }
+        let started = std::time::Instant::now();
+        let written = Self::timed(&self.runtime, self.inner.write(buf))?;
+        self.waited_in_window += started.elapsed();
+        self.taken_in_window += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -244,18 +272,25 @@ impl Service {
     }
 
     /// Streams the zip of `entries`, built on a blocking thread as the client reads it. At most
-    /// `QUIRE_ZIP_CONCURRENCY` zips are built at once (the others wait their turn), and one
-    /// whose client stops reading for `ZIP_STALL` is cut, so the blocking threads downloads
-    /// and uploads need are never all taken by zips.
+    /// `QUIRE_ZIP_CONCURRENCY` zips are built at once (the others wait their turn, up to
+    /// `ZIP_QUEUE_WAIT`, then 429), and one whose client stops reading for `ZIP_STALL`, or
+    /// reads less than `ZIP_MIN_BYTES_PER_WINDOW` in one, is cut, so the blocking threads
+    /// downloads and uploads need are never all taken by zips.
     pub async fn zip_stream(
         &self,
         entries: Vec<ZipEntry>,
     ) -> AppResult<BoxStream<'static, Result<Bytes, std::io::Error>>> {
-        let permit = self
-            .zips
-            .clone()
-            .acquire_owned()
+        let busy = || AppError::TooManyRequests {
+            message: format!(
+                "{} zips are being built; retry in {} s",
+                self.zip_concurrency,
+                ZIP_QUEUE_WAIT.as_secs()
+            ),
+            retry_after: ZIP_QUEUE_WAIT.as_secs(),
+        };
+        let permit = tokio::time::timeout(ZIP_QUEUE_WAIT, self.zips.clone().acquire_owned())
             .await
+            .map_err(|_| busy())?
             .map_err(AppError::internal)?;
         let (reader, writer) = tokio::io::duplex(COPY_BLOCK);
         let blobs = self.blobs.clone();
@@ -265,6 +300,9 @@ impl Service {
             let writer = Stalling {
                 inner: writer,
                 runtime: runtime.clone(),
+                window: std::time::Instant::now(),
+                taken_in_window: 0,
+                waited_in_window: std::time::Duration::ZERO,
             };
             // Large blocks across the thread boundary: each crossing costs a wake-up.
             let out = std::io::BufWriter::with_capacity(COPY_BLOCK, writer);

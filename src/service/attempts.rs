@@ -29,7 +29,8 @@ const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 /// address, or its IPv6 /64 (one host's usual share of addresses).
 pub(super) fn bucket(link: &str, client: Option<IpAddr>) -> String {
     let link = hex::encode(&Sha256::digest(link.as_bytes())[..16]);
-    match client {
+    // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`: it is that IPv4.
+    match client.map(|address| address.to_canonical()) {
         Some(IpAddr::V4(address)) => format!("{link}/{address}"),
         Some(IpAddr::V6(address)) => {
             let [a, b, c, d, ..] = address.segments();
@@ -58,6 +59,8 @@ impl Service {
     /// a bucket that has.
     pub(super) async fn reserve_attempt(&self, bucket: &str) -> AppResult<()> {
         let started = now_millis();
+        let mut pause = std::time::Duration::from_millis(25);
+        let mut waiting = None;
         loop {
             match self.try_reserve(bucket).await? {
                 None => return Ok(()),
@@ -65,7 +68,21 @@ impl Service {
                     if row.failures < FREE_FAILURES
                         && now_millis() - started < WAIT_FOR_TURN_MS =>
                 {
-                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                    // Few wait at once, each asking less and less often: waiting must not
+                    // cost the database more than the guesses it holds back.
+                    if waiting.is_none() {
+                        waiting = Some(self.attempt_waiters.clone().try_acquire_owned().map_err(
+                            |_| {
+                                AppError::TooManyRequests {
+                                    message: "too many password attempts are waiting; retry in 1 s"
+                                        .to_owned(),
+                                    retry_after: 1,
+                                }
+                            },
+                        )?);
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(400));
                 }
                 Some(row) => {
                     let wait = (row.next_at - now_millis()).max(0) as u64;
@@ -183,5 +200,11 @@ mod tests {
             "one /64, one bucket"
         );
         assert_ne!(ipv6("2001:db8:1:2::1"), ipv6("2001:db8:1:3::1"));
+        assert_eq!(
+            ipv6("::ffff:1.2.3.4"),
+            ipv6("1.2.3.4"),
+            "a mapped IPv4 is itself"
+        );
+        assert_ne!(ipv6("::ffff:1.2.3.4"), ipv6("::ffff:1.2.3.5"));
     }
 }

@@ -8,12 +8,15 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
-use super::Service;
 use super::content::{Counted, media_type};
 use super::files::UploadedFile;
+use super::{Service, locks};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, names, now_millis};
 use crate::error::{AppError, AppResult};
@@ -207,22 +210,24 @@ impl Service {
                 pending.total_chunks
             )));
         }
-        let others: i64 = upload_chunk::Entity::find()
-            .filter(upload_chunk::Column::UploadId.eq(id))
-            .filter(upload_chunk::Column::Number.ne(number))
-            .all(self.db())
-            .await?
-            .iter()
-            .map(|chunk| chunk.size)
-            .sum();
         // A chunk fills what the upload declared, no more (what was declared is what the
-        // quota counted).
+        // quota counted): checked as it arrives, and again once it takes its upload's turn,
+        // when the chunks that came in meanwhile count too.
         let declared = (pending.total_size.max(0) as u64).min(self.max_upload_bytes);
-        let room = declared.saturating_sub(others.max(0) as u64);
-        let key = format!("{CHUNKS}/{id}/{number}");
+        let room = declared.saturating_sub(other_chunks(self.db(), id, number).await?);
         let staged = self.stage_within(body, room).await?;
-        self.blobs.rename(&staged.key, &key).await?;
         let txn = self.write().await?;
+        locks::take_turn(&txn, &[b"upload", id.as_bytes()]).await?;
+        let others = other_chunks(&*txn, id, number).await?;
+        if others.saturating_add(staged.size as u64) > declared {
+            drop(txn);
+            self.discard(staged).await;
+            return Err(AppError::PayloadTooLarge(format!(
+                "the chunks of upload {id} would hold more than the {declared} bytes it declared"
+            )));
+        }
+        let key = format!("{CHUNKS}/{id}/{number}");
+        self.blobs.rename(&staged.key, &key).await?;
         upload_chunk::Entity::insert(upload_chunk::ActiveModel {
             upload_id: Set(id),
             number: Set(number),
@@ -297,12 +302,14 @@ impl Service {
         let recorded = self
             .record_assembled(viewer, company, &pending, &staged)
             .await;
-        if recorded.is_err() {
+        let Ok(file) = recorded else {
             self.discard(staged).await;
-        }
-        self.forget_upload(&pending, &chunks).await?;
+            return recorded.map(UploadState::Complete);
+        };
+        // The file and the end of the upload committed together: nothing is left to undo.
         assembling.settle();
-        recorded.map(UploadState::Complete)
+        self.delete_chunk_bytes(&chunks).await;
+        Ok(UploadState::Complete(file))
     }
 
     /// Stores the assembled bytes as the file the upload promised.
@@ -328,6 +335,7 @@ impl Service {
         }
         .insert(&*txn)
         .await?;
+        forget_upload_rows(&*txn, pending.id).await?;
         txn.commit().await?;
         self.settle(claim).await;
         Ok(row.into())
@@ -340,16 +348,19 @@ impl Service {
         chunks: &[upload_chunk::Model],
     ) -> AppResult<()> {
         let txn = self.write().await?;
-        upload_chunk::Entity::delete_many()
-            .filter(upload_chunk::Column::UploadId.eq(pending.id))
-            .exec(&*txn)
-            .await?;
-        upload::Entity::delete_by_id(pending.id).exec(&*txn).await?;
+        forget_upload_rows(&*txn, pending.id).await?;
         txn.commit().await?;
-        for chunk in chunks {
-            self.blobs.delete(&chunk.key).await?;
-        }
+        self.delete_chunk_bytes(chunks).await;
         Ok(())
+    }
+
+    /// Deletes the bytes of chunks whose rows are gone (what fails is the sweeper's).
+    async fn delete_chunk_bytes(&self, chunks: &[upload_chunk::Model]) {
+        for chunk in chunks {
+            if let Err(err) = self.blobs.delete(&chunk.key).await {
+                tracing::warn!(error = ?err, key = %chunk.key, "could not delete a chunk; the sweeper will");
+            }
+        }
     }
 
     /// Why an upload cannot be used yet, when `id` names one still receiving chunks.
@@ -395,4 +406,27 @@ impl Service {
             .await?
             .map(Into::into))
     }
+}
+
+/// The bytes an upload's chunks other than `number` hold.
+async fn other_chunks<C: ConnectionTrait>(db: &C, upload: Uuid, number: i32) -> AppResult<u64> {
+    let sizes: Vec<i64> = upload_chunk::Entity::find()
+        .select_only()
+        .column(upload_chunk::Column::Size)
+        .filter(upload_chunk::Column::UploadId.eq(upload))
+        .filter(upload_chunk::Column::Number.ne(number))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sizes.into_iter().map(|size| size.max(0) as u64).sum())
+}
+
+/// Deletes an upload's row and its chunks' rows.
+async fn forget_upload_rows<C: ConnectionTrait>(db: &C, upload: Uuid) -> AppResult<()> {
+    upload_chunk::Entity::delete_many()
+        .filter(upload_chunk::Column::UploadId.eq(upload))
+        .exec(db)
+        .await?;
+    upload::Entity::delete_by_id(upload).exec(db).await?;
+    Ok(())
 }

@@ -49,6 +49,9 @@ pub struct Service {
     zip_max_entries: usize,
     /// Turns for building zips (`QUIRE_ZIP_CONCURRENCY` at once).
     zips: Arc<tokio::sync::Semaphore>,
+    zip_concurrency: usize,
+    /// Places for password attempts waiting for their bucket's turn.
+    attempt_waiters: Arc<tokio::sync::Semaphore>,
     /// The most folders above any item.
     max_folder_depth: usize,
     /// How long an upload no version uses is kept, in seconds.
@@ -58,6 +61,9 @@ pub struct Service {
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
+
+/// How many password attempts wait for their bucket's turn at once; more are told to retry.
+const ATTEMPT_WAITERS: usize = 64;
 
 /// How often a write transaction runs at most when the database keeps giving up on it.
 const WRITE_ATTEMPTS: u32 = 8;
@@ -146,6 +152,8 @@ impl Service {
             max_upload_bytes: limits.max_upload_bytes,
             zip_max_entries: limits.zip_max_entries,
             zips: Arc::new(tokio::sync::Semaphore::new(limits.zip_concurrency.max(1))),
+            zip_concurrency: limits.zip_concurrency.max(1),
+            attempt_waiters: Arc::new(tokio::sync::Semaphore::new(ATTEMPT_WAITERS)),
             max_folder_depth: limits.max_folder_depth,
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,

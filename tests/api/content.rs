@@ -252,6 +252,24 @@ on_both_backends! {
         assert_eq!(app.stored_keys().await.len(), 1, "{:?}", app.stored_keys().await);
     }
 
+    async fn chunks_sent_at_once_hold_no_more_than_was_declared(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let query = "resumableTotalChunks=4&resumableTotalSize=100&resumableFilename=x.bin";
+        let (_, started) = post_chunk(&app, &alice, &format!("files?{query}"), Vec::new()).await;
+        let id = started["resource"]["id"].as_str().unwrap().to_owned();
+        let chunks = (1..=4).map(|n| {
+            let (app, alice, id) = (&app, &alice, &id);
+            async move { post_chunk(app, alice, &format!("files/{id}?resumableChunkNumber={n}&{query}"), vec![n as u8; 60]).await.0 }
+        });
+        let statuses = futures::future::join_all(chunks).await;
+        let kept = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(kept, 1, "60 + 60 bytes never fit 100: {statuses:?}");
+        assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::PAYLOAD_TOO_LARGE), "{statuses:?}");
+        let held: i64 = <entity::upload_chunk::Entity as sea_orm::EntityTrait>::find().all(&app.db).await.unwrap().iter().map(|c| c.size).sum();
+        assert_eq!(held, 60);
+        assert_eq!(app.stored_keys().await.len(), 1, "refused chunks leave no bytes: {:?}", app.stored_keys().await);
+    }
+
     async fn chunks_that_do_not_add_up_make_no_file(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let query = "resumableTotalChunks=2&resumableTotalSize=100&resumableFilename=x.bin";

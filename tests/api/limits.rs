@@ -180,6 +180,43 @@ async fn json_bodies_and_form_fields_have_small_caps() {
         let (status, body, _) = app.send(request).await;
         assert_eq!(status, expected, "{}", String::from_utf8_lossy(&body));
     }
+    // A preamble that never reaches a boundary, and part headers that never end, are refused
+    // once the parser would hold more than a text field and a chunk: never read to the end.
+    for head in [
+        &b""[..],
+        &b"--b\r\nContent-Disposition: form-data; name=\"item\"\r\nX-Pad: "[..],
+    ] {
+        let read = Arc::new(AtomicUsize::new(0));
+        let counter = read.clone();
+        let chunk = Bytes::from(vec![b'x'; 16 << 10]);
+        let head = Bytes::copy_from_slice(head);
+        let stream = futures::stream::once(async move { Ok::<_, Infallible>(head) }).chain(
+            futures::stream::iter(0..1024).map(move |_| {
+                counter.fetch_add(chunk.len(), Ordering::SeqCst);
+                Ok(chunk.clone())
+            }),
+        );
+        let request = Request::post(format!(
+            "/internal/services/documents/v1/companies/{}/item",
+            app.company
+        ))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body(Body::from_stream(stream))
+        .unwrap();
+        let (status, body, _) = app.send(request).await;
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let read = read.load(Ordering::SeqCst);
+        assert!(
+            read < 2 << 20,
+            "{read} bytes of a 16 MiB preamble were read"
+        );
+    }
     let query = format!("{{ __typename {} }}", "a: __typename ".repeat(400));
     let (status, _, _) = app
         .send(graphql_post(json!({ "query": query }).to_string()))
@@ -312,6 +349,61 @@ async fn a_zip_over_its_entry_bound_is_refused_before_the_first_byte() {
             .starts_with("application/json")
     );
     assert!(String::from_utf8_lossy(&body).contains("QUIRE_ZIP_MAX_ENTRIES"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zips_take_turns() {
+    let app = TestApp::with_limits(Limits {
+        zip_concurrency: 1,
+        ..test_limits()
+    })
+    .await;
+    let admin = app.token("ada", Role::Admin);
+    let folder = app.create(&admin, "root", "Docs", true).await;
+    // More than the pipe and the zip's buffer hold, and nothing compresses it: the first
+    // zip waits for its reader.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..4 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    app.create_with_bytes(&admin, &folder, "big.bin", &noise)
+        .await;
+    let download = || {
+        let uri = format!(
+            "/internal/services/documents/v1/companies/{}/item/{folder}/download",
+            app.company
+        );
+        Request::get(uri)
+            .header("authorization", format!("Bearer {admin}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    use tower::ServiceExt;
+    let first = app.router.clone().oneshot(download()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = tokio::spawn({
+        let router = app.router.clone();
+        let request = download();
+        async move { router.oneshot(request).await.unwrap().status() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    if second.is_finished() {
+        panic!(
+            "the second zip did not wait for the first's turn: {:?}",
+            second.await
+        );
+    }
+    drop(first);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), second)
+        .await
+        .expect("the second zip's turn comes once the first is gone")
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
 }
 
 /// Sends `length` bytes after `head` on a raw connection while reading the answer; the status

@@ -218,6 +218,14 @@ impl Service {
         let staged = self.stage_within(body, room).await?;
         let txn = self.write().await?;
         locks::take_turn(&txn, &[b"upload", id.as_bytes()]).await?;
+        if upload::Entity::find_by_id(id).one(&*txn).await?.is_none() {
+            // Assembled meanwhile by the request that brought the last chunk.
+            drop(txn);
+            self.discard(staged).await;
+            return Ok(UploadState::Complete(
+                self.get_file(viewer, company, upload_id).await?,
+            ));
+        }
         let others = other_chunks(&*txn, id, number).await?;
         if others.saturating_add(staged.size as u64) > declared {
             drop(txn);
@@ -321,6 +329,7 @@ impl Service {
         staged: &super::content::Staged,
     ) -> AppResult<UploadedFile> {
         let txn = self.write().await?;
+        locks::take_turn(&txn, &[b"upload", pending.id.as_bytes()]).await?;
         let claim = self.claim(&txn, company, staged, Counted::Declared).await?;
         let row = file::ActiveModel {
             id: Set(pending.id),

@@ -103,22 +103,9 @@ async fn main() {
             )
             .await
             .unwrap();
+        // Latest versions, access lists and creators come with the children.
         assert_eq!(children.items.len(), 100);
-        // What the REST answer carries besides: latest versions, access lists, creators.
-        let versions: Vec<_> = children
-            .items
-            .iter()
-            .filter_map(|c| c.last_version_id)
-            .collect();
-        service.versions_by_ids(&versions).await.unwrap();
-        let mut keys: Vec<_> = children
-            .items
-            .iter()
-            .map(|c| (company, c.id.clone()))
-            .collect();
-        keys.push((company, item.id.clone()));
-        service.access_entries(&keys).await.unwrap();
-        service.users_by_ids(&["ada".to_owned()]).await.unwrap();
+        assert!(children.items.iter().all(|c| c.latest_version.is_some()));
     })
     .await;
     let operation = state.rest.get_item.clone();

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::Enum;
 
-use super::{CompanyId, ItemRef, Level, PublicLink, VersionId};
+use super::{AccessEntity, CompanyId, ItemRef, Level, PublicLink, VersionId};
 
 /// Which kind of drive an item lives in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -44,7 +44,8 @@ pub struct Item {
     pub scope: Scope,
     /// The drive the item lives in (`root` or `user_<uid>`); special folders name themselves.
     pub drive: String,
-    pub creator: Option<String>,
+    /// Who created the item; `None` for special folders.
+    pub creator: Option<Arc<User>>,
     pub added: i64,
     pub last_modified: i64,
     pub size: i64,
@@ -52,7 +53,11 @@ pub struct Item {
     pub folder_level: Level,
     /// The public link, with the token already blanked for non-managers.
     pub public: PublicLink,
-    pub last_version_id: Option<VersionId>,
+    /// A file's current version, read with the item.
+    pub latest_version: Option<Arc<Version>>,
+    /// The item's stored access entries (the Shared Drive's effective `company` entry
+    /// included), read with the item; empty for the other special folders.
+    pub access: Vec<AccessEntity>,
     /// The viewer's effective level on the item.
     pub level: Level,
     /// Where that level comes from.

@@ -6,12 +6,18 @@ use std::sync::Arc;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect,
+};
 use uuid::Uuid;
 
-use super::{convert, public_links};
+use super::rows::{self, Row};
+use super::{access_list, convert, public_links};
 use crate::auth::Viewer;
-use crate::domain::{AccessOrigin, AccessSource, CompanyId, EntityKind, Item, ItemId, Level};
+use crate::domain::{
+    AccessEntity, AccessOrigin, AccessSource, CompanyId, EntityKind, Item, ItemId, ItemRef, Level,
+};
 use crate::error::AppResult;
 
 /// The grants key of a company's Shared Drive root.
@@ -87,11 +93,13 @@ pub(super) fn visible_children(
     )
 }
 
-/// The highest level each entry gives the viewer, by item (the Shared Drive root under
-/// `ROOT_KEY`), and whether the root has a `company` entry at all.
-struct DirectGrants {
+/// What the entries on a set of items say: the highest level each gives the viewer, by item
+/// (the Shared Drive root under `ROOT_KEY`), whether the root has a `company` entry at all,
+/// and every item's stored entries (for its access list).
+struct Grants {
     levels: HashMap<Uuid, Granted>,
     root_has_company_entry: bool,
+    stored: HashMap<Uuid, Vec<grant::Model>>,
 }
 
 /// A level and where it comes from.
@@ -116,46 +124,73 @@ fn best(first: Granted, second: Granted) -> Granted {
     if second.0 > first.0 { second } else { first }
 }
 
-async fn direct_grants<C: ConnectionTrait>(
+/// A stored entry, and whether it applies to the viewer.
+struct GrantRow {
+    grant: grant::Model,
+    applies: bool,
+}
+
+impl FromQueryResult for GrantRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            grant: grant::Model::from_query_result(res, pre)?,
+            applies: res.try_get(pre, "applies")?,
+        })
+    }
+}
+
+/// Every entry on `ids` in one statement, each marked with whether it applies to the viewer.
+async fn grants_on<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
     ids: Vec<Uuid>,
-) -> AppResult<DirectGrants> {
+) -> AppResult<Grants> {
     let rows = grant::Entity::find()
-        .filter(viewer_grants(viewer, company))
+        .expr_as(
+            Expr::case(viewer_grants(viewer, company), true).finally(false),
+            "applies",
+        )
+        .filter(grant::Column::CompanyId.eq(company.0))
         .filter(grant::Column::ItemId.is_in(ids))
+        .order_by_asc(grant::Column::Kind)
+        .order_by_asc(grant::Column::Subject)
+        .into_model::<GrantRow>()
         .all(db)
         .await?;
-    let mut levels: HashMap<Uuid, Granted> = HashMap::new();
-    let mut root_has_company_entry = false;
-    for row in rows {
+    let mut grants = Grants {
+        levels: HashMap::new(),
+        root_has_company_entry: false,
+        stored: HashMap::new(),
+    };
+    for GrantRow {
+        grant: row,
+        applies,
+    } in rows
+    {
         if row.item_id == ROOT_KEY && row.kind == "company" {
-            root_has_company_entry = true;
+            grants.root_has_company_entry = true;
         }
-        let Some(kind) = EntityKind::parse(&row.kind) else {
-            continue;
-        };
-        let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
-        let source = if on.is_some() {
-            AccessSource::Entry {
-                kind,
-                subject: row.subject,
-            }
-        } else {
-            AccessSource::SharedDrive
-        };
-        let entry = granted(convert::parse_level(&row.level), source, on);
-        let slot = levels.entry(row.item_id).or_insert_with(nothing);
-        *slot = best(slot.clone(), entry);
+        if let (true, Some(kind)) = (applies, EntityKind::parse(&row.kind)) {
+            let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
+            let source = if on.is_some() {
+                AccessSource::Entry {
+                    kind,
+                    subject: row.subject.clone(),
+                }
+            } else {
+                AccessSource::SharedDrive
+            };
+            let entry = granted(convert::parse_level(&row.level), source, on);
+            let slot = grants.levels.entry(row.item_id).or_insert_with(nothing);
+            *slot = best(slot.clone(), entry);
+        }
+        grants.stored.entry(row.item_id).or_default().push(row);
     }
-    Ok(DirectGrants {
-        levels,
-        root_has_company_entry,
-    })
+    Ok(grants)
 }
 
-impl DirectGrants {
+impl Grants {
     fn root_level(&self, viewer: &Viewer, company: CompanyId) -> Granted {
         let role = viewer.role(company);
         if role.is_admin() {
@@ -169,6 +204,23 @@ impl DirectGrants {
             nothing()
         };
         best(listed, default)
+    }
+
+    /// The access list of the item stored under `key`.
+    fn list(&self, company: CompanyId, key: Uuid) -> Vec<AccessEntity> {
+        let stored = self.stored.get(&key).cloned().unwrap_or_default();
+        access_list::shown_list(company, key, stored)
+    }
+
+    /// The viewer's level on a row below a folder where they have `parent`: the best of what
+    /// its entries give them directly, what their link gives, and what it inherits.
+    fn row_level(&self, viewer: &Viewer, row: &item::Model, parent: Granted) -> Granted {
+        let inherited = (
+            parent.0.min(convert::parse_level(&row.folder_level)),
+            parent.1,
+        );
+        let direct = self.levels.get(&row.id).cloned().unwrap_or_else(nothing);
+        best(best(direct, public_level(viewer, row)), inherited)
     }
 }
 
@@ -199,7 +251,7 @@ fn public_level(viewer: &Viewer, row: &item::Model) -> Granted {
     }
 }
 
-/// The viewer's level on the Shared Drive root.
+/// The viewer's level on the Shared Drive root (no statement for admins).
 pub(super) async fn root_level<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
@@ -208,8 +260,21 @@ pub(super) async fn root_level<C: ConnectionTrait>(
     if viewer.role(company).is_admin() {
         return Ok(granted(Level::Manage, AccessSource::CompanyRole, None));
     }
-    let grants = direct_grants(db, viewer, company, vec![ROOT_KEY]).await?;
+    let grants = grants_on(db, viewer, company, vec![ROOT_KEY]).await?;
     Ok(grants.root_level(viewer, company))
+}
+
+/// The viewer's level on the Shared Drive root and its access list, in one statement.
+pub(super) async fn root_with_list<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+) -> AppResult<(Granted, Vec<AccessEntity>)> {
+    let grants = grants_on(db, viewer, company, vec![ROOT_KEY]).await?;
+    Ok((
+        grants.root_level(viewer, company),
+        grants.list(company, ROOT_KEY),
+    ))
 }
 
 /// The ancestor ids in a `path` column, top-down.
@@ -219,72 +284,128 @@ pub(super) fn path_ids(path: &str) -> impl DoubleEndedIterator<Item = Uuid> + '_
         .filter_map(|s| Uuid::parse_str(s).ok())
 }
 
-/// Evaluates the viewer's level on each row (in order), with its trash state and readable path.
-/// Costs two statements whatever the number of rows: their ancestors, and the grants that
-/// apply to the viewer on all of them.
+/// Evaluates the viewer's level on each row (in order), with its trash state, readable path
+/// and access list. Costs two statements whatever the number of rows: their ancestors, and
+/// the entries on all of them.
 pub(super) async fn scope<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-    rows: Vec<item::Model>,
+    rows: Vec<Row>,
 ) -> AppResult<Vec<Item>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let mut known: HashMap<Uuid, item::Model> = HashMap::new();
+    let mut known: HashMap<Uuid, Row> = HashMap::new();
     let mut missing: HashSet<Uuid> = HashSet::new();
     for row in &rows {
-        missing.extend(path_ids(&row.path));
+        missing.extend(path_ids(&row.item.path));
     }
     for row in &rows {
-        missing.remove(&row.id);
-        known.insert(row.id, row.clone());
+        missing.remove(&row.item.id);
+        known.insert(row.item.id, row.clone());
     }
     if !missing.is_empty() {
-        let ancestors = item::Entity::find()
+        let ancestors = rows::find()
             .filter(item::Column::CompanyId.eq(company.0))
             .filter(item::Column::Id.is_in(missing))
+            .into_model::<Row>()
             .all(db)
             .await?;
-        known.extend(ancestors.into_iter().map(|row| (row.id, row)));
+        known.extend(ancestors.into_iter().map(|row| (row.item.id, row)));
     }
+    scope_known(db, viewer, company, &rows, &known).await
+}
+
+/// `scope` once the rows' ancestors are at hand: one statement, the entries on all of them.
+async fn scope_known<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+    rows: &[Row],
+    known: &HashMap<Uuid, Row>,
+) -> AppResult<Vec<Item>> {
     let mut ids: Vec<Uuid> = known.keys().copied().collect();
     ids.push(ROOT_KEY);
-    let grants = direct_grants(db, viewer, company, ids).await?;
+    let grants = grants_on(db, viewer, company, ids).await?;
     let root = grants.root_level(viewer, company);
 
     // Levels top-down: a row's parent is always shallower than the row.
-    let mut by_depth: Vec<&item::Model> = known.values().collect();
+    let mut by_depth: Vec<&item::Model> = known.values().map(|row| &row.item).collect();
     by_depth.sort_by_key(|row| row.path.len());
     let mut levels: HashMap<Uuid, Granted> = HashMap::with_capacity(by_depth.len());
     for row in by_depth {
         let level = if sees_whole_drive(viewer, company, &row.drive) {
             drive_level(viewer, company, &row.drive, &root)
         } else {
-            let (parent, origin) = match path_ids(&row.path).next_back() {
+            let parent = match path_ids(&row.path).next_back() {
                 Some(parent) => levels.get(&parent).cloned().unwrap_or_else(nothing),
                 None => drive_level(viewer, company, &row.drive, &root),
             };
-            let inherited = (parent.min(convert::parse_level(&row.folder_level)), origin);
-            let direct = grants.levels.get(&row.id).cloned().unwrap_or_else(nothing);
-            best(best(direct, public_level(viewer, row)), inherited)
+            grants.row_level(viewer, row, parent)
         };
         levels.insert(row.id, level);
     }
 
     let mut paths: HashMap<(String, String), Arc<[Item]>> = HashMap::new();
     let mut scoped = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for joined in rows {
+        let row = &joined.item;
         let in_trash = row.is_in_trash
-            || path_ids(&row.path).any(|id| known.get(&id).is_some_and(|a| a.is_in_trash));
+            || path_ids(&row.path).any(|id| known.get(&id).is_some_and(|a| a.item.is_in_trash));
         let ancestors = paths
             .entry((row.drive.clone(), row.path.clone()))
-            .or_insert_with(|| readable_path(viewer, company, row, &known, &levels, &root))
+            .or_insert_with(|| readable_path(viewer, company, row, known, &levels, &root, &grants))
             .clone();
         let level = levels.get(&row.id).cloned().unwrap_or_else(nothing);
-        scoped.push(convert::item(row, level, in_trash, ancestors));
+        let list = grants.list(company, row.id);
+        scoped.push(convert::item(joined, level, in_trash, ancestors, list));
     }
     Ok(scoped)
+}
+
+/// Evaluates the viewer's level on rows that are the children of `parent` (an item the
+/// viewer may read): what they inherit comes from the parent, so one statement, the entries
+/// on the rows, whatever their number and depth.
+pub(super) async fn scope_children<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    parent: &Item,
+    rows: Vec<Row>,
+) -> AppResult<Vec<Item>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let company = parent.company_id;
+    let ids = rows.iter().map(|row| row.item.id).collect();
+    let grants = grants_on(db, viewer, company, ids).await?;
+    // Seen from below, the parent is one more folder of the path, as `readable_path` makes them.
+    let mut above = parent.ancestors.to_vec();
+    above.push(Item {
+        ancestors: Arc::from(Vec::new()),
+        size: if parent.stored_id().is_some() {
+            parent.size
+        } else {
+            0
+        },
+        ..parent.clone()
+    });
+    let above: Arc<[Item]> = Arc::from(above);
+    let inherited = (parent.level, parent.origin.clone());
+    Ok(rows
+        .iter()
+        .map(|joined| {
+            let row = &joined.item;
+            let level = if sees_whole_drive(viewer, company, &row.drive) {
+                inherited.clone()
+            } else {
+                grants.row_level(viewer, row, inherited.clone())
+            };
+            let in_trash = row.is_in_trash || parent.in_trash;
+            let list = grants.list(company, row.id);
+            convert::item(joined, level, in_trash, above.clone(), list)
+        })
+        .collect())
 }
 
 /// The ancestors of `row` the viewer may read, top-down, cut at the first one they may not.
@@ -292,9 +413,10 @@ fn readable_path(
     viewer: &Viewer,
     company: CompanyId,
     row: &item::Model,
-    known: &HashMap<Uuid, item::Model>,
+    known: &HashMap<Uuid, Row>,
     levels: &HashMap<Uuid, Granted>,
     root: &Granted,
+    grants: &Grants,
 ) -> Arc<[Item]> {
     let mut path = Vec::new();
     let ids: Vec<Uuid> = path_ids(&row.path).collect();
@@ -304,57 +426,75 @@ fn readable_path(
         if level.0 < Level::Read {
             return Arc::from(path.into_iter().rev().collect::<Vec<_>>());
         }
-        let in_trash = ancestor.is_in_trash
+        let in_trash = ancestor.item.is_in_trash
             || ids[..depth]
                 .iter()
-                .any(|above| known.get(above).is_some_and(|a| a.is_in_trash));
+                .any(|above| known.get(above).is_some_and(|a| a.item.is_in_trash));
+        let list = grants.list(company, *id);
         path.push(convert::item(
             ancestor,
             level,
             in_trash,
             Arc::from(Vec::new()),
+            list,
         ));
     }
     let top = drive_level(viewer, company, &row.drive, root);
     if top.0 >= Level::Read {
-        path.push(convert::special_folder(
-            company,
-            convert::drive_ref(&row.drive),
-            top,
-            0,
-        ));
+        let drive = convert::drive_ref(&row.drive);
+        let mut folder = convert::special_folder(company, drive.clone(), top, 0);
+        if drive == ItemRef::Root {
+            folder.access = grants.list(company, ROOT_KEY);
+        }
+        path.push(folder);
     }
     Arc::from(path.into_iter().rev().collect::<Vec<_>>())
 }
 
 /// The stored items among `ids` the viewer may read, with their rows, in the order of `ids`;
-/// the others are left out. Three statements whatever their number.
+/// the others are left out. Two statements whatever their number and depth.
 pub(super) async fn readable_rows<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
     ids: &[Uuid],
 ) -> AppResult<Vec<(Item, item::Model)>> {
-    let mut rows = item::Entity::find()
-        .filter(item::Column::CompanyId.eq(company.0))
-        .filter(item::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-    let items = scope(db, viewer, company, rows.clone()).await?;
-    Ok(items
-        .into_iter()
-        .zip(rows)
-        .filter(|(item, _)| item.level >= Level::Read)
-        .collect())
+    let fetched = rows::with_ancestors(db, company, ids).await?;
+    readable_among(db, viewer, company, ids, fetched).await
 }
 
-/// For a link visitor: fails (401) unless every id is the link's item or under it.
-async fn visitor_covers<C: ConnectionTrait>(
+/// `readable_rows` from rows already fetched with their ancestors.
+async fn readable_among<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
     ids: &[Uuid],
+    fetched: Vec<Row>,
+) -> AppResult<Vec<(Item, item::Model)>> {
+    let known: HashMap<Uuid, Row> = fetched.into_iter().map(|row| (row.item.id, row)).collect();
+    let mut asked: Vec<Row> = Vec::with_capacity(ids.len());
+    let mut seen = HashSet::new();
+    for id in ids {
+        if let (Some(row), true) = (known.get(id), seen.insert(*id)) {
+            asked.push(row.clone());
+        }
+    }
+    let items = scope_known(db, viewer, company, &asked, &known).await?;
+    Ok(items
+        .into_iter()
+        .zip(asked)
+        .filter(|(item, _)| item.level >= Level::Read)
+        .map(|(item, row)| (item, row.item))
+        .collect())
+}
+
+/// For a link visitor: fails (401) unless every id is the link's item or under it (`rows`
+/// holds those of them that exist).
+fn visitor_covers(
+    viewer: &Viewer,
+    company: CompanyId,
+    ids: &[Uuid],
+    rows: &[Row],
 ) -> AppResult<()> {
     let Some(grant) = &viewer.public else {
         return Ok(());
@@ -362,21 +502,11 @@ async fn visitor_covers<C: ConnectionTrait>(
     if grant.company != company {
         return Err(Viewer::outside_its_link());
     }
-    let places: HashMap<Uuid, String> = item::Entity::find()
-        .select_only()
-        .columns([item::Column::Id, item::Column::Path])
-        .filter(item::Column::CompanyId.eq(company.0))
-        .filter(item::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
     let covered = ids.iter().all(|id| {
         *id == grant.item.0
-            || places
-                .get(id)
-                .is_some_and(|path| path_ids(path).any(|a| a == grant.item.0))
+            || rows.iter().any(|row| {
+                row.item.id == *id && path_ids(&row.item.path).any(|a| a == grant.item.0)
+            })
     });
     if covered {
         Ok(())
@@ -393,8 +523,16 @@ pub(super) async fn readable_items<C: ConnectionTrait>(
     company: CompanyId,
     ids: &[Uuid],
 ) -> AppResult<Vec<(Item, item::Model)>> {
-    visitor_covers(db, viewer, company, ids).await?;
-    let found = readable_rows(db, viewer, company, ids).await?;
+    if viewer
+        .public
+        .as_ref()
+        .is_some_and(|grant| grant.company != company)
+    {
+        return Err(Viewer::outside_its_link());
+    }
+    let fetched = rows::with_ancestors(db, company, ids).await?;
+    visitor_covers(viewer, company, ids, &fetched)?;
+    let found = readable_among(db, viewer, company, ids, fetched).await?;
     if let Some(missing) = ids
         .iter()
         .find(|id| !found.iter().any(|(_, row)| row.id == **id))

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use entity::{grant, item};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::access::ROOT_KEY;
@@ -23,17 +21,6 @@ fn grants_key(id: &ItemRef) -> Option<Uuid> {
         ItemRef::Root => Some(ROOT_KEY),
         ItemRef::Item(id) => Some(id.0),
         _ => None,
-    }
-}
-
-impl Service {
-    /// The stored access entries of items the viewer already read, by item. The Shared Drive
-    /// root shows its effective `company` entry; the `folder` entry lives on the item itself.
-    pub async fn access_entries(
-        &self,
-        keys: &[(CompanyId, ItemRef)],
-    ) -> AppResult<HashMap<(CompanyId, ItemRef), Vec<AccessEntity>>> {
-        entries(self.db(), keys).await
     }
 }
 
@@ -305,53 +292,29 @@ impl Service {
     }
 }
 
-/// The stored access lists of `keys` (the Shared Drive's with its default company entry).
-async fn entries<C: ConnectionTrait>(
-    db: &C,
-    keys: &[(CompanyId, ItemRef)],
-) -> AppResult<HashMap<(CompanyId, ItemRef), Vec<AccessEntity>>> {
-    let mut by_company: HashMap<CompanyId, Vec<Uuid>> = HashMap::new();
-    for (company, id) in keys {
-        if let Some(key) = grants_key(id) {
-            by_company.entry(*company).or_default().push(key);
-        }
+/// An item's access list from its stored entries (ordered by kind, then subject): the Shared
+/// Drive's shows its effective `company` entry even when none is stored.
+pub(super) fn shown_list(
+    company: CompanyId,
+    key: Uuid,
+    stored: Vec<grant::Model>,
+) -> Vec<AccessEntity> {
+    let mut entities = Vec::new();
+    if key == ROOT_KEY && !stored.iter().any(|g| g.kind == "company") {
+        entities.push(AccessEntity {
+            kind: EntityKind::Company,
+            id: company.to_string(),
+            level: Level::Read,
+            grantor: None,
+        });
     }
-    let mut rows: HashMap<(CompanyId, Uuid), Vec<grant::Model>> = HashMap::new();
-    for (company, ids) in by_company {
-        let found = grant::Entity::find()
-            .filter(grant::Column::CompanyId.eq(company.0))
-            .filter(grant::Column::ItemId.is_in(ids))
-            .order_by_asc(grant::Column::Kind)
-            .order_by_asc(grant::Column::Subject)
-            .all(db)
-            .await?;
-        for row in found {
-            rows.entry((company, row.item_id)).or_default().push(row);
-        }
-    }
-    let mut lists = HashMap::new();
-    for (company, id) in keys {
-        let mut entities = Vec::new();
-        if let Some(key) = grants_key(id) {
-            let stored = rows.remove(&(*company, key)).unwrap_or_default();
-            if key == ROOT_KEY && !stored.iter().any(|g| g.kind == "company") {
-                entities.push(AccessEntity {
-                    kind: EntityKind::Company,
-                    id: company.to_string(),
-                    level: Level::Read,
-                    grantor: None,
-                });
-            }
-            entities.extend(stored.into_iter().filter_map(|g| {
-                Some(AccessEntity {
-                    kind: EntityKind::parse(&g.kind)?,
-                    id: g.subject,
-                    level: convert::parse_level(&g.level),
-                    grantor: g.grantor,
-                })
-            }));
-        }
-        lists.insert((*company, id.clone()), entities);
-    }
-    Ok(lists)
+    entities.extend(stored.into_iter().filter_map(|g| {
+        Some(AccessEntity {
+            kind: EntityKind::parse(&g.kind)?,
+            id: g.subject,
+            level: convert::parse_level(&g.level),
+            grantor: g.grantor,
+        })
+    }));
+    entities
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
+use super::rows::Row;
 use super::{Service, access, subtree};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, ItemId, Level, names};
@@ -199,7 +200,8 @@ impl Service {
             }
         }
         // Every entry is scoped: two statements whatever their number.
-        let scoped = access::scope(db, viewer, company, rows.clone()).await?;
+        let bare = rows.iter().cloned().map(Row::bare).collect();
+        let scoped = access::scope(db, viewer, company, bare).await?;
         let readable: HashMap<Uuid, &item::Model> = rows
             .iter()
             .zip(&scoped)

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use entity::{item, tab, user, version};
 
+use super::rows::Row;
 use crate::domain::{
-    AccessOrigin, CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Scope, Tab, User, UserId,
-    Version, VersionId,
+    AccessEntity, AccessOrigin, CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Scope, Tab,
+    User, UserId, Version, VersionId,
 };
 
 /// The drive key (`root`, `user_<uid>`) as an `ItemRef`; malformed keys fall back to `root`.
@@ -56,7 +57,8 @@ pub(super) fn special_folder(
         size,
         folder_level: Level::None,
         public: PublicLink::default(),
-        last_version_id: None,
+        latest_version: None,
+        access: Vec::new(),
         level,
         origin,
         ancestors: Arc::from(Vec::new()),
@@ -71,13 +73,15 @@ pub(super) fn parent_ref(row: &item::Model) -> ItemRef {
     ItemRef::parse(&row.parent_id).unwrap_or_else(|_| drive_ref(&row.drive))
 }
 
-/// A stored item as one viewer sees it.
+/// A stored item as one viewer sees it, with its stored access entries.
 pub(super) fn item(
-    row: &item::Model,
+    joined: &Row,
     (level, origin): (Level, AccessOrigin),
     in_trash: bool,
     ancestors: Arc<[Item]>,
+    access: Vec<AccessEntity>,
 ) -> Item {
+    let row = &joined.item;
     let public_level = parse_level(&row.public_level);
     Item {
         id: ItemRef::Item(ItemId(row.id)),
@@ -92,7 +96,15 @@ pub(super) fn item(
         in_trash,
         scope: scope_of(&row.drive),
         drive: row.drive.clone(),
-        creator: Some(row.creator.clone()),
+        // Creators Quire never saw a token of are known by their id alone.
+        creator: Some(Arc::new(joined.creator.clone().map_or_else(
+            || User {
+                id: row.creator.clone(),
+                name: None,
+                email: None,
+            },
+            user,
+        ))),
         added: row.added,
         last_modified: row.last_modified,
         size: row.size,
@@ -107,7 +119,8 @@ pub(super) fn item(
             expiration: row.public_expiration,
             has_password: row.public_password_hash.is_some(),
         },
-        last_version_id: row.last_version_id.map(VersionId),
+        latest_version: joined.latest.clone().map(|row| Arc::new(version(row))),
+        access,
         level,
         origin,
         ancestors,

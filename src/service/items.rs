@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::access::{self, Granted, scope};
+use super::rows::{self, Row};
 use super::{Service, by_company, convert, keyset};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
@@ -32,12 +33,13 @@ impl Service {
         viewer: &Viewer,
         ids: &[ItemId],
     ) -> AppResult<HashMap<ItemId, Item>> {
-        let rows = item::Entity::find()
+        let rows = rows::find()
             .filter(item::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .into_model::<Row>()
             .all(self.db())
             .await?;
         let mut found = HashMap::new();
-        for (company, rows) in by_company(rows, |row| row.company_id) {
+        for (company, rows) in by_company(rows, |row| row.item.company_id) {
             for item in scope(self.db(), viewer, company, rows).await? {
                 if let (Some(id), true) = (item.stored_id(), item.level >= Level::Read) {
                     found.insert(id, item);
@@ -110,7 +112,7 @@ impl Service {
         }
         let db = self.db();
         let company = parent.company_id;
-        let in_company = item::Entity::find().filter(item::Column::CompanyId.eq(company.0));
+        let in_company = rows::find().filter(item::Column::CompanyId.eq(company.0));
         match &parent.id {
             id @ (ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_)) => {
                 if !parent.is_directory {
@@ -122,14 +124,14 @@ impl Service {
                 if let Some(visible) = access::visible_children(viewer, company, &parent.drive) {
                     select = select.filter(visible);
                 }
-                exact_page(db, viewer, company, select, sorting, page).await
+                exact_page(db, viewer, company, select, sorting, page, Some(parent)).await
             }
             ItemRef::Trash => {
                 let select = in_company
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq("root"));
                 if viewer.role(company).is_admin() {
-                    exact_page(db, viewer, company, select, sorting, page).await
+                    exact_page(db, viewer, company, select, sorting, page, None).await
                 } else {
                     scanned_page(db, viewer, company, select, sorting, page, |_| true).await
                 }
@@ -138,7 +140,7 @@ impl Service {
                 let select = in_company
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq(convert::user_drive(owner)));
-                exact_page(db, viewer, company, select, sorting, page).await
+                exact_page(db, viewer, company, select, sorting, page, None).await
             }
             ItemRef::SharedWithMe => {
                 let shared = Query::select()
@@ -188,8 +190,11 @@ pub(super) async fn get<C: ConnectionTrait>(
                 .map(|(item, _)| item);
         }
         ItemRef::Root => {
-            let granted = visible(access::root_level(db, viewer, company).await?)?;
-            (granted, drive_size(db, company, "root").await?)
+            let (granted, list) = access::root_with_list(db, viewer, company).await?;
+            let size = drive_size(db, company, "root").await?;
+            let mut root = convert::special_folder(company, ItemRef::Root, visible(granted)?, size);
+            root.access = list;
+            return Ok(root);
         }
         ItemRef::UserDrive(owner) => {
             if !owns(owner) {
@@ -242,7 +247,8 @@ fn order(sorting: Sorting) -> keyset::Order<item::Column> {
     }
 }
 
-/// A page where the query already returns exactly what the viewer may see: paginated in SQL.
+/// A page where the query already returns exactly what the viewer may see: paginated in SQL,
+/// and scoped from `parent` when the rows are its children.
 async fn exact_page<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
@@ -250,9 +256,13 @@ async fn exact_page<C: ConnectionTrait>(
     select: Select<item::Entity>,
     sorting: Sorting,
     page: PageRequest,
+    parent: Option<&Item>,
 ) -> AppResult<Page<Item>> {
-    let (rows, total) = keyset::read(db, select, &order(sorting), &page).await?;
-    let items = scope(db, viewer, company, rows).await?;
+    let (rows, total) = keyset::read::<_, _, Row>(db, select, &order(sorting), &page).await?;
+    let items = match parent {
+        Some(parent) => access::scope_children(db, viewer, parent, rows).await?,
+        None => scope(db, viewer, company, rows).await?,
+    };
     Ok(Page::read(items, &page, total))
 }
 
@@ -288,6 +298,7 @@ async fn scanned_page<C: ConnectionTrait>(
             .clone()
             .offset(window)
             .limit(SCAN_BATCH)
+            .into_model::<Row>()
             .all(db)
             .await?;
         let read = rows.len() as u64;
@@ -303,7 +314,13 @@ async fn scanned_page<C: ConnectionTrait>(
             let all = order.apply(select, false);
             let (mut counted, mut window) = (0u64, 0);
             loop {
-                let rows = all.clone().offset(window).limit(SCAN_BATCH).all(db).await?;
+                let rows = all
+                    .clone()
+                    .offset(window)
+                    .limit(SCAN_BATCH)
+                    .into_model::<Row>()
+                    .all(db)
+                    .await?;
                 let read = rows.len() as u64;
                 counted += visible(rows).await?.len() as u64;
                 if read < SCAN_BATCH {
@@ -322,7 +339,7 @@ async fn visible_in<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-    rows: Vec<item::Model>,
+    rows: Vec<Row>,
     keep: &impl Fn(&Item) -> bool,
 ) -> AppResult<Vec<Item>> {
     Ok(scope(db, viewer, company, rows)

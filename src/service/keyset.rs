@@ -1,10 +1,11 @@
 //! Pages in SQL: a listing's order as columns, and where a page starts — an offset, or the
 //! rows after or before a key (keyset pagination, which stays right while rows come and go).
 
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, SubQueryStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as Direction, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    Order as Direction, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::domain::{Key, KeyValue, PageRequest, Position};
@@ -100,30 +101,64 @@ impl<C: ColumnTrait> Order<C> {
     }
 }
 
-/// One page's rows of `select` (and one more, to know whether more follow), in the order they
-/// are read, and the listing's size when the page counts it.
-pub(super) async fn read<C: ConnectionTrait, E: EntityTrait>(
+/// A row of a page, with the listing's size when the page counts it.
+struct Counted<M> {
+    row: M,
+    total: Option<i64>,
+}
+
+/// The column a counted page carries its listing's size in.
+const TOTAL: &str = "listing_total";
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: M::from_query_result(res, pre)?,
+            total: res.try_get(pre, TOTAL).ok(),
+        })
+    }
+}
+
+/// One page's rows of `select` decoded as `M` (and one more, to know whether more follow), in
+/// the order they are read, and the listing's size when the page counts it: one statement,
+/// the count riding along as a scalar subquery (two when a counted page is empty).
+pub(super) async fn read<C: ConnectionTrait, E: EntityTrait, M: FromQueryResult + Send + Sync>(
     db: &C,
     select: Select<E>,
     order: &Order<E::Column>,
     page: &PageRequest,
-) -> AppResult<(Vec<E::Model>, Option<u64>)>
+) -> AppResult<(Vec<M>, Option<u64>)>
 where
     E::Model: Send + Sync,
 {
-    let total = match page.count {
-        true => Some(select.clone().count(db).await?),
-        false => None,
-    };
     let offset = match page.position {
         Position::Offset(offset) => offset,
         _ => 0,
     };
-    let rows = order
-        .positioned(select, page)
+    let mut query = order
+        .positioned(select.clone(), page)
         .offset(offset)
-        .limit(page.rows_to_read())
-        .all(db)
-        .await?;
-    Ok((rows, total))
+        .limit(page.rows_to_read());
+    if page.count {
+        let counted = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(select.clone().into_query(), Alias::new("listing"))
+            .to_owned();
+        query = query.expr_as(
+            SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(counted))),
+            TOTAL,
+        );
+    }
+    let rows: Vec<Counted<M>> = query.into_model().all(db).await?;
+    let total = match (page.count, rows.first()) {
+        (false, _) => None,
+        (
+            true,
+            Some(Counted {
+                total: Some(total), ..
+            }),
+        ) => Some(*total as u64),
+        (true, _) => Some(select.count(db).await?),
+    };
+    Ok((rows.into_iter().map(|counted| counted.row).collect(), total))
 }

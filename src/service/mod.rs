@@ -16,6 +16,7 @@ mod keyset;
 mod locks;
 mod naming;
 mod public_links;
+mod rows;
 mod sizes;
 mod subtree;
 mod tabs;
@@ -106,10 +107,13 @@ fn by_company<T>(
 /// Connection options for a URL: SQLite with WAL and a busy timeout, or PostgreSQL.
 pub fn connect_options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
+    // A connection is not pinged before each use (a round trip, and for SQLite a hand-off to
+    // its thread, on every read); one that broke fails its statement and leaves the pool.
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false);
     if url.starts_with("sqlite:") {
         // Each SQLite connection is a thread of sqlx's: more than the cores only adds hand-offs
         // (8 → 4 made folder reads ~25% faster under 16 connections; BENCHMARKS.md).
@@ -123,7 +127,13 @@ pub fn connect_options(url: &str) -> ConnectOptions {
                     .foreign_keys(true)
             });
     } else {
-        options.max_connections(16);
+        // Opened at start and kept: a steady load opens no PostgreSQL backend (each costs a
+        // fork and a few milliseconds); they are recycled only after an hour.
+        options
+            .max_connections(16)
+            .min_connections(16)
+            .idle_timeout(Duration::from_secs(3600))
+            .max_lifetime(Duration::from_secs(3600));
     }
     options
 }

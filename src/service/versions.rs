@@ -190,22 +190,10 @@ impl Service {
             id: version::Column::Id,
             descending: true,
         };
-        let (rows, total) = keyset::read(self.db(), select, &newest_first, &page).await?;
+        let (rows, total) =
+            keyset::read::<_, _, version::Model>(self.db(), select, &newest_first, &page).await?;
         let versions = rows.into_iter().map(convert::version).collect();
         Ok(Page::read(versions, &page, total))
-    }
-
-    /// Versions by id, for loaders behind items the viewer was already allowed to read.
-    pub async fn versions_by_ids(
-        &self,
-        ids: &[VersionId],
-    ) -> AppResult<HashMap<VersionId, Version>> {
-        Ok(self
-            .version_rows(ids)
-            .await?
-            .into_iter()
-            .map(|row| (VersionId(row.id), convert::version(row)))
-            .collect())
     }
 
     /// Versions among `ids` whose item the viewer may read (for `node`/`nodes`), in a fixed

@@ -8,7 +8,7 @@ use crate::graphql::connection::{
     Built, ItemConnection, VersionConnection, Window, paginate, wants_total,
 };
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{Loaders, loader_error, prefetch};
+use crate::graphql::loaders::{Loaders, loader_error};
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
 #[derive(Clone)]
@@ -112,19 +112,10 @@ impl ItemObject {
     /// Who created the item; null for special folders, and for link visitors (who see no
     /// one's identity).
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
-        let Some(creator) = &self.0.creator else {
-            return Ok(None);
-        };
         if ctx.viewer()?.is_visitor() {
             return Ok(None);
         }
-        let loaders = ctx.data::<Loaders>()?;
-        let user = loaders
-            .users
-            .load_one(creator.clone())
-            .await
-            .map_err(loader_error)?;
-        Ok(user.map(UserObject))
+        Ok(self.0.creator.as_deref().cloned().map(UserObject))
     }
 
     /// When the item was created.
@@ -222,8 +213,6 @@ impl ItemObject {
             |item: &Item| item.key(sorting),
         )
         .await?;
-        let items: Vec<&Item> = children.edges.iter().map(|(_, node)| &node.0).collect();
-        prefetch(ctx, &items).await?;
         Ok(children.into())
     }
 
@@ -276,16 +265,8 @@ impl ItemObject {
     }
 
     /// The file's current version; null for folders.
-    async fn latest_version(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<VersionObject>> {
-        let Some(id) = self.0.last_version_id else {
-            return Ok(None);
-        };
-        let loaders = ctx.data::<Loaders>()?;
-        let version = loaders.versions.load_one(id).await.map_err(loader_error)?;
-        Ok(version.map(VersionObject))
+    async fn latest_version(&self) -> Option<VersionObject> {
+        self.0.latest_version.as_deref().cloned().map(VersionObject)
     }
 
     /// Who may do what with the item: link visitors see no entries, and who granted an entry
@@ -294,16 +275,9 @@ impl ItemObject {
         if self.0.level < Level::Read {
             return Err(crate::error::AppError::not_found(format!("item {}", self.0.id)).extend());
         }
-        let loaders = ctx.data::<Loaders>()?;
-        let stored = loaders
-            .access
-            .load_one((self.0.company_id, self.0.id.clone()))
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default();
         Ok(AccessInfoObject(AccessInfo::shown_to(
             &self.0,
-            stored,
+            self.0.access.clone(),
             ctx.viewer()?,
         )))
     }

@@ -64,7 +64,7 @@ impl Transfer {
             p99_ms: None,
             peak_rss_kib: Some(self.peak_rss_kib),
             versus: format!("{ratio:.1}× `cp` ({:.2} s)", self.cp_seconds),
-            goal: "≤ 2× `cp`; peak RSS < 100 MiB",
+            goal: "≤ 2× `cp`; peak RSS < 100 MiB".into(),
             met: Some(ratio <= 2.0 && self.peak_rss_kib < 100 * 1024),
         }
     }

@@ -11,6 +11,7 @@ mod content;
 mod dataset;
 mod report;
 mod server;
+mod statements;
 mod workload;
 mod writes;
 mod wrk;
@@ -136,7 +137,15 @@ async fn run_backend(
         url => url.to_owned(),
     };
     let keys = Keys::from_secret(SECRET.as_bytes());
-    let (small, large) = seed(backend, &database_url, &keys, scratch.path(), options).await?;
+    let (small, large) = seed(
+        backend,
+        &database_url,
+        &keys,
+        scratch.path(),
+        options,
+        report,
+    )
+    .await?;
     let writes = CompanyId(uuid::Uuid::new_v4());
     let companies = [small.company, large.company, writes];
     let token = |user: &str, role: Role| {
@@ -161,19 +170,21 @@ async fn run_backend(
     Ok(())
 }
 
-/// Seeds the small company through the service and the large one in bulk from its rows.
+/// Seeds the small company through the service and the large one in bulk from its rows, and
+/// counts what the measured reads cost in statements on them.
 async fn seed(
     backend: &str,
     database_url: &str,
     keys: &Keys,
     scratch: &std::path::Path,
     options: &Options,
+    report: &mut Report,
 ) -> anyhow::Result<(Seeded, Seeded)> {
     let db = service::connect(database_url).await?;
     let blobs = BlobStore::open(&format!("file://{}", scratch.join("blobs").display()))?;
     let service = Service::new(
         db.clone(),
-        blobs,
+        blobs.clone(),
         &quire::config::Limits {
             max_upload_bytes: 1 << 30,
             ..Default::default()
@@ -205,6 +216,7 @@ async fn seed(
         large.items,
         started.elapsed().as_secs_f64()
     );
+    statements::count(backend, &db, blobs, keys, [&small, &large], report).await?;
     db.close().await?;
     Ok((small, large))
 }

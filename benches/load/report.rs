@@ -12,7 +12,7 @@ pub struct Row {
     pub peak_rss_kib: Option<u64>,
     /// The figure the goal compares with, e.g. `0.45 of /healthz`.
     pub versus: String,
-    pub goal: &'static str,
+    pub goal: String,
     /// `None` where the goal is only to report.
     pub met: Option<bool>,
 }

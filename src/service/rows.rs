@@ -5,7 +5,7 @@ use entity::{item, user, version};
 use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Iden,
-    IdenStatic, Iterable, JoinType, QueryFilter, QueryResult, QuerySelect, Select,
+    IdenStatic, Iterable, JoinType, QueryFilter, QueryResult, QuerySelect, Select, TryGetable,
 };
 use uuid::Uuid;
 
@@ -36,16 +36,92 @@ impl Row {
 const LATEST: &str = "latest";
 const AUTHOR: &str = "author";
 
-fn prefix(alias: &str) -> String {
-    format!("{alias}_")
+/// Reads a row's columns in the order they were selected, by position: no column names to
+/// build and look up (that was an eighth of a folder listing's time).
+struct Columns<'a> {
+    res: &'a QueryResult,
+    next: usize,
+}
+
+impl Columns<'_> {
+    fn take<T: TryGetable>(&mut self) -> Result<T, DbErr> {
+        let value = self.res.try_get_by_index(self.next);
+        self.next += 1;
+        value
+    }
+
+    /// Skips the `count` columns of a join that matched nothing.
+    fn skip(&mut self, count: usize) {
+        self.next += count;
+    }
 }
 
 impl FromQueryResult for Row {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+    /// The columns as `find` selects them: the item's (in `item::Column` order, SeaORM's
+    /// default), then the latest version's, then the creator's.
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        let mut at = Columns { res, next: 0 };
+        let item = item::Model {
+            id: at.take()?,
+            company_id: at.take()?,
+            parent_id: at.take()?,
+            drive: at.take()?,
+            path: at.take()?,
+            name: at.take()?,
+            sort_name: at.take()?,
+            extension: at.take()?,
+            description: at.take()?,
+            tags: at.take()?,
+            is_directory: at.take()?,
+            is_in_trash: at.take()?,
+            creator: at.take()?,
+            added: at.take()?,
+            last_modified: at.take()?,
+            size: at.take()?,
+            folder_level: at.take()?,
+            public_token: at.take()?,
+            public_level: at.take()?,
+            public_password_hash: at.take()?,
+            public_expiration: at.take()?,
+            public_generation: at.take()?,
+            last_version_id: at.take()?,
+        };
+        let latest = match at.take::<Option<Uuid>>()? {
+            None => {
+                at.skip(version::Column::iter().count() - 1);
+                None
+            }
+            Some(id) => Some(version::Model {
+                id,
+                item_id: at.take()?,
+                company_id: at.take()?,
+                provider: at.take()?,
+                file_name: at.take()?,
+                mime: at.take()?,
+                size: at.take()?,
+                sha256: at.take()?,
+                external_id: at.take()?,
+                creator: at.take()?,
+                application_id: at.take()?,
+                date_added: at.take()?,
+            }),
+        };
+        let creator = match at.take::<Option<String>>()? {
+            None => {
+                at.skip(user::Column::iter().count() - 1);
+                None
+            }
+            Some(id) => Some(user::Model {
+                id,
+                name: at.take()?,
+                email: at.take()?,
+                seen_at: at.take()?,
+            }),
+        };
         Ok(Self {
-            item: item::Model::from_query_result(res, pre)?,
-            latest: version::Model::from_query_result_optional(res, &prefix(LATEST))?,
-            creator: user::Model::from_query_result_optional(res, &prefix(AUTHOR))?,
+            item,
+            latest,
+            creator,
         })
     }
 }
@@ -55,7 +131,7 @@ fn joined<E: EntityTrait>(select: Select<item::Entity>, alias: &str) -> Select<i
     E::Column::iter().fold(select, |select, column| {
         select.column_as(
             Expr::col((Alias::new(alias), column)),
-            format!("{}{}", prefix(alias), column.as_str()),
+            format!("{alias}_{}", column.as_str()),
         )
     })
 }

@@ -92,60 +92,6 @@ impl Write for Stalling {
     }
 }
 
-/// How many blocks of files a zip reads ahead of what it writes.
-const READ_AHEAD_BLOCKS: usize = 4;
-
-/// What the zip's reader hands its writer: a block of the current file, or its end.
-type Block = std::io::Result<Option<Vec<u8>>>;
-
-/// Reads the files of `entries`, in order, on a thread of their own, at most
-/// `READ_AHEAD_BLOCKS` ahead of the writer: the next file is read while this one is written.
-/// Each file's blocks end with `None`; the reader stops when the writer goes away.
-fn read_ahead(
-    entries: &[ZipEntry],
-    blobs: crate::storage::BlobStore,
-    runtime: tokio::runtime::Handle,
-) -> std::sync::mpsc::Receiver<Block> {
-    let keys: Vec<String> = entries
-        .iter()
-        .filter_map(|entry| entry.content.as_ref().map(|(key, _, _)| key.clone()))
-        .collect();
-    let (blocks, received) = std::sync::mpsc::sync_channel::<Block>(READ_AHEAD_BLOCKS);
-    runtime.clone().spawn_blocking(move || {
-        for key in keys {
-            let mut source = match blobs.read_blocking(&key, &runtime) {
-                Ok(source) => source,
-                Err(err) => return drop(blocks.send(Err(err))),
-            };
-            loop {
-                let mut block = vec![0u8; COPY_BLOCK];
-                let read = match source.read(&mut block) {
-                    Ok(read) => read,
-                    Err(err) => return drop(blocks.send(Err(err))),
-                };
-                if read == 0 {
-                    break;
-                }
-                block.truncate(read);
-                if blocks.send(Ok(Some(block))).is_err() {
-                    return;
-                }
-            }
-            if blocks.send(Ok(None)).is_err() {
-                return;
-            }
-        }
-    });
-    received
-}
-
-/// The next block of the file being written, `None` at its end.
-fn next_block(contents: &std::sync::mpsc::Receiver<Block>) -> std::io::Result<Option<Vec<u8>>> {
-    contents
-        .recv()
-        .map_err(|_| std::io::Error::other("the zip's reader stopped"))?
-}
-
 /// One entry of a zip.
 #[derive(Clone, Debug)]
 pub struct ZipEntry {
@@ -363,7 +309,7 @@ impl Service {
             // Large blocks across the thread boundary: each crossing costs a wake-up.
             let out = std::io::BufWriter::with_capacity(COPY_BLOCK, writer);
             let mut zip = zip::ZipWriter::new_stream(out);
-            let contents = read_ahead(&entries, blobs, runtime);
+            let mut block = vec![0u8; COPY_BLOCK];
             for entry in entries {
                 match entry.content {
                     None => {
@@ -373,7 +319,7 @@ impl Service {
                         )
                         .map_err(std::io::Error::other)?;
                     }
-                    Some((_, size, mime)) => {
+                    Some((key, size, mime)) => {
                         let options = if compressible(&mime) {
                             SimpleFileOptions::default()
                                 .compression_method(CompressionMethod::Deflated)
@@ -385,8 +331,13 @@ impl Service {
                         let options = options.large_file(size >= u32::MAX as i64);
                         zip.start_file(entry.path.as_str(), options)
                             .map_err(std::io::Error::other)?;
-                        while let Some(block) = next_block(&contents)? {
-                            zip.write_all(&block)?;
+                        let mut source = blobs.read_blocking(&key, &runtime)?;
+                        loop {
+                            let read = source.read(&mut block)?;
+                            if read == 0 {
+                                break;
+                            }
+                            zip.write_all(&block[..read])?;
                         }
                     }
                 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use entity::{grant, item};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::access::ROOT_KEY;
@@ -163,8 +165,13 @@ async fn set_folder_level<C: ConnectionTrait>(db: &C, key: Uuid, level: Level) -
     Ok(())
 }
 
+/// Waits for the turn to change the length of one access list (stored under `key`).
+async fn take_list_turn(txn: &DatabaseTransaction, company: CompanyId, key: Uuid) -> AppResult<()> {
+    locks::take_turn(txn, &[b"access", company.0.as_bytes(), key.as_bytes()]).await
+}
+
 /// Replaces the access list of an item (or of the Shared Drive), keeping the grantor of
-/// entries that stay. Replacements of one list take turns; single entries need no turn.
+/// entries that stay. Replacements and additions to one list take turns; removals need none.
 pub(super) async fn replace(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
@@ -173,7 +180,7 @@ pub(super) async fn replace(
     new: NewAccess,
 ) -> AppResult<()> {
     let key = stored_key(id)?;
-    locks::take_turn(txn, &[b"access", company.0.as_bytes(), key.as_bytes()]).await?;
+    take_list_turn(txn, company, key).await?;
     let kept: Vec<(String, String)> = new
         .entries
         .keys()
@@ -207,8 +214,8 @@ pub(super) async fn replace(
 
 impl Service {
     /// Gives one user, the company or a channel a level on an item (or the Shared Drive), or
-    /// sets its `folder` entry; the rest of the list stays. `manage` needed. One row is
-    /// written: concurrent shares of one item all land.
+    /// sets its `folder` entry; the rest of the list stays. `manage` needed; a list holds at
+    /// most `MAX_ENTRIES`. One row is written: concurrent shares of one item all land.
     pub async fn share_item(
         &self,
         viewer: &Viewer,
@@ -274,6 +281,22 @@ impl Service {
                 subject,
                 level,
             } if put => {
+                // A new entry waits for the list's turn, so that no two of them pass the cap.
+                take_list_turn(&txn, company, key).await?;
+                let stored: Vec<(String, String)> = grant::Entity::find()
+                    .select_only()
+                    .columns([grant::Column::Kind, grant::Column::Subject])
+                    .filter(grant::Column::CompanyId.eq(company.0))
+                    .filter(grant::Column::ItemId.eq(key))
+                    .into_tuple()
+                    .all(&*txn)
+                    .await?;
+                let entry = (kind.as_str().to_owned(), subject.clone());
+                if stored.len() >= MAX_ENTRIES && !stored.contains(&entry) {
+                    return Err(AppError::bad_input(format!(
+                        "an access list holds at most {MAX_ENTRIES} entries; remove one first"
+                    )));
+                }
                 upsert(
                     &*txn,
                     vec![grant_row(company, key, kind, subject, level, viewer)],

@@ -256,6 +256,29 @@ on_both_backends! {
         assert_eq!(app.item(&carl, &folder, "viewerLevel").await["viewerLevel"], "READ");
     }
 
+    async fn single_shares_stop_at_the_list_cap(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Crowded", true).await;
+        let c = app.company.to_string();
+        let full: Vec<_> = (0..1000).map(|i| json!({ "type": "USER", "id": format!("u{i}"), "level": "READ" })).collect();
+        assert!(app.share(&alice, &folder, json!(full)).await.get("errors").is_none());
+        let listed = || async {
+            let entries = app.item(&alice, &folder, "accessInfo { entities { id level } }").await;
+            entries["accessInfo"]["entities"].as_array().unwrap().clone()
+        };
+        let before = listed().await.len();
+        assert!(before >= 1000, "{before}");
+        let share = "mutation($i: ShareItemInput!) { shareItem(input: $i) { item { id } } }";
+        let one_more = app.graphql(Some(&alice), share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": "u1000", "level": "READ" } } })).await;
+        assert_eq!(error(&one_more), "BAD_USER_INPUT");
+        // An entry already on the list still changes level.
+        app.data(&alice, share, json!({ "i": { "companyId": c, "id": folder, "entity": { "type": "USER", "id": "u7", "level": "WRITE" } } })).await;
+        let entries = listed().await;
+        assert_eq!(entries.len(), before);
+        assert!(entries.iter().all(|e| e["id"] != "u1000"));
+        assert!(entries.iter().any(|e| e["id"] == "u7" && e["level"] == "WRITE"));
+    }
+
     async fn concurrent_shares_all_land(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let folder = app.create(&alice, "user_alice", "Team", true).await;

@@ -57,13 +57,13 @@ pub struct Item {
     pub latest_version: Option<Arc<Version>>,
     /// The item's stored access entries (the Shared Drive's effective `company` entry
     /// included), read with the item; empty for the other special folders.
-    pub access: Vec<AccessEntity>,
+    pub access: Arc<[AccessEntity]>,
     /// The viewer's effective level on the item.
     pub level: Level,
     /// Where that level comes from.
     pub origin: super::AccessOrigin,
     /// The folders above the item the viewer may read, top-down, starting at the drive when
-    /// the viewer may read it.
+    /// the viewer may read it; each with its own `ancestors`.
     pub ancestors: Arc<[Item]>,
 }
 

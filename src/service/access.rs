@@ -207,9 +207,9 @@ impl Grants {
     }
 
     /// The access list of the item stored under `key`.
-    fn list(&self, company: CompanyId, key: Uuid) -> Vec<AccessEntity> {
+    fn list(&self, company: CompanyId, key: Uuid) -> Arc<[AccessEntity]> {
         let stored = self.stored.get(&key).cloned().unwrap_or_default();
-        access_list::shown_list(company, key, stored)
+        Arc::from(access_list::shown_list(company, key, stored))
     }
 
     /// The viewer's level on a row below a folder where they have `parent`: the best of what
@@ -269,7 +269,7 @@ pub(super) async fn root_with_list<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-) -> AppResult<(Granted, Vec<AccessEntity>)> {
+) -> AppResult<(Granted, Arc<[AccessEntity]>)> {
     let grants = grants_on(db, viewer, company, vec![ROOT_KEY]).await?;
     Ok((
         grants.root_level(viewer, company),
@@ -382,7 +382,6 @@ pub(super) async fn scope_children<C: ConnectionTrait>(
     // Seen from below, the parent is one more folder of the path, as `readable_path` makes them.
     let mut above = parent.ancestors.to_vec();
     above.push(Item {
-        ancestors: Arc::from(Vec::new()),
         size: if parent.stored_id().is_some() {
             parent.size
         } else {
@@ -424,7 +423,7 @@ fn readable_path(
         let Some(ancestor) = known.get(id) else { break };
         let level = levels.get(id).cloned().unwrap_or_else(nothing);
         if level.0 < Level::Read {
-            return Arc::from(path.into_iter().rev().collect::<Vec<_>>());
+            return nested(path.into_iter().rev());
         }
         let in_trash = ancestor.item.is_in_trash
             || ids[..depth]
@@ -448,7 +447,18 @@ fn readable_path(
         }
         path.push(folder);
     }
-    Arc::from(path.into_iter().rev().collect::<Vec<_>>())
+    nested(path.into_iter().rev())
+}
+
+/// A top-down path whose every entry holds the entries above it as its own path (so that
+/// `path { path }` and `path { children { path } }` read whole paths).
+fn nested(path: impl Iterator<Item = Item>) -> Arc<[Item]> {
+    let mut above: Vec<Item> = Vec::new();
+    for mut entry in path {
+        entry.ancestors = Arc::from(above.clone());
+        above.push(entry);
+    }
+    Arc::from(above)
 }
 
 /// The stored items among `ids` the viewer may read, with their rows, in the order of `ids`;

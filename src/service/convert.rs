@@ -58,7 +58,7 @@ pub(super) fn special_folder(
         folder_level: Level::None,
         public: PublicLink::default(),
         latest_version: None,
-        access: Vec::new(),
+        access: Arc::from(Vec::new()),
         level,
         origin,
         ancestors: Arc::from(Vec::new()),
@@ -79,7 +79,7 @@ pub(super) fn item(
     (level, origin): (Level, AccessOrigin),
     in_trash: bool,
     ancestors: Arc<[Item]>,
-    access: Vec<AccessEntity>,
+    access: Arc<[AccessEntity]>,
 ) -> Item {
     let row = &joined.item;
     let public_level = parse_level(&row.public_level);

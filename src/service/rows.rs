@@ -170,7 +170,10 @@ pub(super) async fn with_ancestors<C: ConnectionTrait>(
                 .map(|n| format!("${n}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            "CAST(substr(rest, 1, 36) AS uuid)",
+            // A segment that is no UUID (only hand-edited data has one) is skipped, as
+            // `access::path_ids` skips it, rather than failing the read.
+            "CASE WHEN substr(rest, 1, 36) ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}' \
+             THEN CAST(substr(rest, 1, 36) AS uuid) END",
         ),
         // UUIDs are 16-byte blobs in SQLite.
         _ => (

@@ -42,6 +42,45 @@ on_both_backends! {
         assert_eq!(app.child_names(&member, "root").await, ["Team"]);
     }
 
+    async fn every_item_on_a_path_reads_its_whole_path(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let a = app.create(&admin, "root", "a", true).await;
+        let b = app.create(&admin, &a, "b", true).await;
+        let c = app.create(&admin, &b, "c", true).await;
+        let ids = |path: &Value| -> Vec<String> {
+            path.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let root = app.global("root");
+        let read = app
+            .item(&member, &c, "path { id path { id } children(first: 1) { edges { node { id path { id } } } } }")
+            .await;
+        let b_entry = &read["path"][2];
+        assert_eq!(ids(&b_entry["path"]), [root.clone(), a.clone(), b.clone()]);
+        let child = &b_entry["children"]["edges"][0]["node"];
+        assert_eq!(ids(&child["path"]), [root, a, b, c]);
+    }
+
+    async fn a_path_segment_that_is_no_uuid_is_skipped_not_fatal(app: TestApp) {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let admin = app.token("ada", Role::Admin);
+        let folder = app.create(&admin, "root", "a", true).await;
+        let file = app.create(&admin, &folder, "f.txt", false).await;
+        let id = uuid::Uuid::parse_str(&file).unwrap();
+        let bogus = format!("/{}/{folder}/", "z".repeat(36));
+        entity::item::Entity::update_many()
+            .col_expr(entity::item::Column::Path, Expr::value(bogus))
+            .filter(entity::item::Column::Id.eq(id))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let read = app.item(&admin, &file, "name path { id }").await;
+        assert_eq!(read["name"], "f.txt");
+        let (status, _) = app.rest("GET", &format!("item/{file}"), Some(&admin), None).await;
+        assert_eq!(status, 200);
+    }
+
     async fn names_collide_the_reference_way(app: TestApp) {
         let admin = app.token("admin", Role::Admin);
         for _ in 0..3 {

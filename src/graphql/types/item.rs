@@ -277,7 +277,7 @@ impl ItemObject {
         }
         Ok(AccessInfoObject(AccessInfo::shown_to(
             &self.0,
-            self.0.access.clone(),
+            self.0.access.to_vec(),
             ctx.viewer()?,
         )))
     }

@@ -170,6 +170,31 @@ pub struct Seeded {
     pub file: ItemId,
 }
 
+const BROWSE_FOLDER: &str = include_str!("../../tests/queries/BrowseFolder.graphql");
+
+impl Seeded {
+    /// The REST path of `GET item/:id` for one of its items.
+    pub fn item_path(&self, id: ItemId) -> String {
+        format!(
+            "/internal/services/documents/v1/companies/{}/item/{id}",
+            self.company
+        )
+    }
+
+    /// The GraphQL body that browses its folder of 100.
+    pub fn browse_body(&self) -> String {
+        serde_json::json!({
+            "query": BROWSE_FOLDER,
+            "variables": {
+                "companyId": self.company.to_string(),
+                "id": self.hundred.to_string(),
+                "first": HUNDRED,
+            },
+        })
+        .to_string()
+    }
+}
+
 /// Writes the tree through `Service::create_item`, one item at a time, as `creator`.
 pub async fn through_service(
     service: &Service,

@@ -12,13 +12,10 @@ use quire::service::Service;
 use quire::state::AppState;
 use quire::storage::BlobStore;
 use sea_orm::DatabaseConnection;
-use serde_json::json;
 use tower::ServiceExt;
 
-use crate::dataset::{HUNDRED, Seeded};
+use crate::dataset::Seeded;
 use crate::report::{Report, Row};
-
-const BROWSE_FOLDER: &str = include_str!("../../tests/queries/BrowseFolder.graphql");
 
 /// Counts the statements of the three reads on each company and adds a row per read.
 pub async fn count(
@@ -46,27 +43,12 @@ pub async fn count(
 
     let mut worst = [0usize; 3];
     for seeded in companies {
-        let item = |id| {
-            format!(
-                "/internal/services/documents/v1/companies/{}/item/{id}",
-                seeded.company
-            )
-        };
-        let browse = json!({
-            "query": BROWSE_FOLDER,
-            "variables": {
-                "companyId": seeded.company.to_string(),
-                "id": seeded.hundred.to_string(),
-                "first": HUNDRED,
-            },
-        })
-        .to_string();
         let requests = [
-            Request::get(item(seeded.file)).body(Body::empty())?,
-            Request::get(item(seeded.hundred)).body(Body::empty())?,
+            Request::get(seeded.item_path(seeded.file)).body(Body::empty())?,
+            Request::get(seeded.item_path(seeded.hundred)).body(Body::empty())?,
             Request::post("/graphql")
                 .header("content-type", "application/json")
-                .body(Body::from(browse))?,
+                .body(Body::from(seeded.browse_body()))?,
         ];
         for (slot, mut request) in worst.iter_mut().zip(requests) {
             request

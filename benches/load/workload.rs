@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use quire::domain::CompanyId;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Tokens;
 use crate::dataset::{HUNDRED, Seeded};
@@ -17,7 +17,6 @@ const CONNECTIONS: u32 = 16;
 /// Share-and-unshare rounds per writer.
 const SHARE_ROUNDS: usize = 25;
 const CREATES: usize = 1_000;
-const BROWSE_FOLDER: &str = include_str!("../../tests/queries/BrowseFolder.graphql");
 
 /// The reference implementation (Node, PostgreSQL) on this machine kind, same data and load
 /// (issue 14): a file's `GET item/:id`, and a folder of 100's, in req/s.
@@ -95,23 +94,10 @@ impl Workload<'_> {
         let mut small_reads: Option<Reads> = None;
         for seeded in [small, large] {
             let size = if seeded.items < 10_000 { "1k" } else { "1M" };
-            let item_url = |id| {
-                format!(
-                    "{}/internal/services/documents/v1/companies/{}/item/{id}",
-                    self.server.base, seeded.company
-                )
-            };
+            let item_url = |id| format!("{}{}", self.server.base, seeded.item_path(id));
             let (file, file_rss) = self.load(&item_url(seeded.file), None)?;
             let (folder, folder_rss) = self.load(&item_url(seeded.hundred), None)?;
-            let body = json!({
-                "query": BROWSE_FOLDER,
-                "variables": {
-                    "companyId": seeded.company.to_string(),
-                    "id": seeded.hundred.to_string(),
-                    "first": HUNDRED,
-                },
-            })
-            .to_string();
+            let body = seeded.browse_body();
             let (graphql, graphql_rss) =
                 self.load(&format!("{}/graphql", self.server.base), Some(&body))?;
             folder_load_peak = folder_load_peak.max(folder_rss).max(graphql_rss);

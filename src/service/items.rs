@@ -292,15 +292,17 @@ async fn scanned_page<C: ConnectionTrait>(
     let positioned = order.positioned(select.clone(), &page);
     let visible = |rows| async { visible_in(db, viewer, company, rows, &keep).await };
     let mut kept: Vec<Item> = Vec::with_capacity(wanted.min(1024));
-    let mut window = 0;
-    loop {
-        let rows = positioned
+    let window_of = |select: &Select<item::Entity>, window| {
+        select
             .clone()
             .offset(window)
             .limit(SCAN_BATCH)
             .into_model::<Row>()
             .all(db)
-            .await?;
+    };
+    let mut window = 0;
+    loop {
+        let rows = window_of(&positioned, window).await?;
         let read = rows.len() as u64;
         kept.extend(visible(rows).await?);
         if read < SCAN_BATCH || kept.len() >= wanted {
@@ -314,13 +316,7 @@ async fn scanned_page<C: ConnectionTrait>(
             let all = order.apply(select, false);
             let (mut counted, mut window) = (0u64, 0);
             loop {
-                let rows = all
-                    .clone()
-                    .offset(window)
-                    .limit(SCAN_BATCH)
-                    .into_model::<Row>()
-                    .all(db)
-                    .await?;
+                let rows = window_of(&all, window).await?;
                 let read = rows.len() as u64;
                 counted += visible(rows).await?.len() as u64;
                 if read < SCAN_BATCH {

@@ -10,7 +10,7 @@ pub struct Row {
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub peak_rss_kib: Option<u64>,
-    /// The figure the goal compares with, e.g. `0.45 of /healthz`.
+    /// The figure the goal compares with, e.g. `4.6× the reference`.
     pub versus: String,
     pub goal: String,
     /// `None` where the goal is only to report.

@@ -82,7 +82,7 @@ impl Workload<'_> {
         self.check_same_folders(&client, small, large).await?;
         let (healthz, _) = self.load(&format!("{}/healthz", self.server.base), None)?;
         report.push(self.row(
-            "`GET /healthz` (the yardstick)",
+            "`GET /healthz` (what the server does without a read)",
             healthz,
             None,
             String::new(),

@@ -1,5 +1,8 @@
-//! The one scoping function: what a viewer may do with a set of stored items. Every read path
-//! (items, children, trash, shared-with-me, nodes, downloads) starts from `scope`.
+//! The one scoping rule: what a viewer may do with a set of stored items. Every read path
+//! (items, children, trash, shared-with-me, nodes, downloads, zips) goes through it: `scope`
+//! for rows as they come, `readable_rows` for ids, `scope_children` for a folder's children
+//! (which inherit from the parent already scoped); all three compute a row's level with
+//! `Grants::row_level`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -498,25 +501,21 @@ async fn readable_among<C: ConnectionTrait>(
         .collect())
 }
 
-/// For a link visitor: fails (401) unless every id is the link's item or under it (`rows`
-/// holds those of them that exist).
-fn visitor_covers(
-    viewer: &Viewer,
-    company: CompanyId,
-    ids: &[Uuid],
-    rows: &[Row],
-) -> AppResult<()> {
+/// For a link visitor in its link's company: fails (401) unless every id is the link's item
+/// or under it. `rows` holds the asked items that exist, with their ancestors.
+fn visitor_covers(viewer: &Viewer, ids: &[Uuid], rows: &[Row]) -> AppResult<()> {
     let Some(grant) = &viewer.public else {
         return Ok(());
     };
-    if grant.company != company {
-        return Err(Viewer::outside_its_link());
-    }
+    let paths: HashMap<Uuid, &str> = rows
+        .iter()
+        .map(|row| (row.item.id, row.item.path.as_str()))
+        .collect();
     let covered = ids.iter().all(|id| {
         *id == grant.item.0
-            || rows.iter().any(|row| {
-                row.item.id == *id && path_ids(&row.item.path).any(|a| a == grant.item.0)
-            })
+            || paths
+                .get(id)
+                .is_some_and(|path| path_ids(path).any(|above| above == grant.item.0))
     });
     if covered {
         Ok(())
@@ -538,10 +537,11 @@ pub(super) async fn readable_items<C: ConnectionTrait>(
         .as_ref()
         .is_some_and(|grant| grant.company != company)
     {
+        // Another company's items: not even a statement.
         return Err(Viewer::outside_its_link());
     }
     let fetched = rows::with_ancestors(db, company, ids).await?;
-    visitor_covers(viewer, company, ids, &fetched)?;
+    visitor_covers(viewer, ids, &fetched)?;
     let found = readable_among(db, viewer, company, ids, fetched).await?;
     if let Some(missing) = ids
         .iter()

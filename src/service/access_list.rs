@@ -73,16 +73,20 @@ fn validate_entry(company: CompanyId, id: &ItemRef, entity: AccessEntity) -> App
 /// The most entries one access list holds.
 pub const MAX_ENTRIES: usize = 1000;
 
-/// Checks a replacement list entry by entry (at most `MAX_ENTRIES`). A missing `folder` entry
-/// means nothing is inherited.
+/// Checks a replacement list entry by entry (at most `MAX_ENTRIES` besides the `folder`
+/// entry, as a list reads back). A missing `folder` entry means nothing is inherited.
 pub(super) fn validate(
     company: CompanyId,
     id: &ItemRef,
     entities: Vec<AccessEntity>,
 ) -> AppResult<NewAccess> {
-    if entities.len() > MAX_ENTRIES {
+    let stored = entities
+        .iter()
+        .filter(|entity| entity.kind != EntityKind::Folder)
+        .count();
+    if stored > MAX_ENTRIES || entities.len() > MAX_ENTRIES + 1 {
         return Err(AppError::bad_input(format!(
-            "an access list holds at most {MAX_ENTRIES} entries, got {}",
+            "an access list holds at most {MAX_ENTRIES} entries besides its folder entry, got {}",
             entities.len()
         )));
     }

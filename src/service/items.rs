@@ -52,7 +52,7 @@ impl Service {
     /// The levels another user has on items of one company, for loaders behind items the
     /// viewer was already allowed to read (and manage). Company roles live in the identity
     /// provider's tokens, so the user is taken to be a plain member of the company. Stored
-    /// items cost three statements together; special folders one each at most.
+    /// items cost two statements together; special folders one each at most.
     pub async fn levels_of_user(
         &self,
         company: CompanyId,

@@ -101,10 +101,10 @@ impl<C: ColumnTrait> Order<C> {
     }
 }
 
-/// A row of a page, with the listing's size when the page counts it.
+/// A row of a counted page, with the listing's size.
 struct Counted<M> {
     row: M,
-    total: Option<i64>,
+    total: i64,
 }
 
 /// The column a counted page carries its listing's size in.
@@ -114,7 +114,7 @@ impl<M: FromQueryResult> FromQueryResult for Counted<M> {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
         Ok(Self {
             row: M::from_query_result(res, pre)?,
-            total: res.try_get(pre, TOTAL).ok(),
+            total: res.try_get(pre, TOTAL)?,
         })
     }
 }
@@ -135,30 +135,31 @@ where
         Position::Offset(offset) => offset,
         _ => 0,
     };
-    let mut query = order
+    let query = order
         .positioned(select.clone(), page)
         .offset(offset)
         .limit(page.rows_to_read());
-    if page.count {
-        let counted = Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(select.clone().into_query(), Alias::new("listing"))
-            .to_owned();
-        query = query.expr_as(
+    if !page.count {
+        return Ok((query.into_model::<M>().all(db).await?, None));
+    }
+    let counted = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(select.clone().into_query(), Alias::new("listing"))
+        .to_owned();
+    let rows: Vec<Counted<M>> = query
+        .expr_as(
             SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(counted))),
             TOTAL,
-        );
-    }
-    let rows: Vec<Counted<M>> = query.into_model().all(db).await?;
-    let total = match (page.count, rows.first()) {
-        (false, _) => None,
-        (
-            true,
-            Some(Counted {
-                total: Some(total), ..
-            }),
-        ) => Some(*total as u64),
-        (true, _) => Some(select.count(db).await?),
+        )
+        .into_model()
+        .all(db)
+        .await?;
+    let total = match rows.first() {
+        Some(first) => first.total as u64,
+        None => select.count(db).await?,
     };
-    Ok((rows.into_iter().map(|counted| counted.row).collect(), total))
+    Ok((
+        rows.into_iter().map(|counted| counted.row).collect(),
+        Some(total),
+    ))
 }

@@ -118,6 +118,13 @@ impl FromQueryResult for Row {
                 seen_at: at.take()?,
             }),
         };
+        debug_assert_eq!(
+            at.next,
+            item::Column::iter().count()
+                + version::Column::iter().count()
+                + user::Column::iter().count(),
+            "a row decodes every column `find` selects (a column was added to an entity?)"
+        );
         Ok(Self {
             item,
             latest,
@@ -164,33 +171,32 @@ pub(super) async fn with_ancestors<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let (marks, next_id) = match backend {
-        DatabaseBackend::Postgres => (
-            (2..ids.len() + 2)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            // A segment that is no UUID (only hand-edited data has one) is skipped, as
-            // `access::path_ids` skips it, rather than failing the read.
-            "CASE WHEN substr(rest, 1, 36) ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}' \
-             THEN CAST(substr(rest, 1, 36) AS uuid) END",
-        ),
-        // UUIDs are 16-byte blobs in SQLite.
-        _ => (
-            vec!["?"; ids.len()].join(", "),
-            "unhex(replace(substr(rest, 1, 36), '-', ''))",
-        ),
+    // Each step takes the segment before the next `/` and leaves what follows it; a segment
+    // that is no UUID (only hand-edited data has one) names no row, as `access::path_ids`
+    // skips it, and throws no later segment off.
+    let (first, marks, slash) = match backend {
+        DatabaseBackend::Postgres => {
+            let marks: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+            ("$1", marks.join(", "), "strpos(rest, '/')")
+        }
+        _ => ("?", vec!["?"; ids.len()].join(", "), "instr(rest, '/')"),
     };
-    let first = match backend {
-        DatabaseBackend::Postgres => "$1",
-        _ => "?",
+    let segment = format!("substr(rest, 1, {slash} - 1)");
+    let segment_id = match backend {
+        DatabaseBackend::Postgres => format!(
+            "CASE WHEN length({segment}) = 36 AND {segment} ~ \
+             '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}' \
+             THEN CAST({segment} AS uuid) END"
+        ),
+        // UUIDs are 16-byte blobs in SQLite; what is not hex unhexes to NULL.
+        _ => format!("unhex(replace({segment}, '-', ''))"),
     };
     let items = item::Entity.to_string();
     let chain = format!(
         r#""{items}"."id" IN (WITH RECURSIVE chain(id, rest) AS (
             SELECT id, substr(path, 2) FROM "{items}" WHERE company_id = {first} AND id IN ({marks})
             UNION ALL
-            SELECT {next_id}, substr(rest, 38) FROM chain WHERE length(rest) >= 36
+            SELECT {segment_id}, substr(rest, {slash} + 1) FROM chain WHERE {slash} > 0
         ) SELECT id FROM chain)"#
     );
     let values = std::iter::once(company.0).chain(ids.iter().copied());

@@ -263,7 +263,7 @@ on_both_backends! {
         let full: Vec<_> = (0..1000).map(|i| json!({ "type": "USER", "id": format!("u{i}"), "level": "READ" })).collect();
         assert!(app.share(&alice, &folder, json!(full)).await.get("errors").is_none());
         let listed = || async {
-            let entries = app.item(&alice, &folder, "accessInfo { entities { id level } }").await;
+            let entries = app.item(&alice, &folder, "accessInfo { entities { type id level } }").await;
             entries["accessInfo"]["entities"].as_array().unwrap().clone()
         };
         let before = listed().await.len();
@@ -277,6 +277,10 @@ on_both_backends! {
         assert_eq!(entries.len(), before);
         assert!(entries.iter().all(|e| e["id"] != "u1000"));
         assert!(entries.iter().any(|e| e["id"] == "u7" && e["level"] == "WRITE"));
+        // A full list, its folder entry included, writes back as it reads.
+        let written = app.share(&alice, &folder, json!(entries)).await;
+        assert!(written.get("errors").is_none(), "{written}");
+        assert_eq!(listed().await.len(), before);
     }
 
     async fn concurrent_shares_all_land(app: TestApp) {

@@ -68,7 +68,8 @@ on_both_backends! {
         let folder = app.create(&admin, "root", "a", true).await;
         let file = app.create(&admin, &folder, "f.txt", false).await;
         let id = uuid::Uuid::parse_str(&file).unwrap();
-        let bogus = format!("/{}/{folder}/", "z".repeat(36));
+        // A short segment and a 36-character one, both no UUID, before the real folder.
+        let bogus = format!("/abc/{}/{folder}/", "z".repeat(36));
         entity::item::Entity::update_many()
             .col_expr(entity::item::Column::Path, Expr::value(bogus))
             .filter(entity::item::Column::Id.eq(id))
@@ -77,6 +78,8 @@ on_both_backends! {
             .unwrap();
         let read = app.item(&admin, &file, "name path { id }").await;
         assert_eq!(read["name"], "f.txt");
+        let path: Vec<&str> = read["path"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(path, [app.global("root").as_str(), folder.as_str(), file.as_str()]);
         let (status, _) = app.rest("GET", &format!("item/{file}"), Some(&admin), None).await;
         assert_eq!(status, 200);
     }

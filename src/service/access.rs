@@ -97,11 +97,9 @@ pub(super) fn visible_children(
 }
 
 /// What the entries on a set of items say: the highest level each gives the viewer, by item
-/// (the Shared Drive root under `ROOT_KEY`), whether the root has a `company` entry at all,
-/// and every item's stored entries (for its access list).
+/// (the Shared Drive root under `ROOT_KEY`), and every item's stored entries.
 struct Grants {
     levels: HashMap<Uuid, Granted>,
-    root_has_company_entry: bool,
     stored: HashMap<Uuid, Vec<grant::Model>>,
 }
 
@@ -163,7 +161,6 @@ async fn grants_on<C: ConnectionTrait>(
         .await?;
     let mut grants = Grants {
         levels: HashMap::new(),
-        root_has_company_entry: false,
         stored: HashMap::new(),
     };
     for GrantRow {
@@ -171,9 +168,6 @@ async fn grants_on<C: ConnectionTrait>(
         applies,
     } in rows
     {
-        if row.item_id == ROOT_KEY && row.kind == "company" {
-            grants.root_has_company_entry = true;
-        }
         if let (true, Some(kind)) = (applies, EntityKind::parse(&row.kind)) {
             let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
             let source = if on.is_some() {
@@ -201,7 +195,11 @@ impl Grants {
         }
         let listed = self.levels.get(&ROOT_KEY).cloned().unwrap_or_else(nothing);
         // Without a `company` entry the Shared Drive is readable by members, as in the reference.
-        let default = if role.is_member() && !self.root_has_company_entry {
+        let root_has_company_entry = self
+            .stored
+            .get(&ROOT_KEY)
+            .is_some_and(|entries| entries.iter().any(|entry| entry.kind == "company"));
+        let default = if role.is_member() && !root_has_company_entry {
             granted(Level::Read, AccessSource::SharedDrive, None)
         } else {
             nothing()
@@ -211,7 +209,7 @@ impl Grants {
 
     /// The access list of the item stored under `key`.
     fn list(&self, company: CompanyId, key: Uuid) -> Arc<[AccessEntity]> {
-        let stored = self.stored.get(&key).cloned().unwrap_or_default();
+        let stored = self.stored.get(&key).map_or(&[][..], Vec::as_slice);
         Arc::from(access_list::shown_list(company, key, stored))
     }
 
@@ -263,8 +261,7 @@ pub(super) async fn root_level<C: ConnectionTrait>(
     if viewer.role(company).is_admin() {
         return Ok(granted(Level::Manage, AccessSource::CompanyRole, None));
     }
-    let grants = grants_on(db, viewer, company, vec![ROOT_KEY]).await?;
-    Ok(grants.root_level(viewer, company))
+    Ok(root_with_list(db, viewer, company).await?.0)
 }
 
 /// The viewer's level on the Shared Drive root and its access list, in one statement.
@@ -299,24 +296,30 @@ pub(super) async fn scope<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let mut known: HashMap<Uuid, Row> = HashMap::new();
-    let mut missing: HashSet<Uuid> = HashSet::new();
-    for row in &rows {
-        missing.extend(path_ids(&row.item.path));
-    }
+    let mut missing: HashSet<Uuid> = rows
+        .iter()
+        .flat_map(|row| path_ids(&row.item.path))
+        .collect();
     for row in &rows {
         missing.remove(&row.item.id);
-        known.insert(row.item.id, row.clone());
     }
-    if !missing.is_empty() {
-        let ancestors = rows::find()
-            .filter(item::Column::CompanyId.eq(company.0))
-            .filter(item::Column::Id.is_in(missing))
-            .into_model::<Row>()
-            .all(db)
-            .await?;
-        known.extend(ancestors.into_iter().map(|row| (row.item.id, row)));
-    }
+    let ancestors = match missing.is_empty() {
+        true => Vec::new(),
+        false => {
+            rows::find()
+                .filter(item::Column::CompanyId.eq(company.0))
+                .filter(item::Column::Id.is_in(missing))
+                .into_model::<Row>()
+                .all(db)
+                .await?
+        }
+    };
+    let known = rows
+        .iter()
+        .chain(&ancestors)
+        .map(|row| (row.item.id, row))
+        .collect();
+    let rows: Vec<&Row> = rows.iter().collect();
     scope_known(db, viewer, company, &rows, &known).await
 }
 
@@ -325,8 +328,8 @@ async fn scope_known<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-    rows: &[Row],
-    known: &HashMap<Uuid, Row>,
+    rows: &[&Row],
+    known: &HashMap<Uuid, &Row>,
 ) -> AppResult<Vec<Item>> {
     let mut ids: Vec<Uuid> = known.keys().copied().collect();
     ids.push(ROOT_KEY);
@@ -352,7 +355,7 @@ async fn scope_known<C: ConnectionTrait>(
 
     let mut paths: HashMap<(String, String), Arc<[Item]>> = HashMap::new();
     let mut scoped = Vec::with_capacity(rows.len());
-    for joined in rows {
+    for &joined in rows {
         let row = &joined.item;
         let in_trash = row.is_in_trash
             || path_ids(&row.path).any(|id| known.get(&id).is_some_and(|a| a.item.is_in_trash));
@@ -415,7 +418,7 @@ fn readable_path(
     viewer: &Viewer,
     company: CompanyId,
     row: &item::Model,
-    known: &HashMap<Uuid, Row>,
+    known: &HashMap<Uuid, &Row>,
     levels: &HashMap<Uuid, Granted>,
     root: &Granted,
     grants: &Grants,
@@ -444,11 +447,11 @@ fn readable_path(
     let top = drive_level(viewer, company, &row.drive, root);
     if top.0 >= Level::Read {
         let drive = convert::drive_ref(&row.drive);
-        let mut folder = convert::special_folder(company, drive.clone(), top, 0);
-        if drive == ItemRef::Root {
-            folder.access = grants.list(company, ROOT_KEY);
-        }
-        path.push(folder);
+        let access = match drive {
+            ItemRef::Root => grants.list(company, ROOT_KEY),
+            _ => Arc::from(Vec::new()),
+        };
+        path.push(convert::special_folder(company, drive, top, 0, access));
     }
     nested(path.into_iter().rev())
 }
@@ -484,12 +487,12 @@ async fn readable_among<C: ConnectionTrait>(
     ids: &[Uuid],
     fetched: Vec<Row>,
 ) -> AppResult<Vec<(Item, item::Model)>> {
-    let known: HashMap<Uuid, Row> = fetched.into_iter().map(|row| (row.item.id, row)).collect();
-    let mut asked: Vec<Row> = Vec::with_capacity(ids.len());
+    let known: HashMap<Uuid, &Row> = fetched.iter().map(|row| (row.item.id, row)).collect();
+    let mut asked: Vec<&Row> = Vec::with_capacity(ids.len());
     let mut seen = HashSet::new();
     for id in ids {
-        if let (Some(row), true) = (known.get(id), seen.insert(*id)) {
-            asked.push(row.clone());
+        if let (Some(&row), true) = (known.get(id), seen.insert(*id)) {
+            asked.push(row);
         }
     }
     let items = scope_known(db, viewer, company, &asked, &known).await?;
@@ -497,7 +500,7 @@ async fn readable_among<C: ConnectionTrait>(
         .into_iter()
         .zip(asked)
         .filter(|(item, _)| item.level >= Level::Read)
-        .map(|(item, row)| (item, row.item))
+        .map(|(item, row)| (item, row.item.clone()))
         .collect())
 }
 

@@ -324,9 +324,9 @@ impl Service {
 pub(super) fn shown_list(
     company: CompanyId,
     key: Uuid,
-    stored: Vec<grant::Model>,
+    stored: &[grant::Model],
 ) -> Vec<AccessEntity> {
-    let mut entities = Vec::new();
+    let mut entities = Vec::with_capacity(stored.len() + 1);
     if key == ROOT_KEY && !stored.iter().any(|g| g.kind == "company") {
         entities.push(AccessEntity {
             kind: EntityKind::Company,
@@ -335,12 +335,12 @@ pub(super) fn shown_list(
             grantor: None,
         });
     }
-    entities.extend(stored.into_iter().filter_map(|g| {
+    entities.extend(stored.iter().filter_map(|g| {
         Some(AccessEntity {
             kind: EntityKind::parse(&g.kind)?,
-            id: g.subject,
+            id: g.subject.clone(),
             level: convert::parse_level(&g.level),
-            grantor: g.grantor,
+            grantor: g.grantor.clone(),
         })
     }));
     entities

@@ -23,12 +23,13 @@ pub(super) fn scope_of(drive: &str) -> Scope {
     }
 }
 
-/// A special folder as an item.
+/// A special folder as an item, with its access list (the Shared Drive's; empty for the others).
 pub(super) fn special_folder(
     company: CompanyId,
     id: ItemRef,
     (level, origin): (Level, AccessOrigin),
     size: i64,
+    access: Arc<[AccessEntity]>,
 ) -> Item {
     let (name, scope) = match &id {
         ItemRef::Root => ("Shared Drive", Scope::Shared),
@@ -58,7 +59,7 @@ pub(super) fn special_folder(
         folder_level: Level::None,
         public: PublicLink::default(),
         latest_version: None,
-        access: Arc::from(Vec::new()),
+        access,
         level,
         origin,
         ancestors: Arc::from(Vec::new()),

@@ -1,6 +1,7 @@
 //! Reading items: one item (special folders included), children and the special listings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -183,7 +184,8 @@ pub(super) async fn get<C: ConnectionTrait>(
         return Err(Viewer::outside_its_link());
     }
     let owns = |owner: &UserId| owner == &viewer.user_id && viewer.is_member_of(company);
-    let (granted, size) = match id {
+    let no_list = || Arc::from(Vec::new());
+    let (granted, size, access) = match id {
         ItemRef::Item(item_id) => {
             return access::readable_item(db, viewer, company, item_id.0)
                 .await
@@ -191,32 +193,43 @@ pub(super) async fn get<C: ConnectionTrait>(
         }
         ItemRef::Root => {
             let (granted, list) = access::root_with_list(db, viewer, company).await?;
-            let size = drive_size(db, company, "root").await?;
-            let mut root = convert::special_folder(company, ItemRef::Root, visible(granted)?, size);
-            root.access = list;
-            return Ok(root);
+            (
+                visible(granted)?,
+                drive_size(db, company, "root").await?,
+                list,
+            )
         }
         ItemRef::UserDrive(owner) => {
             if !owns(owner) {
                 return Err(not_found());
             }
-            (
-                owner_of(),
-                drive_size(db, company, &convert::user_drive(owner)).await?,
-            )
+            let size = drive_size(db, company, &convert::user_drive(owner)).await?;
+            (owner_of(), size, no_list())
         }
-        ItemRef::Trash => (visible(access::root_level(db, viewer, company).await?)?, 0),
+        ItemRef::Trash => {
+            let granted = visible(access::root_level(db, viewer, company).await?)?;
+            (granted, 0, no_list())
+        }
         ItemRef::UserTrash(owner) => {
             if !owns(owner) {
                 return Err(not_found());
             }
-            (owner_of(), 0)
+            (owner_of(), 0, no_list())
         }
         // What others shared with a person: a tab token alone names no one.
         ItemRef::SharedWithMe if !viewer.user_entries_apply() => return Err(not_found()),
-        ItemRef::SharedWithMe => (access::granted(Level::Read, AccessSource::None, None), 0),
+        ItemRef::SharedWithMe => {
+            let granted = access::granted(Level::Read, AccessSource::None, None);
+            (granted, 0, no_list())
+        }
     };
-    Ok(convert::special_folder(company, id.clone(), granted, size))
+    Ok(convert::special_folder(
+        company,
+        id.clone(),
+        granted,
+        size,
+        access,
+    ))
 }
 
 /// The size of a drive: its top-level items outside the trash.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
-use super::rows::Row;
+use super::rows::{self, Row};
 use super::{Service, access, subtree};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, ItemId, Level, names};
@@ -167,6 +167,8 @@ impl Service {
     ) -> AppResult<Vec<ZipEntry>> {
         let db = self.db();
         let mut rows: Vec<item::Model> = Vec::new();
+        // Each file's content (its latest version's sha256 and mime), read with its row.
+        let mut contents: HashMap<Uuid, (String, String)> = HashMap::new();
         let mut root_ids = Vec::with_capacity(roots.len());
         let ids: Vec<Uuid> = roots.iter().map(|root| root.0).collect();
         let too_many = || {
@@ -183,16 +185,32 @@ impl Service {
                 )));
             }
             root_ids.push(row.id);
+            if let Some(version) = &found.latest_version
+                && let Some(sha) = &version.sha256
+            {
+                contents.insert(row.id, (sha.clone(), version.mime.clone()));
+            }
             if row.is_directory {
                 // Never more rows in memory than the zip may hold (and one to tell).
                 let room = self.zip_max_entries.saturating_sub(rows.len()) as u64;
-                let below = item::Entity::find()
+                let below = rows::find()
                     .filter(subtree::whole(&row))
                     .filter(item::Column::Id.ne(row.id))
                     .limit(room + 1)
+                    .into_model::<Row>()
                     .all(db)
                     .await?;
-                rows.extend(below);
+                for below in below {
+                    if let Some(version::Model {
+                        sha256: Some(sha),
+                        mime,
+                        ..
+                    }) = below.latest
+                    {
+                        contents.insert(below.item.id, (sha, mime));
+                    }
+                    rows.push(below.item);
+                }
             }
             rows.push(row);
             if rows.len() > self.zip_max_entries {
@@ -208,19 +226,11 @@ impl Service {
             .filter(|(row, item)| item.level >= Level::Read && !row.is_in_trash)
             .map(|(row, _)| (row.id, row))
             .collect();
-        // Latest versions and their blobs, in two statements.
-        let version_ids: Vec<Uuid> = readable
-            .values()
-            .filter_map(|r| r.last_version_id)
+        // The readable files' blobs, in one statement.
+        let shas: Vec<String> = readable
+            .keys()
+            .filter_map(|id| contents.get(id).map(|(sha, _)| sha.clone()))
             .collect();
-        let versions: HashMap<Uuid, version::Model> = version::Entity::find()
-            .filter(version::Column::Id.is_in(version_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|v| (v.id, v))
-            .collect();
-        let shas: Vec<String> = versions.values().filter_map(|v| v.sha256.clone()).collect();
         let blobs: HashMap<String, blob::Model> = blob::Entity::find()
             .filter(blob::Column::CompanyId.eq(company.0))
             .filter(blob::Column::Sha256.is_in(shas))
@@ -253,10 +263,11 @@ impl Service {
             let content = if row.is_directory {
                 None
             } else {
-                row.last_version_id
-                    .and_then(|v| versions.get(&v))
-                    .and_then(|v| v.sha256.as_ref().map(|sha| (sha, v.mime.clone())))
-                    .and_then(|(sha, mime)| blobs.get(sha).map(|b| (b.key.clone(), b.size, mime)))
+                contents.get(&row.id).and_then(|(sha, mime)| {
+                    blobs
+                        .get(sha)
+                        .map(|b| (b.key.clone(), b.size, mime.clone()))
+                })
             };
             if row.is_directory {
                 for child in children

@@ -37,6 +37,9 @@ pub struct Model {
     /// Bumped by every change to the link: visitor tokens name the generation they came from.
     pub public_generation: i64,
     pub last_version_id: Option<Uuid>,
+    /// The company revision of the item's last change; 0 while a write transaction that
+    /// changed it has not committed.
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,8 @@ pub struct UpdateItem {
     pub public: Option<PublicLinkChange>,
     /// Into the trash (`true`) or out of it (`false`).
     pub in_trash: Option<bool>,
+    /// Change only if the item is still at this revision (`If-Match`, `ifRevision`).
+    pub if_revision: Option<super::Revision>,
 }
 
 /// A change to an item's public link; what is absent stays as it is.

@@ -65,6 +65,8 @@ pub struct Item {
     /// The folders above the item the viewer may read, top-down, starting at the drive when
     /// the viewer may read it; each with its own `ancestors`.
     pub ancestors: Arc<[Item]>,
+    /// The revision of the item's last change; `None` for the special folders.
+    pub revision: Option<super::Revision>,
 }
 
 impl Item {

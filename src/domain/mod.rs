@@ -7,6 +7,7 @@ pub mod item;
 pub mod level;
 pub mod names;
 pub mod page;
+pub mod revision;
 pub mod viewer;
 
 pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKind, PublicLink};
@@ -14,6 +15,7 @@ pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;
 pub use page::{Key, KeyValue, Page, PageRequest, Position, SortBy, SortOrder, Sorting};
+pub use revision::Revision;
 pub use viewer::{PublicGrant, Role, Viewer};
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp Quire stores and sends.

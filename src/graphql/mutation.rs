@@ -8,7 +8,7 @@ use super::types::{AccessEntityInput, ItemObject, TabObject, VersionObject};
 use super::upload;
 use crate::auth::{PublicClaims, TokenKind};
 use crate::domain::inputs::{CreateItem, NewVersion, PublicLinkChange, SetTab, UpdateItem};
-use crate::domain::{CompanyId, EntityKind, ItemId, ItemRef, Level};
+use crate::domain::{CompanyId, EntityKind, ItemId, ItemRef, Level, Revision};
 use crate::service::files::UploadFor;
 
 #[derive(Default)]
@@ -94,6 +94,9 @@ pub struct UpdateItemInput {
     /// Into the trash (`true`) or out of it (`false`), with the rest of the change (needs
     /// `MANAGE`). Restoring comes first, so the rest applies where the item lands.
     pub in_trash: Option<bool>,
+    /// Change only if the item is still at this revision (`Item.revision` or `Item.etag`);
+    /// otherwise nothing changes and the error is `PRECONDITION_FAILED`.
+    pub if_revision: Option<String>,
 }
 
 /// A change to an item's public link; what is absent stays as it is.
@@ -139,6 +142,9 @@ pub struct ItemInput {
     pub company_id: ID,
     /// The item.
     pub id: ID,
+    /// Change only if the item is still at this revision (`Item.revision` or `Item.etag`);
+    /// otherwise nothing changes and the error is `PRECONDITION_FAILED`.
+    pub if_revision: Option<String>,
 }
 
 /// The item after it moved to the trash.
@@ -174,6 +180,9 @@ pub struct CreateVersionInput {
     pub version: VersionInput,
     /// The version's content (GraphQL multipart request).
     pub file: Option<Upload>,
+    /// Change only if the item is still at this revision (`Item.revision` or `Item.etag`);
+    /// otherwise nothing changes and the error is `PRECONDITION_FAILED`.
+    pub if_revision: Option<String>,
 }
 
 /// The new version and the file it now heads.
@@ -216,6 +225,9 @@ pub struct ShareItemInput {
     pub id: ID,
     /// Who gets which level (a `FOLDER` entry sets what is inherited).
     pub entity: AccessEntityInput,
+    /// Change only if the item is still at this revision (`Item.revision` or `Item.etag`);
+    /// otherwise nothing changes and the error is `PRECONDITION_FAILED`.
+    pub if_revision: Option<String>,
 }
 
 /// The item with its new access list.
@@ -237,6 +249,9 @@ pub struct UnshareItemInput {
     pub kind: EntityKind,
     /// The user, company or channel id (ignored for `FOLDER`).
     pub entity_id: String,
+    /// Change only if the item is still at this revision (`Item.revision` or `Item.etag`);
+    /// otherwise nothing changes and the error is `PRECONDITION_FAILED`.
+    pub if_revision: Option<String>,
 }
 
 /// The item with its new access list.
@@ -276,6 +291,11 @@ fn target(company_id: &ID, id: &ID) -> async_graphql::Result<(CompanyId, ItemRef
     let company = CompanyId::parse(company_id).map_err(|e| e.extend())?;
     let id = ItemRef::parse_in(id, company).map_err(|e| e.extend())?;
     Ok((company, id))
+}
+
+/// The revision an `ifRevision` argument names, when given.
+fn expected(raw: Option<&str>) -> async_graphql::Result<Option<Revision>> {
+    raw.map(Revision::parse).transpose().map_err(|e| e.extend())
 }
 
 /// Changing the drive.
@@ -346,6 +366,7 @@ impl MutationRoot {
                 .map(|entities| entities.into_iter().map(Into::into).collect()),
             public: input.public_link.map(Into::into),
             in_trash: input.in_trash,
+            if_revision: expected(input.if_revision.as_deref())?,
         };
         let item = ctx
             .service()?
@@ -367,7 +388,12 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let item = ctx
             .service()?
-            .trash_item(viewer, company, &id)
+            .trash_item(
+                viewer,
+                company,
+                &id,
+                expected(input.if_revision.as_deref())?,
+            )
             .await
             .map_err(|e| e.extend())?;
         Ok(TrashItemPayload {
@@ -385,7 +411,12 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let deleted = ctx
             .service()?
-            .delete_item(viewer, company, &id)
+            .delete_item(
+                viewer,
+                company,
+                &id,
+                expected(input.if_revision.as_deref())?,
+            )
             .await
             .map_err(|e| e.extend())?;
         Ok(DeleteItemPayload {
@@ -403,7 +434,12 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let item = ctx
             .service()?
-            .restore_item(viewer, company, &id)
+            .restore_item(
+                viewer,
+                company,
+                &id,
+                expected(input.if_revision.as_deref())?,
+            )
             .await
             .map_err(|e| e.extend())?;
         Ok(RestoreItemPayload {
@@ -419,6 +455,7 @@ impl MutationRoot {
     ) -> async_graphql::Result<CreateVersionPayload> {
         let viewer = ctx.viewer()?;
         let (company, id) = target(&input.company_id, &input.item_id)?;
+        let if_revision = expected(input.if_revision.as_deref())?;
         let mut version = NewVersion::from(input.version);
         let stored = match input.file {
             Some(file) => {
@@ -431,7 +468,7 @@ impl MutationRoot {
         }
         let created = ctx
             .service()?
-            .create_version(viewer, company, &id, version)
+            .create_version(viewer, company, &id, version, if_revision)
             .await
             .map_err(|e| e.extend());
         let (version, item) = upload::forget_if_refused(ctx, stored.as_ref(), created).await?;
@@ -521,7 +558,13 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let item = ctx
             .service()?
-            .share_item(viewer, company, &id, input.entity.into())
+            .share_item(
+                viewer,
+                company,
+                &id,
+                input.entity.into(),
+                expected(input.if_revision.as_deref())?,
+            )
             .await
             .map_err(|e| e.extend())?;
         Ok(ShareItemPayload {
@@ -539,7 +582,13 @@ impl MutationRoot {
         let (company, id) = target(&input.company_id, &input.id)?;
         let item = ctx
             .service()?
-            .unshare_item(viewer, company, &id, input.kind, &input.entity_id)
+            .unshare_item(
+                viewer,
+                company,
+                &id,
+                (input.kind, &input.entity_id),
+                expected(input.if_revision.as_deref())?,
+            )
             .await
             .map_err(|e| e.extend())?;
         Ok(UnshareItemPayload {

@@ -5,13 +5,13 @@ use axum::body::Bytes;
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::error::RestError;
 use super::exec::run;
-use super::{input, legacy};
+use super::{input, legacy, preconditions};
 use crate::auth::Identity;
 use crate::body;
 use crate::domain::{CompanyId, ItemRef};
@@ -28,24 +28,37 @@ fn target(company_id: &str, id: &str) -> Value {
 pub async fn get_root(
     state: State<AppState>,
     Path(company_id): Path<String>,
+    headers: HeaderMap,
     caller: Identity,
 ) -> Answer {
-    get(state, Path((company_id, "root".to_owned())), caller).await
+    get(
+        state,
+        Path((company_id, "root".to_owned())),
+        headers,
+        caller,
+    )
+    .await
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
     caller: Identity,
 ) -> Answer {
-    let data = run(
-        &state,
-        &caller,
-        &state.rest.get_item,
-        target(&company_id, &id),
-    )
-    .await?;
-    Ok(Json(Value::Object(legacy::details(&data["item"]))).into_response())
+    let item = target(&company_id, &id);
+    // A client whose copy is current pays for the item's access, not for its listing.
+    if preconditions::is_conditional(&headers) {
+        let data = run(&state, &caller, &state.rest.item_state, item.clone()).await?;
+        if let Some(etag) = data["item"]["etag"].as_str()
+            && preconditions::client_has(&headers, etag)
+        {
+            return Ok(preconditions::not_modified(etag));
+        }
+    }
+    let data = run(&state, &caller, &state.rest.get_item, item).await?;
+    let answer = Json(Value::Object(legacy::details(&data["item"]))).into_response();
+    Ok(preconditions::tagged(answer, &data["item"]["etag"]))
 }
 
 /// `POST browse/:id`: a page of children, with `nextPage` to send back as `paginate`.
@@ -234,10 +247,12 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
     caller: Identity,
     body: Bytes,
 ) -> Answer {
-    let input = input::update_item(&company_id, &id, &input::object(&body)?)?;
+    let mut input = input::update_item(&company_id, &id, &input::object(&body)?)?;
+    input["ifRevision"] = preconditions::if_match(&headers)?;
     let variables = json!({ "input": input });
     let data = run(&state, &caller, &state.rest.update_item, variables).await?;
     Ok(Json(legacy::item(&data["updateItem"]["item"])).into_response())
@@ -247,15 +262,17 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
     caller: Identity,
 ) -> Answer {
-    let item = target(&company_id, &id);
+    let mut item = target(&company_id, &id);
     let state_data = run(&state, &caller, &state.rest.item_state, item.clone()).await?;
     let operation = if state_data["item"]["inTrash"].as_bool().unwrap_or(false) {
         &state.rest.delete_item
     } else {
         &state.rest.trash_item
     };
+    item["ifRevision"] = preconditions::if_match(&headers)?;
     run(&state, &caller, operation, json!({ "target": item })).await?;
     Ok(StatusCode::OK.into_response())
 }
@@ -264,13 +281,16 @@ pub async fn delete(
 pub async fn restore(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
+    headers: HeaderMap,
     caller: Identity,
 ) -> Answer {
+    let mut item = target(&company_id, &id);
+    item["ifRevision"] = preconditions::if_match(&headers)?;
     run(
         &state,
         &caller,
         &state.rest.restore_item,
-        json!({ "target": target(&company_id, &id) }),
+        json!({ "target": item }),
     )
     .await?;
     Ok(StatusCode::OK.into_response())
@@ -284,6 +304,7 @@ pub async fn create_version(
     caller: Identity,
     request: Request,
 ) -> Answer {
+    let if_revision = preconditions::if_match(request.headers())?;
     let (mut body, file) =
         fields_and_file(&state, &caller, &company_id, request, Some(&id)).await?;
     // Multipart sends the version as a `version` field; JSON sends it as the body.
@@ -295,8 +316,12 @@ pub async fn create_version(
     }
     let created = async {
         let version = input::version(&body, "")?;
-        let variables =
-            json!({ "input": { "companyId": company_id, "itemId": id, "version": version } });
+        let variables = json!({ "input": {
+            "companyId": company_id,
+            "itemId": id,
+            "version": version,
+            "ifRevision": if_revision,
+        } });
         run(&state, &caller, &state.rest.create_version, variables).await
     }
     .await;

@@ -12,6 +12,7 @@ mod items;
 mod legacy;
 pub mod openapi;
 mod operations;
+mod preconditions;
 mod public_links;
 mod tabs;
 

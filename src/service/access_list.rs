@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use super::access::ROOT_KEY;
 use super::access::require;
+use super::revisions::{self, no_revision};
 use super::{Service, convert, items, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::{AccessEntity, CompanyId, EntityKind, Item, ItemRef, Level};
+use crate::domain::{AccessEntity, CompanyId, EntityKind, Item, ItemRef, Level, Revision};
 use crate::error::{AppError, AppResult};
 
 fn grants_key(id: &ItemRef) -> Option<Uuid> {
@@ -226,9 +227,10 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
         entity: AccessEntity,
+        if_revision: Option<Revision>,
     ) -> AppResult<Item> {
         let entry = validate_entry(company, id, entity)?;
-        self.retrying(|| self.edit_entry(viewer, company, id, &entry, true))
+        self.retrying(|| self.edit_entry(viewer, company, id, (&entry, if_revision), true))
             .await?;
         self.get_item(viewer, company, id).await
     }
@@ -240,8 +242,8 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
-        kind: EntityKind,
-        subject: &str,
+        (kind, subject): (EntityKind, &str),
+        if_revision: Option<Revision>,
     ) -> AppResult<Item> {
         let entry = match kind {
             EntityKind::Folder => validate_entry(
@@ -260,7 +262,7 @@ impl Service {
                 level: Level::None,
             },
         };
-        self.retrying(|| self.edit_entry(viewer, company, id, &entry, false))
+        self.retrying(|| self.edit_entry(viewer, company, id, (&entry, if_revision), false))
             .await?;
         self.get_item(viewer, company, id).await
     }
@@ -271,13 +273,22 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
-        entry: &Entry,
+        (entry, if_revision): (&Entry, Option<Revision>),
         put: bool,
     ) -> AppResult<()> {
         let key = stored_key(id)?;
         let txn = self.write().await?;
         let item = items::get(&*txn, viewer, company, id).await?;
         require(&item, Level::Manage, "changing who has access")?;
+        match item.stored_id() {
+            Some(stored) => {
+                revisions::claim(&txn, company, stored, if_revision).await?;
+                let parent = item.parent_id.as_ref().map(ItemRef::to_string);
+                revisions::mark_parents(&txn, company, parent.as_deref()).await?;
+            }
+            None if if_revision.is_some() => return Err(no_revision(id)),
+            None => revisions::mark_parents(&txn, company, []).await?,
+        }
         match entry.clone() {
             Entry::Folder(level) => set_folder_level(&*txn, key, level).await?,
             Entry::Grant {

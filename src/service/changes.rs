@@ -8,10 +8,12 @@ use sea_orm::{
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
-use super::{Service, access_list, items, locks, public_links, sizes, subtree, users, versions};
+use super::{
+    Service, access_list, items, locks, public_links, revisions, sizes, subtree, users, versions,
+};
 use crate::auth::Viewer;
 use crate::domain::inputs::{CreateItem, UpdateItem};
-use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, names, now_millis};
+use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, Revision, names, now_millis};
 use crate::error::{AppError, AppResult};
 
 /// The most tags an item carries, and the longest tag and description.
@@ -205,7 +207,9 @@ impl Service {
 
     /// Opens a write transaction on a stored item the viewer must have `needed` on to
     /// `action`, its place locked with that of `target` (a move's destination), and with
-    /// `subtree` all it holds.
+    /// `subtree` all it holds; the item is claimed for the change if it is still at the
+    /// `expected` revision.
+    #[allow(clippy::too_many_arguments)]
     async fn open(
         &self,
         viewer: &Viewer,
@@ -214,6 +218,7 @@ impl Service {
         (needed, action): (Level, &str),
         target: Option<&ItemRef>,
         subtree: bool,
+        expected: Option<Revision>,
     ) -> AppResult<Opened> {
         let id = stored(id)?;
         let txn = self.write().await?;
@@ -222,6 +227,7 @@ impl Service {
         locks::places(&txn, company.0, &places, subtree).await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, id.0).await?;
         require(&item, needed, action)?;
+        revisions::claim(&txn, company, id, expected).await?;
         Ok(Opened { txn, id, item, row })
     }
 
@@ -295,6 +301,7 @@ impl Service {
             public_expiration: Set(0),
             public_generation: Set(0),
             last_version_id: Set(None),
+            revision: Set(revisions::PENDING),
         };
         write_with_free_name(&txn, &name, NameWrite::Insert(model)).await?;
         grant::Entity::insert(grant::ActiveModel {
@@ -320,6 +327,7 @@ impl Service {
             None => 0,
         };
         sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
+        revisions::mark_parents(&txn, company, [place.parent_id.as_str()]).await?;
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
         Ok(id)
@@ -369,10 +377,14 @@ impl Service {
                     "the Shared Drive only takes a new access list",
                 ));
             };
+            if change.if_revision.is_some() {
+                return Err(revisions::no_revision(id));
+            }
             let txn = self.write().await?;
             let root = items::get(&*txn, viewer, company, id).await?;
             require(&root, Level::Manage, "changing who has access")?;
             access_list::replace(&txn, viewer, company, id, access).await?;
+            revisions::mark_parents(&txn, company, []).await?;
             users::remember(&*txn, viewer).await?;
             txn.commit().await?;
             return Ok(ItemRef::Root);
@@ -398,8 +410,10 @@ impl Service {
                 (Level::Write, "changing this item"),
                 change.parent.as_ref(),
                 change.parent.is_some() || change.in_trash == Some(false),
+                change.if_revision,
             )
             .await?;
+        let parent_before = row.parent_id.clone();
         if access.is_some() || change.public.is_some() {
             require(&item, Level::Manage, "changing who has access")?;
         }
@@ -432,6 +446,10 @@ impl Service {
             }
             None => None,
         };
+        // Where the item is once changed (a restore may have put it at the top of its drive).
+        let parent_after = place
+            .as_ref()
+            .map_or_else(|| row.parent_id.clone(), |place| place.parent_id.clone());
 
         let metadata = name.is_some()
             || description.is_some()
@@ -480,6 +498,7 @@ impl Service {
                 .ok_or_else(|| AppError::not_found(format!("item {id}")))?;
             trash_row(&txn, &item, row).await?;
         }
+        revisions::mark_parents(&txn, company, [parent_before.as_str(), &parent_after]).await?;
         if metadata || change.access.is_some() {
             users::remember(&*txn, viewer).await?;
         }
@@ -493,9 +512,11 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
+        if_revision: Option<Revision>,
     ) -> AppResult<Item> {
         let change = UpdateItem {
             in_trash: Some(true),
+            if_revision,
             ..UpdateItem::default()
         };
         self.update_item(viewer, company, id, change).await
@@ -509,9 +530,11 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
+        if_revision: Option<Revision>,
     ) -> AppResult<Item> {
         let change = UpdateItem {
             in_trash: Some(false),
+            if_revision,
             ..UpdateItem::default()
         };
         self.update_item(viewer, company, id, change).await
@@ -523,9 +546,10 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
+        if_revision: Option<Revision>,
     ) -> AppResult<ItemId> {
         let id = self
-            .retrying(|| self.remove_item(viewer, company, id))
+            .retrying(|| self.remove_item(viewer, company, id, if_revision))
             .await?;
         // The bytes of content nobody uses any more go now (the sweeper would get them later).
         if let Err(err) = self.sweep_unreferenced().await {
@@ -539,6 +563,7 @@ impl Service {
         viewer: &Viewer,
         company: CompanyId,
         id: &ItemRef,
+        if_revision: Option<Revision>,
     ) -> AppResult<ItemId> {
         let Opened { txn, id, item, row } = self
             .open(
@@ -548,6 +573,7 @@ impl Service {
                 (Level::Manage, "deleting this item"),
                 None,
                 true,
+                if_revision,
             )
             .await?;
         if !item.in_trash {
@@ -557,6 +583,7 @@ impl Service {
         }
         sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
         subtree::delete(&*txn, &row).await?;
+        revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
         txn.commit().await?;
         Ok(id)
     }

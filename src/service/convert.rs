@@ -6,8 +6,8 @@ use entity::{item, tab, user, version};
 
 use super::rows::Row;
 use crate::domain::{
-    AccessEntity, AccessOrigin, CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Scope, Tab,
-    User, UserId, Version, VersionId,
+    AccessEntity, AccessOrigin, CompanyId, Item, ItemId, ItemRef, Level, PublicLink, Revision,
+    Scope, Tab, User, UserId, Version, VersionId,
 };
 
 /// The drive key (`root`, `user_<uid>`) as an `ItemRef`; malformed keys fall back to `root`.
@@ -63,6 +63,7 @@ pub(super) fn special_folder(
         level,
         origin,
         ancestors: Arc::from(Vec::new()),
+        revision: None,
     }
 }
 
@@ -125,6 +126,7 @@ pub(super) fn item(
         level,
         origin,
         ancestors,
+        revision: Some(Revision(row.revision)),
     }
 }
 

@@ -16,6 +16,7 @@ mod keyset;
 mod locks;
 mod naming;
 mod public_links;
+mod revisions;
 mod rows;
 mod sizes;
 mod subtree;
@@ -73,6 +74,9 @@ const WRITE_ATTEMPTS: u32 = 8;
 pub(crate) struct WriteTxn {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// The company whose items this transaction changes (`revisions` marks them), stamped
+    /// with its next revision at commit.
+    changes: std::sync::OnceLock<CompanyId>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -83,7 +87,17 @@ impl std::ops::Deref for WriteTxn {
 }
 
 impl WriteTxn {
+    /// Notes that this transaction changes items of `company` (one company per transaction).
+    fn changes_company(&self, company: CompanyId) {
+        let noted = *self.changes.get_or_init(|| company);
+        debug_assert_eq!(noted, company, "a write transaction changes one company");
+    }
+
+    /// Stamps what the transaction changed with its company's next revision, and commits.
     pub async fn commit(self) -> AppResult<()> {
+        if let Some(company) = self.changes.get() {
+            revisions::stamp(&self.txn, *company).await?;
+        }
         self.txn.commit().await?;
         Ok(())
     }
@@ -246,6 +260,10 @@ impl Service {
             ..Default::default()
         };
         let txn = self.db.begin_with_options(options).await?;
-        Ok(WriteTxn { txn, _guard: guard })
+        Ok(WriteTxn {
+            txn,
+            _guard: guard,
+            changes: std::sync::OnceLock::new(),
+        })
     }
 }

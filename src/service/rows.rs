@@ -85,6 +85,7 @@ impl FromQueryResult for Row {
             public_expiration: at.take()?,
             public_generation: at.take()?,
             last_version_id: at.take()?,
+            revision: at.take()?,
         };
         let latest = match at.take::<Option<Uuid>>()? {
             None => {

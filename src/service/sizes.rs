@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::access::path_ids;
+use super::revisions;
 use crate::error::AppResult;
 
 /// The stored ancestors of a row, by id (writes locked them first: `locks::places`).
@@ -49,7 +50,8 @@ pub(super) fn counting_folders(
     folders
 }
 
-/// Adds `delta` bytes to each folder, in one statement.
+/// Adds `delta` bytes to each folder, in one statement, marking them changed (the write
+/// that calls this has claimed what it changes: `revisions`).
 pub(super) async fn add_to_folders<C: ConnectionTrait>(
     db: &C,
     folders: Vec<Uuid>,
@@ -60,6 +62,7 @@ pub(super) async fn add_to_folders<C: ConnectionTrait>(
     }
     item::Entity::update_many()
         .col_expr(item::Column::Size, Expr::col(item::Column::Size).add(delta))
+        .col_expr(item::Column::Revision, Expr::value(revisions::PENDING))
         .filter(item::Column::Id.is_in(folders))
         .exec(db)
         .await?;

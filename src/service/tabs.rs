@@ -6,11 +6,11 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, convert, locks, users};
+use super::{Service, convert, locks, revisions, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
 use crate::domain::inputs::SetTab;
-use crate::domain::{CompanyId, Level, Tab};
+use crate::domain::{CompanyId, ItemId, Level, Tab};
 use crate::error::{AppError, AppResult};
 
 impl Service {
@@ -66,8 +66,11 @@ impl Service {
         let txn = self.write().await?;
         // Writers of one tab take turns: each sees where the other left it.
         locks::take_turn(&txn, &[b"tab", company.0.as_bytes(), tab_id.as_bytes()]).await?;
-        let (item, _) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
+        let (item, row) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
         require(&item, Level::Manage, "attaching a tab")?;
+        // The channel's entry changes the item's access list, and the parent lists it.
+        revisions::claim(&txn, company, input.item_id, None).await?;
+        revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
         if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))
             .one(&*txn)
             .await?
@@ -75,15 +78,17 @@ impl Service {
             // Re-pointing a tab takes the channel's entry off the item it points at now: that
             // needs `manage` there too, or anyone could strip someone else's folder.
             if previous.item_id != input.item_id.0 {
-                let manages = access::readable_rows(&*txn, viewer, company, &[previous.item_id])
+                let pointed = access::readable_rows(&*txn, viewer, company, &[previous.item_id])
                     .await?
-                    .first()
-                    .is_some_and(|(item, _)| item.level >= Level::Manage);
-                if !manages {
+                    .pop()
+                    .filter(|(item, _)| item.level >= Level::Manage);
+                let Some((_, pointed)) = pointed else {
                     return Err(AppError::forbidden(format!(
                         "tab {tab_id} points at an item you do not manage; only its managers may re-point it"
                     )));
-                }
+                };
+                revisions::claim(&txn, company, ItemId(previous.item_id), None).await?;
+                revisions::mark_parents(&txn, company, [pointed.parent_id.as_str()]).await?;
             }
             grant::Entity::delete_many()
                 .filter(grant::Column::CompanyId.eq(company.0))

@@ -7,12 +7,12 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, by_company, content, convert, keyset, locks, sizes, users};
+use super::{Service, by_company, content, convert, keyset, locks, revisions, sizes, users};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
-    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Version, VersionId, names,
-    now_millis,
+    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Revision, Version, VersionId,
+    names, now_millis,
 };
 use crate::error::{AppError, AppResult};
 
@@ -117,6 +117,7 @@ impl Service {
         company: CompanyId,
         item_id: &ItemRef,
         version: NewVersion,
+        if_revision: Option<Revision>,
     ) -> AppResult<(Version, Item)> {
         let ItemRef::Item(item_id) = item_id else {
             return Err(AppError::bad_input(format!(
@@ -125,7 +126,7 @@ impl Service {
         };
         let version = validate(version)?;
         let created = self
-            .retrying(|| self.add_version(viewer, company, *item_id, version.clone()))
+            .retrying(|| self.add_version(viewer, company, *item_id, version.clone(), if_revision))
             .await?;
         let item = self
             .get_item(viewer, company, &ItemRef::Item(*item_id))
@@ -139,6 +140,7 @@ impl Service {
         company: CompanyId,
         item_id: ItemId,
         version: NewVersion,
+        if_revision: Option<Revision>,
     ) -> AppResult<Version> {
         let txn = self.write().await?;
         locks::places(&txn, company.0, &[item_id.0], false).await?;
@@ -152,6 +154,8 @@ impl Service {
         if version.external_id.is_none() {
             return Err(no_content());
         }
+        revisions::claim(&txn, company, item_id, if_revision).await?;
+        revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
         // What a link visitor or a tab holder adds is the file's owner's, as the file is.
         let creator = match viewer.acts_as_self() {
             true => viewer.user_id.to_string(),

@@ -17,6 +17,7 @@ mod openapi;
 mod principals;
 mod queries;
 mod rest;
+mod revisions;
 mod schema;
 mod security;
 mod sharing;

@@ -46,6 +46,21 @@ impl ItemObject {
         ID(self.0.id.global(self.0.company_id))
     }
 
+    /// The revision of the item's last change (its name, description, tags, place, trash
+    /// state, access list, public link, content, and for a folder its children): send it back
+    /// as `ifRevision` to change the item only if nobody changed it since. Opaque; null for
+    /// the special folders.
+    async fn revision(&self) -> Option<String> {
+        self.0.revision.map(|revision| revision.to_string())
+    }
+
+    /// The item's HTTP entity tag as the REST `GET item/:id` answer carries it (quoted): it
+    /// changes whenever what that answer shows this viewer changes. Null for the special
+    /// folders.
+    async fn etag(&self) -> Option<String> {
+        self.0.etag()
+    }
+
     /// The company the item belongs to.
     async fn company_id(&self) -> ID {
         ID(self.0.company_id.to_string())

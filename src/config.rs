@@ -121,6 +121,9 @@ pub struct Limits {
     /// Most entries one zip may hold.
     #[arg(long, env = "QUIRE_ZIP_MAX_ENTRIES", default_value_t = Limits::DEFAULT.zip_max_entries, global = true)]
     pub zip_max_entries: usize,
+    /// Days the change feed keeps a change; an older cursor answers `CURSOR_EXPIRED`.
+    #[arg(long, env = "QUIRE_CHANGES_RETENTION_DAYS", default_value_t = Limits::DEFAULT.changes_retention_days, global = true)]
+    pub changes_retention_days: u64,
 }
 
 impl Limits {
@@ -141,6 +144,7 @@ impl Limits {
         max_folder_depth: 32,
         zip_max_entries: 10_000,
         zip_concurrency: 8,
+        changes_retention_days: 30,
     };
 }
 

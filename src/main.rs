@@ -178,7 +178,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let service = Service::new(db, blobs, &limits);
     // Before the first request: planner statistics of a database that grew while stopped.
     refresh_planner_statistics(&service).await;
-    // Hourly: bytes a crash left without a row, content nobody uses, planner statistics.
+    // Hourly: bytes a crash left without a row, content nobody uses, changes past their
+    // retention, planner statistics.
     let maintainer = service.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -188,6 +189,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "swept unreferenced content"),
                 Err(err) => tracing::warn!(error = ?err, "sweeping content failed"),
+            }
+            match maintainer.prune_changes().await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "pruned the change feed past its retention"),
+                Err(err) => tracing::warn!(error = ?err, "pruning the change feed failed"),
             }
             refresh_planner_statistics(&maintainer).await;
         }

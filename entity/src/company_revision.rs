@@ -1,4 +1,5 @@
-//! A company's revision counter: the revision its last committed change was given.
+//! A company's revision counter: the revision its last committed change was given, and the
+//! last revision its change log no longer holds.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub company_id: Uuid,
     pub revision: i64,
+    /// Changes up to this revision were pruned from the log (0: none).
+    pub pruned_through: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! SeaORM entities: the database's shape and nothing else (no API types, no web framework).
 
 pub mod blob;
+pub mod change;
 pub mod company_revision;
 pub mod file;
 pub mod grant;

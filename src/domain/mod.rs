@@ -1,6 +1,7 @@
 //! API-neutral types shared by the service and both faces: ids, levels, items, pages, inputs.
 
 pub mod access;
+pub mod change;
 pub mod ids;
 pub mod inputs;
 pub mod item;
@@ -11,6 +12,7 @@ pub mod revision;
 pub mod viewer;
 
 pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKind, PublicLink};
+pub use change::{Change, ChangeCursor, ChangeKind, ChangePage};
 pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;

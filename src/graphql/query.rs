@@ -6,7 +6,9 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use super::context::ContextExt;
 use super::loaders::{Loaders, loader_error};
-use super::types::{ItemObject, Node, TabObject, UserObject, VersionObject};
+use super::types::{
+    ChangeConnection, ItemObject, Node, TabObject, UserObject, VersionObject, decode_cursor,
+};
 use crate::domain::{CompanyId, ItemId, ItemRef, VersionId};
 use crate::error::AppError;
 
@@ -43,6 +45,36 @@ impl QueryRoot {
             .get_item(viewer, company, &id)
             .await
             .map(ItemObject)
+            .map_err(|e| e.extend())
+    }
+
+    /// The company's changes after `after` (from the oldest kept when omitted), in commit
+    /// order, as the viewer may see them: gapless, each exactly once, whatever the number of
+    /// concurrent writers. Follow it by passing `pageInfo.endCursor` back as `after`. Changes
+    /// are kept `QUIRE_CHANGES_RETENTION_DAYS`; an older cursor is `CURSOR_EXPIRED` (read the
+    /// drive again, then follow from the new `endCursor`).
+    #[graphql(
+        complexity = "crate::graphql::cost(first.unwrap_or(100).max(1) as usize, child_complexity) + READ_COST"
+    )]
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The company (a UUID).")] company_id: ID,
+        #[graphql(desc = "A cursor from this feed: continue after it.")] after: Option<String>,
+        #[graphql(desc = "How many log entries to read at most (1 to 1000, default 100).")]
+        first: Option<u64>,
+    ) -> async_graphql::Result<ChangeConnection> {
+        let viewer = ctx.viewer()?;
+        let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
+        let after = after
+            .as_deref()
+            .map(decode_cursor)
+            .transpose()
+            .map_err(|e| e.extend())?;
+        ctx.service()?
+            .changes(viewer, company, after, first.unwrap_or(100))
+            .await
+            .map(ChangeConnection::from)
             .map_err(|e| e.extend())
     }
 

@@ -12,11 +12,13 @@ use uuid::Uuid;
 
 use super::access::ROOT_KEY;
 use super::access::require;
-use super::revisions::{self, no_revision};
-use super::{Service, convert, items, locks, users};
+use super::revisions::{self, Logged, Place, no_revision};
+use super::{Service, access, convert, items, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
-use crate::domain::{AccessEntity, CompanyId, EntityKind, Item, ItemRef, Level, Revision};
+use crate::domain::{
+    AccessEntity, ChangeKind, CompanyId, EntityKind, Item, ItemRef, Level, Revision,
+};
 use crate::error::{AppError, AppResult};
 
 fn grants_key(id: &ItemRef) -> Option<Uuid> {
@@ -183,7 +185,7 @@ pub(super) async fn replace(
     company: CompanyId,
     id: &ItemRef,
     new: NewAccess,
-) -> AppResult<()> {
+) -> AppResult<Vec<String>> {
     let key = stored_key(id)?;
     take_list_turn(txn, company, key).await?;
     let kept: Vec<(String, String)> = new
@@ -200,6 +202,14 @@ pub(super) async fn replace(
         .map(|g| (g.kind, g.subject))
         .filter(|entry| !kept.contains(entry))
         .collect();
+    // Who loses their entry: those left out, and those now given `none`.
+    let mut revoked: Vec<String> = stale.iter().map(|(k, s)| format!("{k}:{s}")).collect();
+    revoked.extend(
+        new.entries
+            .iter()
+            .filter(|(_, level)| **level == Level::None)
+            .map(|((kind, subject), _)| format!("{}:{subject}", kind.as_str())),
+    );
     for (kind, subject) in stale {
         grant::Entity::delete_by_id((company.0, key, kind, subject))
             .exec(txn)
@@ -214,7 +224,7 @@ pub(super) async fn replace(
     if key != ROOT_KEY {
         set_folder_level(txn, key, new.folder_level).await?;
     }
-    Ok(())
+    Ok(revoked)
 }
 
 impl Service {
@@ -278,17 +288,38 @@ impl Service {
     ) -> AppResult<()> {
         let key = stored_key(id)?;
         let txn = self.write().await?;
-        let item = items::get(&*txn, viewer, company, id).await?;
-        require(&item, Level::Manage, "changing who has access")?;
-        match item.stored_id() {
-            Some(stored) => {
-                revisions::claim(&txn, company, stored, if_revision).await?;
-                let parent = item.parent_id.as_ref().map(ItemRef::to_string);
-                revisions::mark_parents(&txn, company, parent.as_deref()).await?;
+        let place = match id {
+            ItemRef::Item(stored) => {
+                let (item, row) = access::readable_item(&*txn, viewer, company, stored.0).await?;
+                require(&item, Level::Manage, "changing who has access")?;
+                revisions::claim(&txn, company, *stored, if_revision).await?;
+                revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
+                Some(Place::from(&row))
             }
-            None if if_revision.is_some() => return Err(no_revision(id)),
-            None => revisions::mark_parents(&txn, company, []).await?,
-        }
+            _ => {
+                let root = items::get(&*txn, viewer, company, id).await?;
+                require(&root, Level::Manage, "changing who has access")?;
+                if if_revision.is_some() {
+                    return Err(no_revision(id));
+                }
+                None
+            }
+        };
+        let revoked = match entry {
+            Entry::Grant {
+                kind,
+                subject,
+                level,
+            } if !put || *level == Level::None => {
+                vec![format!("{}:{subject}", kind.as_str())]
+            }
+            _ => Vec::new(),
+        };
+        let logged = Logged::new(ChangeKind::AccessChanged, key, viewer)
+            .from(place.clone())
+            .to(place)
+            .revoking(revoked);
+        revisions::log(&txn, company, logged);
         match entry.clone() {
             Entry::Folder(level) => set_folder_level(&*txn, key, level).await?,
             Entry::Grant {

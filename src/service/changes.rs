@@ -3,17 +3,21 @@
 use entity::{grant, item};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use super::access::{self, path_ids, require};
 use super::naming::{NameWrite, write_with_free_name};
+use super::revisions::Logged;
 use super::{
     Service, access_list, items, locks, public_links, revisions, sizes, subtree, users, versions,
 };
 use crate::auth::Viewer;
 use crate::domain::inputs::{CreateItem, UpdateItem};
-use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, Revision, names, now_millis};
+use crate::domain::{
+    ChangeKind, CompanyId, Item, ItemId, ItemRef, Level, Revision, names, now_millis,
+};
 use crate::error::{AppError, AppResult};
 
 /// The most tags an item carries, and the longest tag and description.
@@ -328,6 +332,15 @@ impl Service {
         };
         sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
         revisions::mark_parents(&txn, company, [place.parent_id.as_str()]).await?;
+        let landed = revisions::Place {
+            parent: place.parent_id,
+            path: place.path,
+        };
+        revisions::log(
+            &txn,
+            company,
+            Logged::new(ChangeKind::Created, id.0, viewer).to(landed),
+        );
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
         Ok(id)
@@ -383,8 +396,9 @@ impl Service {
             let txn = self.write().await?;
             let root = items::get(&*txn, viewer, company, id).await?;
             require(&root, Level::Manage, "changing who has access")?;
-            access_list::replace(&txn, viewer, company, id, access).await?;
-            revisions::mark_parents(&txn, company, []).await?;
+            let revoked = access_list::replace(&txn, viewer, company, id, access).await?;
+            let logged = Logged::new(ChangeKind::AccessChanged, access::ROOT_KEY, viewer);
+            revisions::log(&txn, company, logged.revoking(revoked));
             users::remember(&*txn, viewer).await?;
             txn.commit().await?;
             return Ok(ItemRef::Root);
@@ -413,7 +427,8 @@ impl Service {
                 change.if_revision,
             )
             .await?;
-        let parent_before = row.parent_id.clone();
+        let before = revisions::Place::from(&row);
+        let was_in_trash = item.in_trash;
         if access.is_some() || change.public.is_some() {
             require(&item, Level::Manage, "changing who has access")?;
         }
@@ -447,9 +462,21 @@ impl Service {
             None => None,
         };
         // Where the item is once changed (a restore may have put it at the top of its drive).
-        let parent_after = place
-            .as_ref()
-            .map_or_else(|| row.parent_id.clone(), |place| place.parent_id.clone());
+        let after = match &place {
+            Some(place) => revisions::Place {
+                parent: place.parent_id.clone(),
+                path: place.path.clone(),
+            },
+            None => revisions::Place::from(&row),
+        };
+        let kind = match (change.in_trash, was_in_trash) {
+            (Some(true), _) => ChangeKind::Trashed,
+            (Some(false), true) => ChangeKind::Restored,
+            _ if place.is_some() => ChangeKind::Moved,
+            _ if access.is_some() => ChangeKind::AccessChanged,
+            _ if change.public.is_some() => ChangeKind::PublicLinkChanged,
+            _ => ChangeKind::Updated,
+        };
 
         let metadata = name.is_some()
             || description.is_some()
@@ -488,9 +515,12 @@ impl Service {
                 sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), row.size).await?;
             }
         }
-        if let Some(access) = access {
-            access_list::replace(&txn, viewer, company, &ItemRef::Item(id), access).await?;
-        }
+        let revoked = match access {
+            Some(access) => {
+                access_list::replace(&txn, viewer, company, &ItemRef::Item(id), access).await?
+            }
+            None => Vec::new(),
+        };
         if change.in_trash == Some(true) {
             let row = item::Entity::find_by_id(id.0)
                 .one(&*txn)
@@ -498,7 +528,9 @@ impl Service {
                 .ok_or_else(|| AppError::not_found(format!("item {id}")))?;
             trash_row(&txn, &item, row).await?;
         }
-        revisions::mark_parents(&txn, company, [parent_before.as_str(), &parent_after]).await?;
+        revisions::mark_parents(&txn, company, [before.parent.as_str(), &after.parent]).await?;
+        let logged = Logged::new(kind, id.0, viewer).from(before).to(after);
+        revisions::log(&txn, company, logged.revoking(revoked));
         if metadata || change.access.is_some() {
             users::remember(&*txn, viewer).await?;
         }
@@ -581,9 +613,22 @@ impl Service {
                 "only items in the trash can be deleted for good; trash it first",
             ));
         }
+        // Whoever held an entry on it is told it is gone.
+        let holders: Vec<(String, String)> = grant::Entity::find()
+            .select_only()
+            .columns([grant::Column::Kind, grant::Column::Subject])
+            .filter(grant::Column::CompanyId.eq(company.0))
+            .filter(grant::Column::ItemId.eq(id.0))
+            .into_tuple()
+            .all(&*txn)
+            .await?;
         sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
         subtree::delete(&*txn, &row).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
+        let revoked = holders.iter().map(|(k, s)| format!("{k}:{s}")).collect();
+        let logged =
+            Logged::new(ChangeKind::Deleted, id.0, viewer).from(revisions::Place::from(&row));
+        revisions::log(&txn, company, logged.revoking(revoked));
         txn.commit().await?;
         Ok(id)
     }

@@ -10,6 +10,7 @@ pub mod chunks;
 pub mod content;
 mod convert;
 pub mod downloads;
+mod feed;
 pub mod files;
 mod items;
 mod keyset;
@@ -60,6 +61,8 @@ pub struct Service {
     unused_upload_ttl_secs: u64,
     /// The most bytes one company may store (distinct content), when set.
     company_quota_bytes: Option<u64>,
+    /// How long the change feed keeps a change, in days.
+    changes_retention_days: u64,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -77,6 +80,8 @@ pub(crate) struct WriteTxn {
     /// The company whose items this transaction changes (`revisions` marks them), stamped
     /// with its next revision at commit.
     changes: std::sync::OnceLock<CompanyId>,
+    /// What it did, logged at commit under that revision.
+    log: std::sync::Mutex<Vec<revisions::Logged>>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -96,7 +101,13 @@ impl WriteTxn {
     /// Stamps what the transaction changed with its company's next revision, and commits.
     pub async fn commit(self) -> AppResult<()> {
         if let Some(company) = self.changes.get() {
-            revisions::stamp(&self.txn, *company).await?;
+            let logged = std::mem::take(
+                &mut *self
+                    .log
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            revisions::stamp(&self.txn, *company, logged).await?;
         }
         self.txn.commit().await?;
         Ok(())
@@ -181,6 +192,7 @@ impl Service {
             max_folder_depth: limits.max_folder_depth,
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,
+            changes_retention_days: limits.changes_retention_days,
             write_lock,
         }
     }
@@ -264,6 +276,7 @@ impl Service {
             txn,
             _guard: guard,
             changes: std::sync::OnceLock::new(),
+            log: std::sync::Mutex::new(Vec::new()),
         })
     }
 }

@@ -1,15 +1,17 @@
-//! Revisions: a write marks what it changes as pending (revision 0), and its commit stamps
-//! those rows with the company's next revision. The counter row is taken last, just before
-//! the commit, and held until it: a company's changes commit in the order of their revisions,
-//! whatever the number of concurrent writers.
+//! Revisions and the change log: a write marks what it changes as pending (revision 0) and
+//! logs what it did; its commit stamps those rows with the company's next revision and writes
+//! the log entries under it. The counter row is taken last, just before the commit, and held
+//! until it: a company's changes commit in the order of their revisions, whatever the number
+//! of concurrent writers, so a reader that follows the log never skips one.
 
-use entity::{company_revision, item};
+use entity::{change, company_revision, item};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::WriteTxn;
-use crate::domain::{CompanyId, ItemId, ItemRef, Revision};
+use crate::auth::Viewer;
+use crate::domain::{ChangeKind, CompanyId, ItemId, ItemRef, Revision, now_millis};
 use crate::error::{AppError, AppResult};
 
 /// What a row a write changed carries until its transaction commits.
@@ -72,13 +74,86 @@ pub(super) async fn mark_parents<'a>(
     Ok(())
 }
 
-/// Gives what this transaction marked the company's next revision: two statements, run by
-/// `WriteTxn::commit` just before it commits.
-pub(super) async fn stamp<C: ConnectionTrait>(db: &C, company: CompanyId) -> AppResult<Revision> {
+/// Where an item is: its parent (a folder id or a drive key) and its folders above.
+#[derive(Clone, Debug)]
+pub(super) struct Place {
+    pub parent: String,
+    pub path: String,
+}
+
+impl From<&item::Model> for Place {
+    fn from(row: &item::Model) -> Self {
+        Self {
+            parent: row.parent_id.clone(),
+            path: row.path.clone(),
+        }
+    }
+}
+
+/// A change to log, written at commit under its transaction's revision.
+#[derive(Clone, Debug)]
+pub(super) struct Logged {
+    kind: ChangeKind,
+    item: Uuid,
+    before: Option<Place>,
+    after: Option<Place>,
+    revoked: Vec<String>,
+    actor: String,
+}
+
+impl Logged {
+    /// `kind` done to `item` by `viewer`.
+    pub fn new(kind: ChangeKind, item: Uuid, viewer: &Viewer) -> Self {
+        Self {
+            kind,
+            item,
+            before: None,
+            after: None,
+            revoked: Vec::new(),
+            actor: viewer.user_id.to_string(),
+        }
+    }
+
+    /// Where the item was before the change.
+    pub fn from(mut self, place: impl Into<Option<Place>>) -> Self {
+        self.before = place.into();
+        self
+    }
+
+    /// Where the item is after the change.
+    pub fn to(mut self, place: impl Into<Option<Place>>) -> Self {
+        self.after = place.into();
+        self
+    }
+
+    /// The entries (`kind:subject`) the change took off the item.
+    pub fn revoking(mut self, entries: Vec<String>) -> Self {
+        self.revoked = entries;
+        self
+    }
+}
+
+/// Logs a change in the transaction that makes it.
+pub(super) fn log(txn: &WriteTxn, company: CompanyId, logged: Logged) {
+    txn.changes_company(company);
+    txn.log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(logged);
+}
+
+/// Gives what this transaction marked the company's next revision and writes its log
+/// entries under it: three statements, run by `WriteTxn::commit` just before it commits.
+pub(super) async fn stamp<C: ConnectionTrait>(
+    db: &C,
+    company: CompanyId,
+    logged: Vec<Logged>,
+) -> AppResult<Revision> {
     // Rows stored before revisions carry 1: a company's first counted change is 2.
     let counter = company_revision::Entity::insert(company_revision::ActiveModel {
         company_id: sea_orm::Set(company.0),
         revision: sea_orm::Set(2),
+        pruned_through: sea_orm::Set(0),
     })
     .on_conflict(
         OnConflict::column(company_revision::Column::CompanyId)
@@ -98,5 +173,34 @@ pub(super) async fn stamp<C: ConnectionTrait>(db: &C, company: CompanyId) -> App
         .filter(Expr::cust("revision = 0"))
         .exec(db)
         .await?;
+    if !logged.is_empty() {
+        let at = now_millis();
+        let rows = logged.into_iter().zip(0..).map(|(logged, ordinal)| {
+            let (parent_before, path_before) = split(logged.before);
+            let (parent_after, path_after) = split(logged.after);
+            change::ActiveModel {
+                company_id: sea_orm::Set(company.0),
+                revision: sea_orm::Set(revision.0),
+                ordinal: sea_orm::Set(ordinal),
+                kind: sea_orm::Set(logged.kind.as_str().to_owned()),
+                item_id: sea_orm::Set(logged.item),
+                parent_before: sea_orm::Set(parent_before),
+                path_before: sea_orm::Set(path_before),
+                parent_after: sea_orm::Set(parent_after),
+                path_after: sea_orm::Set(path_after),
+                revoked: sea_orm::Set(serde_json::json!(logged.revoked)),
+                actor: sea_orm::Set(logged.actor),
+                at: sea_orm::Set(at),
+            }
+        });
+        change::Entity::insert_many(rows).exec(db).await?;
+    }
     Ok(revision)
+}
+
+fn split(place: Option<Place>) -> (Option<String>, Option<String>) {
+    match place {
+        Some(Place { parent, path }) => (Some(parent), Some(path)),
+        None => (None, None),
+    }
 }

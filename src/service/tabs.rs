@@ -6,11 +6,12 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, convert, locks, revisions, users};
+use super::revisions::{self, Logged};
+use super::{Service, convert, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
 use crate::domain::inputs::SetTab;
-use crate::domain::{CompanyId, ItemId, Level, Tab};
+use crate::domain::{ChangeKind, CompanyId, ItemId, Level, Tab};
 use crate::error::{AppError, AppResult};
 
 impl Service {
@@ -71,6 +72,9 @@ impl Service {
         // The channel's entry changes the item's access list, and the parent lists it.
         revisions::claim(&txn, company, input.item_id, None).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
+        let place = revisions::Place::from(&row);
+        let logged = Logged::new(ChangeKind::TabAttached, input.item_id.0, viewer);
+        revisions::log(&txn, company, logged.from(place.clone()).to(place));
         if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))
             .one(&*txn)
             .await?
@@ -89,6 +93,12 @@ impl Service {
                 };
                 revisions::claim(&txn, company, ItemId(previous.item_id), None).await?;
                 revisions::mark_parents(&txn, company, [pointed.parent_id.as_str()]).await?;
+                let place = revisions::Place::from(&pointed);
+                let logged = Logged::new(ChangeKind::AccessChanged, previous.item_id, viewer)
+                    .from(place.clone())
+                    .to(place)
+                    .revoking(vec![format!("channel:{}", previous.channel_id)]);
+                revisions::log(&txn, company, logged);
             }
             grant::Entity::delete_many()
                 .filter(grant::Column::CompanyId.eq(company.0))

@@ -11,8 +11,8 @@ use super::{Service, by_company, content, convert, keyset, locks, revisions, siz
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
-    CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Revision, Version, VersionId,
-    names, now_millis,
+    ChangeKind, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Revision, Version,
+    VersionId, names, now_millis,
 };
 use crate::error::{AppError, AppResult};
 
@@ -156,6 +156,9 @@ impl Service {
         }
         revisions::claim(&txn, company, item_id, if_revision).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
+        let place = revisions::Place::from(&row);
+        let logged = revisions::Logged::new(ChangeKind::VersionAdded, item_id.0, viewer);
+        revisions::log(&txn, company, logged.from(place.clone()).to(place));
         // What a link visitor or a tab holder adds is the file's owner's, as the file is.
         let creator = match viewer.acts_as_self() {
             true => viewer.user_id.to_string(),

@@ -9,6 +9,7 @@ mod concurrency;
 mod content;
 mod durability;
 mod errors;
+mod feed;
 mod http;
 mod items;
 mod limits;

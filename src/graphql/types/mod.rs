@@ -1,6 +1,7 @@
 //! GraphQL object types: thin wrappers over the domain types.
 
 mod access;
+mod change;
 mod item;
 mod node;
 mod tab;
@@ -8,6 +9,7 @@ mod user;
 mod version;
 
 pub use access::{AccessEntityInput, AccessExplanation, AccessInfoObject};
+pub use change::{ChangeConnection, decode_cursor};
 pub use item::ItemObject;
 pub use node::Node;
 pub use tab::TabObject;

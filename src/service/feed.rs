@@ -1,0 +1,281 @@
+//! The change feed: a company's log read from a cursor in bounded windows, each change shown
+//! as the viewer may see it now, and the log pruned past its retention.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use entity::{change, company_revision, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::access::{self, ROOT_KEY};
+use super::{Service, convert, items};
+use crate::auth::Viewer;
+use crate::domain::{
+    Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, Level, User, now_millis,
+};
+use crate::error::{AppError, AppResult};
+
+/// The most log entries one page reads, shown or not: a page costs the same whatever the
+/// viewer may see of the company.
+pub const MAX_WINDOW: u64 = 1_000;
+
+/// The subjects (`kind:subject`) whose access entries apply to the viewer in `company`.
+fn subjects(viewer: &Viewer, company: CompanyId) -> HashSet<String> {
+    let mut held = HashSet::new();
+    if viewer.user_entries_apply() {
+        held.insert(format!("user:{}", viewer.user_id));
+    }
+    if viewer.role(company).is_member() {
+        held.insert(format!("company:{company}"));
+    }
+    held.extend(viewer.channels(company).map(|c| format!("channel:{c}")));
+    held
+}
+
+impl Service {
+    /// Up to `first` changes after `after` (from the oldest kept when `None`) that the viewer
+    /// may see, in commit order. A change to an item they may read comes with the item as it
+    /// is now; one to an item that left their sight (trashed out of it, deleted, moved out,
+    /// unshared) comes once, as a removal with its id only: when they could read where it
+    /// was, or lost an entry on it. Reads at most `MAX_WINDOW` entries: a page may hold fewer
+    /// than `first` changes while more follow. A cursor older than the retention is 410.
+    pub async fn changes(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        after: Option<ChangeCursor>,
+        first: u64,
+    ) -> AppResult<ChangePage> {
+        viewer.may_be_in(company)?;
+        if !(1..=MAX_WINDOW).contains(&first) {
+            return Err(AppError::bad_input(format!(
+                "first must be 1 to {MAX_WINDOW}"
+            )));
+        }
+        // The head first: what a later read of the log shows includes every change up to it.
+        let counter = company_revision::Entity::find_by_id(company.0)
+            .one(self.db())
+            .await?;
+        let (head, pruned) = counter.map_or((1, 0), |c| (c.revision, c.pruned_through));
+        let start = after.unwrap_or_default();
+        let pruned_past =
+            start.revision < pruned || (start.revision == pruned && start.ordinal != i32::MAX);
+        if after.is_some() && pruned > 0 && pruned_past {
+            return Err(AppError::CursorExpired(format!(
+                "the change feed keeps {} days of changes; this cursor is older: read the drive again and follow from a new cursor",
+                self.changes_retention_days
+            )));
+        }
+        let window = first;
+        let rows = change::Entity::find()
+            .filter(change::Column::CompanyId.eq(company.0))
+            .filter(
+                Condition::any()
+                    .add(change::Column::Revision.gt(start.revision))
+                    .add(
+                        Condition::all()
+                            .add(change::Column::Revision.eq(start.revision))
+                            .add(change::Column::Ordinal.gt(start.ordinal)),
+                    ),
+            )
+            .order_by_asc(change::Column::Revision)
+            .order_by_asc(change::Column::Ordinal)
+            .limit(window)
+            .all(self.db())
+            .await?;
+        let has_more = rows.len() as u64 == window;
+        let end = match rows.last() {
+            Some(last) if has_more => ChangeCursor {
+                revision: last.revision,
+                ordinal: last.ordinal,
+            },
+            // The whole log was read: past everything up to the head.
+            Some(last) => ChangeCursor::after_revision(last.revision.max(head)),
+            None => ChangeCursor::after_revision(head.max(start.revision)),
+        };
+        let changes = self.as_seen(viewer, company, rows).await?;
+        Ok(ChangePage {
+            changes,
+            end,
+            has_more,
+        })
+    }
+
+    /// Log entries as the viewer may see them: five statements at most, whatever their number.
+    async fn as_seen(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        rows: Vec<change::Model>,
+    ) -> AppResult<Vec<Change>> {
+        let db = self.db();
+        let stored: Vec<Uuid> = rows
+            .iter()
+            .map(|row| row.item_id)
+            .filter(|id| *id != ROOT_KEY)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let readable: HashMap<Uuid, Item> = access::readable_rows(db, viewer, company, &stored)
+            .await?
+            .into_iter()
+            .map(|(item, row)| (row.id, item))
+            .collect();
+        // Where what they can no longer read was: whether they could read that folder.
+        let left: Vec<&change::Model> = rows
+            .iter()
+            .filter(|row| row.item_id == ROOT_KEY || !readable.contains_key(&row.item_id))
+            .collect();
+        let mut places: HashSet<&str> = left
+            .iter()
+            .filter_map(|row| row.parent_before.as_deref().or(row.parent_after.as_deref()))
+            .collect();
+        if left.iter().any(|row| row.item_id == ROOT_KEY) {
+            places.insert("root");
+        }
+        let folders: Vec<Uuid> = places
+            .iter()
+            .filter_map(|place| Uuid::parse_str(place).ok())
+            .collect();
+        let mut readable_places: HashSet<String> =
+            access::readable_rows(db, viewer, company, &folders)
+                .await?
+                .into_iter()
+                .map(|(_, row)| row.id.to_string())
+                .collect();
+        let mut shared_drive = None;
+        for place in places.iter().filter(|p| Uuid::parse_str(p).is_err()) {
+            let Ok(top) = ItemRef::parse(place) else {
+                continue;
+            };
+            if let Ok(item) = items::get(db, viewer, company, &top).await
+                && item.level >= Level::Read
+            {
+                readable_places.insert((*place).to_owned());
+                if top == ItemRef::Root {
+                    shared_drive = Some(item);
+                }
+            }
+        }
+        let held = subjects(viewer, company);
+
+        let mut seen = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(kind) = ChangeKind::parse(&row.kind) else {
+                continue;
+            };
+            let (item_id, item) = match row.item_id {
+                ROOT_KEY => (ItemRef::Root, shared_drive.clone()),
+                id => (
+                    ItemRef::Item(crate::domain::ItemId(id)),
+                    readable.get(&id).cloned(),
+                ),
+            };
+            let parent_id = match &item {
+                Some(item) => item.parent_id.clone(),
+                None => row
+                    .parent_before
+                    .as_deref()
+                    .or(row.parent_after.as_deref())
+                    .and_then(|p| ItemRef::parse(p).ok()),
+            };
+            if item.is_none() {
+                let was_where_they_read = row
+                    .parent_before
+                    .as_deref()
+                    .or(row.parent_after.as_deref())
+                    .is_some_and(|place| readable_places.contains(place))
+                    || (row.item_id == ROOT_KEY && readable_places.contains("root"));
+                let revoked: Vec<String> =
+                    serde_json::from_value(row.revoked.clone()).unwrap_or_default();
+                let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));
+                if !was_where_they_read && !lost_an_entry {
+                    continue;
+                }
+            }
+            seen.push(Change {
+                cursor: ChangeCursor {
+                    revision: row.revision,
+                    ordinal: row.ordinal,
+                },
+                kind,
+                company_id: company,
+                item_id,
+                item,
+                parent_id,
+                at: row.at,
+                actor: Arc::new(User {
+                    id: row.actor.clone(),
+                    name: None,
+                    email: None,
+                }),
+            });
+        }
+        self.name_actors(&mut seen).await?;
+        Ok(seen)
+    }
+
+    /// Fills in the actors' names and emails, in one statement.
+    async fn name_actors(&self, changes: &mut [Change]) -> AppResult<()> {
+        let ids: HashSet<&str> = changes.iter().map(|c| c.actor.id.as_str()).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let known: HashMap<String, Arc<User>> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| (row.id.clone(), Arc::new(convert::user(row))))
+            .collect();
+        for change in changes.iter_mut() {
+            if let Some(actor) = known.get(&change.actor.id) {
+                change.actor = actor.clone();
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the changes older than the retention, remembering per company how far its log
+    /// was pruned (so that an older cursor answers `CURSOR_EXPIRED` rather than skip them).
+    /// Returns how many were dropped.
+    pub async fn prune_changes(&self) -> AppResult<u64> {
+        let days = i64::try_from(self.changes_retention_days).unwrap_or(i64::MAX / 86_400_000);
+        let cutoff = now_millis().saturating_sub(days.saturating_mul(86_400_000));
+        let txn = self.db().begin().await?;
+        let pruned: Vec<(Uuid, Option<i64>)> = change::Entity::find()
+            .select_only()
+            .column(change::Column::CompanyId)
+            .column_as(change::Column::Revision.max(), "through")
+            .filter(change::Column::At.lt(cutoff))
+            .group_by(change::Column::CompanyId)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let mut removed = 0;
+        for (company, through) in pruned {
+            let Some(through) = through else { continue };
+            // What is left is newer than anything pruned before: `through` only grows.
+            company_revision::Entity::update_many()
+                .col_expr(
+                    company_revision::Column::PrunedThrough,
+                    Expr::value(through),
+                )
+                .filter(company_revision::Column::CompanyId.eq(company))
+                .exec(&txn)
+                .await?;
+            removed += change::Entity::delete_many()
+                .filter(change::Column::CompanyId.eq(company))
+                .filter(change::Column::Revision.lte(through))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+        txn.commit().await?;
+        Ok(removed)
+    }
+}

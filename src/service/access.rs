@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::revisions::entry_key;
 use super::rows::{self, Row};
 use super::{access_list, convert, public_links};
 use crate::auth::Viewer;
@@ -55,6 +56,19 @@ pub(super) fn viewer_grants(viewer: &Viewer, company: CompanyId) -> Condition {
     Condition::all()
         .add(grant::Column::CompanyId.eq(company.0))
         .add(applies)
+}
+
+/// The entries `viewer_grants` matches, as the change log names them (`revisions::entry_key`).
+pub(super) fn held_entries(viewer: &Viewer, company: CompanyId) -> HashSet<String> {
+    let mut held = HashSet::new();
+    if viewer.user_entries_apply() {
+        held.insert(entry_key("user", viewer.user_id.as_str()));
+    }
+    if viewer.role(company).is_member() {
+        held.insert(entry_key("company", &company.to_string()));
+    }
+    held.extend(viewer.channels(company).map(|c| entry_key("channel", c)));
+    held
 }
 
 /// Whether the viewer sees everything in a drive whatever its access lists say: admins in the

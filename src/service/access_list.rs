@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::access::ROOT_KEY;
 use super::access::require;
-use super::revisions::{self, Logged, Place, no_revision};
+use super::revisions::{self, Logged, entry_key, no_revision};
 use super::{Service, access, convert, items, locks, users};
 use crate::auth::Viewer;
 use crate::domain::ids::opaque_id;
@@ -203,12 +203,12 @@ pub(super) async fn replace(
         .filter(|entry| !kept.contains(entry))
         .collect();
     // Who loses their entry: those left out, and those now given `none`.
-    let mut revoked: Vec<String> = stale.iter().map(|(k, s)| format!("{k}:{s}")).collect();
+    let mut revoked: Vec<String> = stale.iter().map(|(k, s)| entry_key(k, s)).collect();
     revoked.extend(
         new.entries
             .iter()
             .filter(|(_, level)| **level == Level::None)
-            .map(|((kind, subject), _)| format!("{}:{subject}", kind.as_str())),
+            .map(|((kind, subject), _)| entry_key(kind.as_str(), subject)),
     );
     for (kind, subject) in stale {
         grant::Entity::delete_by_id((company.0, key, kind, subject))
@@ -294,7 +294,7 @@ impl Service {
                 require(&item, Level::Manage, "changing who has access")?;
                 revisions::claim(&txn, company, *stored, if_revision).await?;
                 revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
-                Some(Place::from(&row))
+                Some(row)
             }
             _ => {
                 let root = items::get(&*txn, viewer, company, id).await?;
@@ -311,14 +311,16 @@ impl Service {
                 subject,
                 level,
             } if !put || *level == Level::None => {
-                vec![format!("{}:{subject}", kind.as_str())]
+                vec![entry_key(kind.as_str(), subject)]
             }
             _ => Vec::new(),
         };
-        let logged = Logged::new(ChangeKind::AccessChanged, key, viewer)
-            .from(place.clone())
-            .to(place)
-            .revoking(revoked);
+        let logged = Logged::new(ChangeKind::AccessChanged, key, viewer);
+        let logged = match &place {
+            Some(row) => logged.in_place(row),
+            None => logged,
+        };
+        let logged = logged.revoking(revoked);
         revisions::log(&txn, company, logged);
         match entry.clone() {
             Entry::Folder(level) => set_folder_level(&*txn, key, level).await?,

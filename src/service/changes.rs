@@ -83,6 +83,16 @@ pub(super) async fn writable_place<C: ConnectionTrait>(
     }
 }
 
+impl Place {
+    /// Where an item put here is, as the change log records it.
+    fn landing(&self) -> revisions::Place {
+        revisions::Place {
+            parent: self.parent_id.clone(),
+            path: self.path.clone(),
+        }
+    }
+}
+
 fn stored(id: &ItemRef) -> AppResult<ItemId> {
     match id {
         ItemRef::Item(id) => Ok(*id),
@@ -332,14 +342,10 @@ impl Service {
         };
         sizes::add_to_folders(&*txn, path_ids(&place.path).collect(), size).await?;
         revisions::mark_parents(&txn, company, [place.parent_id.as_str()]).await?;
-        let landed = revisions::Place {
-            parent: place.parent_id,
-            path: place.path,
-        };
         revisions::log(
             &txn,
             company,
-            Logged::new(ChangeKind::Created, id.0, viewer).to(landed),
+            Logged::new(ChangeKind::Created, id.0, viewer).to(place.landing()),
         );
         users::remember(&*txn, viewer).await?;
         txn.commit().await?;
@@ -463,10 +469,7 @@ impl Service {
         };
         // Where the item is once changed (a restore may have put it at the top of its drive).
         let after = match &place {
-            Some(place) => revisions::Place {
-                parent: place.parent_id.clone(),
-                path: place.path.clone(),
-            },
+            Some(place) => place.landing(),
             None => revisions::Place::from(&row),
         };
         let kind = match (change.in_trash, was_in_trash) {
@@ -625,7 +628,10 @@ impl Service {
         sizes::add_to_counting_folders(&*txn, &row, -row.size).await?;
         subtree::delete(&*txn, &row).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
-        let revoked = holders.iter().map(|(k, s)| format!("{k}:{s}")).collect();
+        let revoked = holders
+            .iter()
+            .map(|(k, s)| revisions::entry_key(k, s))
+            .collect();
         let logged =
             Logged::new(ChangeKind::Deleted, id.0, viewer).from(revisions::Place::from(&row));
         revisions::log(&txn, company, logged.revoking(revoked));

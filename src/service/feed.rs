@@ -23,17 +23,18 @@ use crate::error::{AppError, AppResult};
 /// viewer may see of the company.
 pub const MAX_WINDOW: u64 = 1_000;
 
-/// The subjects (`kind:subject`) whose access entries apply to the viewer in `company`.
-fn subjects(viewer: &Viewer, company: CompanyId) -> HashSet<String> {
-    let mut held = HashSet::new();
-    if viewer.user_entries_apply() {
-        held.insert(format!("user:{}", viewer.user_id));
+/// The folder or drive a logged item was in before the change (after it, for a creation).
+fn logged_parent(row: &change::Model) -> Option<&str> {
+    row.parent_before.as_deref().or(row.parent_after.as_deref())
+}
+
+/// Where a viewer who cannot read a changed item must read to be told of the change: the
+/// item's folder, or the Shared Drive for a change to the Shared Drive's own list.
+fn place_watched(row: &change::Model) -> Option<&str> {
+    match row.item_id {
+        ROOT_KEY => Some("root"),
+        _ => logged_parent(row),
     }
-    if viewer.role(company).is_member() {
-        held.insert(format!("company:{company}"));
-    }
-    held.extend(viewer.channels(company).map(|c| format!("channel:{c}")));
-    held
 }
 
 impl Service {
@@ -130,13 +131,7 @@ impl Service {
             .iter()
             .filter(|row| row.item_id == ROOT_KEY || !readable.contains_key(&row.item_id))
             .collect();
-        let mut places: HashSet<&str> = left
-            .iter()
-            .filter_map(|row| row.parent_before.as_deref().or(row.parent_after.as_deref()))
-            .collect();
-        if left.iter().any(|row| row.item_id == ROOT_KEY) {
-            places.insert("root");
-        }
+        let places: HashSet<&str> = left.iter().filter_map(|row| place_watched(row)).collect();
         let folders: Vec<Uuid> = places
             .iter()
             .filter_map(|place| Uuid::parse_str(place).ok())
@@ -161,7 +156,7 @@ impl Service {
                 }
             }
         }
-        let held = subjects(viewer, company);
+        let held = access::held_entries(viewer, company);
 
         let mut seen = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -177,19 +172,11 @@ impl Service {
             };
             let parent_id = match &item {
                 Some(item) => item.parent_id.clone(),
-                None => row
-                    .parent_before
-                    .as_deref()
-                    .or(row.parent_after.as_deref())
-                    .and_then(|p| ItemRef::parse(p).ok()),
+                None => logged_parent(row).and_then(|p| ItemRef::parse(p).ok()),
             };
             if item.is_none() {
-                let was_where_they_read = row
-                    .parent_before
-                    .as_deref()
-                    .or(row.parent_after.as_deref())
-                    .is_some_and(|place| readable_places.contains(place))
-                    || (row.item_id == ROOT_KEY && readable_places.contains("root"));
+                let was_where_they_read =
+                    place_watched(row).is_some_and(|place| readable_places.contains(place));
                 let revoked: Vec<String> =
                     serde_json::from_value(row.revoked.clone()).unwrap_or_default();
                 let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));

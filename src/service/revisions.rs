@@ -126,11 +126,22 @@ impl Logged {
         self
     }
 
-    /// The entries (`kind:subject`) the change took off the item.
+    /// A change that leaves the item where it is (`row`'s place).
+    pub fn in_place(self, row: &item::Model) -> Self {
+        let place = Place::from(row);
+        self.from(place.clone()).to(place)
+    }
+
+    /// The entries (`entry_key`) the change took off the item.
     pub fn revoking(mut self, entries: Vec<String>) -> Self {
         self.revoked = entries;
         self
     }
+}
+
+/// How the log names an access entry a change took off an item: `kind:subject`.
+pub(super) fn entry_key(kind: &str, subject: &str) -> String {
+    format!("{kind}:{subject}")
 }
 
 /// Logs a change in the transaction that makes it.

@@ -72,9 +72,8 @@ impl Service {
         // The channel's entry changes the item's access list, and the parent lists it.
         revisions::claim(&txn, company, input.item_id, None).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
-        let place = revisions::Place::from(&row);
         let logged = Logged::new(ChangeKind::TabAttached, input.item_id.0, viewer);
-        revisions::log(&txn, company, logged.from(place.clone()).to(place));
+        revisions::log(&txn, company, logged.in_place(&row));
         if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))
             .one(&*txn)
             .await?
@@ -93,11 +92,9 @@ impl Service {
                 };
                 revisions::claim(&txn, company, ItemId(previous.item_id), None).await?;
                 revisions::mark_parents(&txn, company, [pointed.parent_id.as_str()]).await?;
-                let place = revisions::Place::from(&pointed);
                 let logged = Logged::new(ChangeKind::AccessChanged, previous.item_id, viewer)
-                    .from(place.clone())
-                    .to(place)
-                    .revoking(vec![format!("channel:{}", previous.channel_id)]);
+                    .in_place(&pointed)
+                    .revoking(vec![revisions::entry_key("channel", &previous.channel_id)]);
                 revisions::log(&txn, company, logged);
             }
             grant::Entity::delete_many()

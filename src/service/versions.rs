@@ -156,9 +156,8 @@ impl Service {
         }
         revisions::claim(&txn, company, item_id, if_revision).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
-        let place = revisions::Place::from(&row);
         let logged = revisions::Logged::new(ChangeKind::VersionAdded, item_id.0, viewer);
-        revisions::log(&txn, company, logged.from(place.clone()).to(place));
+        revisions::log(&txn, company, logged.in_place(&row));
         // What a link visitor or a tab holder adds is the file's owner's, as the file is.
         let creator = match viewer.acts_as_self() {
             true => viewer.user_id.to_string(),

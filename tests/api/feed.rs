@@ -8,9 +8,6 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, on_both_backends};
 
 const CHANGES: &str = "query($c: ID!, $after: String, $first: Int) { changes(companyId: $c, after: $after, first: $first) { edges { cursor node { kind itemId parentId at actor { id name } item { id name inTrash } } } pageInfo { hasNextPage endCursor } } }";
-const UPDATE: &str =
-    "mutation($input: UpdateItemInput!) { updateItem(input: $input) { item { id } } }";
-
 /// One page of the feed as `token` sees it.
 async fn page(app: &TestApp, token: &str, after: Option<&str>, first: u64) -> Value {
     app.data(
@@ -58,15 +55,6 @@ fn kinds(changes: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-async fn update(app: &TestApp, token: &str, id: &str, change: Value) {
-    let mut input = json!({ "companyId": app.company.to_string(), "id": id });
-    input
-        .as_object_mut()
-        .unwrap()
-        .extend(change.as_object().unwrap().clone());
-    app.data(token, UPDATE, json!({ "input": input })).await;
-}
-
 on_both_backends! {
     async fn the_feed_holds_every_change_once_in_commit_order_with_the_item_as_it_is_now(app: TestApp) {
         let ada = app.token("ada", Role::Member);
@@ -74,14 +62,14 @@ on_both_backends! {
         let folder = app.create(&ada, "user_ada", "Folder", true).await;
         let other = app.create(&ada, "user_ada", "Other", true).await;
         let file = app.create_file(&ada, &folder, "a.txt", 3).await;
-        update(&app, &ada, &file, json!({ "name": "b.txt" })).await;
-        update(&app, &ada, &file, json!({ "parentId": other })).await;
-        update(&app, &ada, &file, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }, { "type": "FOLDER", "id": "parent", "level": "MANAGE" }] })).await;
-        update(&app, &ada, &file, json!({ "publicLink": { "level": "READ" } })).await;
+        app.update(&ada, &file, json!({ "name": "b.txt" })).await;
+        app.update(&ada, &file, json!({ "parentId": other })).await;
+        app.update(&ada, &file, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }, { "type": "FOLDER", "id": "parent", "level": "MANAGE" }] })).await;
+        app.update(&ada, &file, json!({ "publicLink": { "level": "READ" } })).await;
         app.add_version(&ada, &file, b"second").await;
-        update(&app, &ada, &file, json!({ "inTrash": true })).await;
-        update(&app, &ada, &file, json!({ "inTrash": false })).await;
-        update(&app, &ada, &folder, json!({ "inTrash": true })).await;
+        app.update(&ada, &file, json!({ "inTrash": true })).await;
+        app.update(&ada, &file, json!({ "inTrash": false })).await;
+        app.update(&ada, &folder, json!({ "inTrash": true })).await;
         let delete = "mutation($input: ItemInput!) { deleteItem(input: $input) { deletedId } }";
         app.data(&ada, delete, json!({ "input": { "companyId": app.company.to_string(), "id": folder } })).await;
 
@@ -105,7 +93,7 @@ on_both_backends! {
         // Read again from the end: nothing, and the same place; a new change comes once.
         let (again, same) = follow(&app, &ada, Some(end.clone()), 100).await;
         assert!(again.is_empty());
-        update(&app, &ada, &file, json!({ "description": "later" })).await;
+        app.update(&ada, &file, json!({ "description": "later" })).await;
         let (later, _) = follow(&app, &ada, Some(same), 100).await;
         assert_eq!(kinds(&later), ["UPDATED"]);
         // Pages of one give the same changes.
@@ -120,19 +108,19 @@ on_both_backends! {
         let carol = app.token("carol", Role::Member);
         let shared = app.create(&ada, "user_ada", "Shared", true).await;
         let private = app.create(&ada, "user_ada", "Private", true).await;
-        update(&app, &ada, &shared, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
+        app.update(&ada, &shared, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
         let (_, bob_start) = follow(&app, &bob, None, 100).await;
         let (_, carol_start) = follow(&app, &carol, None, 100).await;
 
         let seen_file = app.create_file(&ada, &shared, "seen.txt", 1).await;
         let hidden_file = app.create_file(&ada, &private, "hidden.txt", 1).await;
-        update(&app, &ada, &hidden_file, json!({ "name": "still-hidden.txt" })).await;
+        app.update(&ada, &hidden_file, json!({ "name": "still-hidden.txt" })).await;
         // Moved out of bob's sight: once, as a removal.
-        update(&app, &ada, &seen_file, json!({ "parentId": private })).await;
-        update(&app, &ada, &seen_file, json!({ "name": "renamed-out-of-sight.txt" })).await;
+        app.update(&ada, &seen_file, json!({ "parentId": private })).await;
+        app.update(&ada, &seen_file, json!({ "name": "renamed-out-of-sight.txt" })).await;
         // Shared with bob directly, then unshared: he is told it left.
         let direct = app.create_file(&ada, &private, "direct.txt", 1).await;
-        update(&app, &ada, &direct, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
+        app.update(&ada, &direct, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
         let unshare = "mutation($input: UnshareItemInput!) { unshareItem(input: $input) { item { id } } }";
         app.data(&ada, unshare, json!({ "input": { "companyId": app.company.to_string(), "id": direct, "type": "USER", "entityId": "bob" } })).await;
 
@@ -224,7 +212,7 @@ on_both_backends! {
             assert_eq!(code, "CURSOR_EXPIRED");
         }
         // A client that was up to date keeps following.
-        update(&app, &ada, &folder, json!({ "name": "New" })).await;
+        app.update(&ada, &folder, json!({ "name": "New" })).await;
         let (after_pruning, _) = follow(&app, &ada, Some(current), 100).await;
         assert_eq!(kinds(&after_pruning), ["UPDATED"]);
     }

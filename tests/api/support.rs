@@ -427,6 +427,21 @@ impl TestApp {
             .collect()
     }
 
+    /// Applies `change` (fields of `UpdateItemInput`) to an item as `token`; it must succeed.
+    pub async fn update(&self, token: &str, id: &str, change: Value) -> Value {
+        let mut input = json!({ "companyId": self.company.to_string(), "id": id });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(change.as_object().expect("a change is an object").clone());
+        self.data(
+            token,
+            "mutation($input: UpdateItemInput!) { updateItem(input: $input) { item { id } } }",
+            json!({ "input": input }),
+        )
+        .await
+    }
+
     /// Replaces an item's access list as `token`.
     pub async fn share(&self, token: &str, id: &str, entities: Value) -> Value {
         self.graphql(

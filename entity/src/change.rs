@@ -24,6 +24,8 @@ pub struct Model {
     pub revoked: Json,
     pub actor: String,
     pub at: i64,
+    /// Whether, before the change, who could read `parent_before` could read the item.
+    pub seen_from_parent: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

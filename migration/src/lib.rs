@@ -11,6 +11,7 @@ mod m20261201_000002_upload_activity;
 mod m20261201_000003_link_generations;
 mod m20261201_000004_password_attempts;
 mod m20261202_000001_revisions;
+mod m20261202_000002_change_sight;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_link_generations::Migration),
             Box::new(m20261201_000004_password_attempts::Migration),
             Box::new(m20261202_000001_revisions::Migration),
+            Box::new(m20261202_000002_change_sight::Migration),
         ]
     }
 }

@@ -48,6 +48,15 @@ impl ChangeKind {
         }
     }
 
+    /// Whether the change can take its item out of the sight of who reads its folder: by
+    /// moving, trashing or deleting it, or by changing its access list.
+    pub fn may_hide_from_folder(self) -> bool {
+        matches!(
+            self,
+            Self::Moved | Self::Trashed | Self::Deleted | Self::AccessChanged
+        )
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         [
             Self::Created,
@@ -97,7 +106,8 @@ pub struct Change {
     /// Where the item is after the change; where it was, for one that left the viewer's sight.
     pub parent_id: Option<ItemRef>,
     pub at: i64,
-    pub actor: Arc<User>,
+    /// Who made it; `None` for a removal and for a link visitor, who see no one's identity.
+    pub actor: Option<Arc<User>>,
 }
 
 /// A window of the change log as one viewer may see it.

@@ -193,23 +193,28 @@ pub(super) async fn replace(
         .keys()
         .map(|(kind, subject)| (kind.as_str().to_owned(), subject.clone()))
         .collect();
-    let stale: Vec<(String, String)> = grant::Entity::find()
+    let stored = grant::Entity::find()
         .filter(grant::Column::CompanyId.eq(company.0))
         .filter(grant::Column::ItemId.eq(key))
         .all(txn)
-        .await?
+        .await?;
+    // Who loses their entry: those who held more than `none`, left out or now given `none`.
+    let level_after = |g: &grant::Model| {
+        EntityKind::parse(&g.kind)
+            .and_then(|kind| new.entries.get(&(kind, g.subject.clone())))
+            .copied()
+            .unwrap_or(Level::None)
+    };
+    let revoked: Vec<String> = stored
+        .iter()
+        .filter(|g| convert::parse_level(&g.level) > Level::None && level_after(g) == Level::None)
+        .map(|g| entry_key(&g.kind, &g.subject))
+        .collect();
+    let stale: Vec<(String, String)> = stored
         .into_iter()
         .map(|g| (g.kind, g.subject))
         .filter(|entry| !kept.contains(entry))
         .collect();
-    // Who loses their entry: those left out, and those now given `none`.
-    let mut revoked: Vec<String> = stale.iter().map(|(k, s)| entry_key(k, s)).collect();
-    revoked.extend(
-        new.entries
-            .iter()
-            .filter(|(_, level)| **level == Level::None)
-            .map(|((kind, subject), _)| entry_key(kind.as_str(), subject)),
-    );
     for (kind, subject) in stale {
         grant::Entity::delete_by_id((company.0, key, kind, subject))
             .exec(txn)
@@ -290,6 +295,7 @@ impl Service {
         let txn = self.write().await?;
         let place = match id {
             ItemRef::Item(stored) => {
+                locks::places(&txn, company.0, &[stored.0], false).await?;
                 let (item, row) = access::readable_item(&*txn, viewer, company, stored.0).await?;
                 require(&item, Level::Manage, "changing who has access")?;
                 revisions::claim(&txn, company, *stored, if_revision).await?;
@@ -311,7 +317,19 @@ impl Service {
                 subject,
                 level,
             } if !put || *level == Level::None => {
-                vec![entry_key(kind.as_str(), subject)]
+                // Only who held more than `none` loses anything.
+                let held = grant::Entity::find_by_id((
+                    company.0,
+                    key,
+                    kind.as_str().to_owned(),
+                    subject.clone(),
+                ))
+                .one(&*txn)
+                .await?;
+                held.filter(|grant| convert::parse_level(&grant.level) > Level::None)
+                    .map(|_| entry_key(kind.as_str(), subject))
+                    .into_iter()
+                    .collect()
             }
             _ => Vec::new(),
         };

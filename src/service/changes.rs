@@ -89,6 +89,7 @@ impl Place {
         revisions::Place {
             parent: self.parent_id.clone(),
             path: self.path.clone(),
+            inherits: true,
         }
     }
 }

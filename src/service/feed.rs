@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use entity::{change, company_revision, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::access::{self, ROOT_KEY};
@@ -37,7 +35,20 @@ fn place_watched(row: &change::Model) -> Option<&str> {
     }
 }
 
+/// Whether a cursor points into what was pruned (through revision `pruned`, 0 for nothing):
+/// before the end of the last pruned revision.
+fn expired(cursor: ChangeCursor, pruned: i64) -> bool {
+    pruned > 0 && cursor < ChangeCursor::after_revision(pruned)
+}
+
 impl Service {
+    fn cursor_expired(&self) -> AppError {
+        AppError::CursorExpired(format!(
+            "the change feed keeps {} days of changes; this cursor is older: read the drive again and follow from a new cursor",
+            self.changes_retention_days
+        ))
+    }
+
     /// Up to `first` changes after `after` (from the oldest kept when `None`) that the viewer
     /// may see, in commit order. A change to an item they may read comes with the item as it
     /// is now; one to an item that left their sight (trashed out of it, deleted, moved out,
@@ -63,13 +74,8 @@ impl Service {
             .await?;
         let (head, pruned) = counter.map_or((1, 0), |c| (c.revision, c.pruned_through));
         let start = after.unwrap_or_default();
-        let pruned_past =
-            start.revision < pruned || (start.revision == pruned && start.ordinal != i32::MAX);
-        if after.is_some() && pruned > 0 && pruned_past {
-            return Err(AppError::CursorExpired(format!(
-                "the change feed keeps {} days of changes; this cursor is older: read the drive again and follow from a new cursor",
-                self.changes_retention_days
-            )));
+        if after.is_some() && expired(start, pruned) {
+            return Err(self.cursor_expired());
         }
         let window = first;
         let rows = change::Entity::find()
@@ -88,6 +94,17 @@ impl Service {
             .limit(window)
             .all(self.db())
             .await?;
+        // A prune that committed between the head and the scan may have taken rows the scan
+        // should have shown: such a cursor is expired, as the next read would say.
+        if after.is_some() {
+            let now_pruned = company_revision::Entity::find_by_id(company.0)
+                .one(self.db())
+                .await?
+                .map_or(0, |c| c.pruned_through);
+            if now_pruned != pruned && expired(start, now_pruned) {
+                return Err(self.cursor_expired());
+            }
+        }
         let has_more = rows.len() as u64 == window;
         let end = match rows.last() {
             Some(last) if has_more => ChangeCursor {
@@ -106,7 +123,8 @@ impl Service {
         })
     }
 
-    /// Log entries as the viewer may see them: five statements at most, whatever their number.
+    /// Log entries as the viewer may see them, in a bounded number of statements whatever
+    /// their number (`feed::a_page_costs_the_same_whatever_it_holds`).
     async fn as_seen(
         &self,
         viewer: &Viewer,
@@ -172,18 +190,33 @@ impl Service {
             };
             let parent_id = match &item {
                 Some(item) => item.parent_id.clone(),
-                None => logged_parent(row).and_then(|p| ItemRef::parse(p).ok()),
-            };
-            if item.is_none() {
-                let was_where_they_read =
-                    place_watched(row).is_some_and(|place| readable_places.contains(place));
-                let revoked: Vec<String> =
-                    serde_json::from_value(row.revoked.clone()).unwrap_or_default();
-                let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));
-                if !was_where_they_read && !lost_an_entry {
-                    continue;
+                None => {
+                    // A removal goes to who could read the item before the change: who read
+                    // its folder when it was seen from there, or held an entry it took off.
+                    let watched =
+                        place_watched(row).filter(|place| readable_places.contains(*place));
+                    let seen_from_folder =
+                        kind.may_hide_from_folder() && row.seen_from_parent && watched.is_some();
+                    let revoked: Vec<String> =
+                        serde_json::from_value(row.revoked.clone()).unwrap_or_default();
+                    let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));
+                    if !(seen_from_folder || lost_an_entry) {
+                        continue;
+                    }
+                    // Where it was, if they may still read there.
+                    watched
+                        .and_then(|_| logged_parent(row))
+                        .and_then(|parent| ItemRef::parse(parent).ok())
                 }
-            }
+            };
+            // Who made a change is for who may read the item, never for a link visitor.
+            let actor = (item.is_some() && !viewer.is_visitor()).then(|| {
+                Arc::new(User {
+                    id: row.actor.clone(),
+                    name: None,
+                    email: None,
+                })
+            });
             seen.push(Change {
                 cursor: ChangeCursor {
                     revision: row.revision,
@@ -195,11 +228,7 @@ impl Service {
                 item,
                 parent_id,
                 at: row.at,
-                actor: Arc::new(User {
-                    id: row.actor.clone(),
-                    name: None,
-                    email: None,
-                }),
+                actor,
             });
         }
         self.name_actors(&mut seen).await?;
@@ -208,7 +237,11 @@ impl Service {
 
     /// Fills in the actors' names and emails, in one statement.
     async fn name_actors(&self, changes: &mut [Change]) -> AppResult<()> {
-        let ids: HashSet<&str> = changes.iter().map(|c| c.actor.id.as_str()).collect();
+        let ids: HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| c.actor.as_ref())
+            .map(|actor| actor.id.as_str())
+            .collect();
         if ids.is_empty() {
             return Ok(());
         }
@@ -219,9 +252,9 @@ impl Service {
             .into_iter()
             .map(|row| (row.id.clone(), Arc::new(convert::user(row))))
             .collect();
-        for change in changes.iter_mut() {
-            if let Some(actor) = known.get(&change.actor.id) {
-                change.actor = actor.clone();
+        for actor in changes.iter_mut().filter_map(|c| c.actor.as_mut()) {
+            if let Some(known) = known.get(&actor.id) {
+                *actor = known.clone();
             }
         }
         Ok(())
@@ -233,7 +266,6 @@ impl Service {
     pub async fn prune_changes(&self) -> AppResult<u64> {
         let days = i64::try_from(self.changes_retention_days).unwrap_or(i64::MAX / 86_400_000);
         let cutoff = now_millis().saturating_sub(days.saturating_mul(86_400_000));
-        let txn = self.db().begin().await?;
         let pruned: Vec<(Uuid, Option<i64>)> = change::Entity::find()
             .select_only()
             .column(change::Column::CompanyId)
@@ -241,11 +273,13 @@ impl Service {
             .filter(change::Column::At.lt(cutoff))
             .group_by(change::Column::CompanyId)
             .into_tuple()
-            .all(&txn)
+            .all(self.db())
             .await?;
         let mut removed = 0;
+        // One company at a time: no write waits on another company's prune.
         for (company, through) in pruned {
             let Some(through) = through else { continue };
+            let txn = self.write().await?;
             // What is left is newer than anything pruned before: `through` only grows.
             company_revision::Entity::update_many()
                 .col_expr(
@@ -253,16 +287,17 @@ impl Service {
                     Expr::value(through),
                 )
                 .filter(company_revision::Column::CompanyId.eq(company))
-                .exec(&txn)
+                .filter(company_revision::Column::PrunedThrough.lt(through))
+                .exec(&*txn)
                 .await?;
             removed += change::Entity::delete_many()
                 .filter(change::Column::CompanyId.eq(company))
                 .filter(change::Column::Revision.lte(through))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?
                 .rows_affected;
+            txn.commit().await?;
         }
-        txn.commit().await?;
         Ok(removed)
     }
 }

@@ -9,9 +9,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::WriteTxn;
+use super::{WriteTxn, convert};
 use crate::auth::Viewer;
-use crate::domain::{ChangeKind, CompanyId, ItemId, ItemRef, Revision, now_millis};
+use crate::domain::{ChangeKind, CompanyId, ItemId, ItemRef, Level, Revision, now_millis};
 use crate::error::{AppError, AppResult};
 
 /// What a row a write changed carries until its transaction commits.
@@ -74,11 +74,13 @@ pub(super) async fn mark_parents<'a>(
     Ok(())
 }
 
-/// Where an item is: its parent (a folder id or a drive key) and its folders above.
+/// Where an item is: its parent (a folder id or a drive key), its folders above, and whether
+/// who reads the parent reads the item (its `folder` entry above `none`).
 #[derive(Clone, Debug)]
 pub(super) struct Place {
     pub parent: String,
     pub path: String,
+    pub inherits: bool,
 }
 
 impl From<&item::Model> for Place {
@@ -86,6 +88,7 @@ impl From<&item::Model> for Place {
         Self {
             parent: row.parent_id.clone(),
             path: row.path.clone(),
+            inherits: convert::parse_level(&row.folder_level) > Level::None,
         }
     }
 }
@@ -187,6 +190,7 @@ pub(super) async fn stamp<C: ConnectionTrait>(
     if !logged.is_empty() {
         let at = now_millis();
         let rows = logged.into_iter().zip(0..).map(|(logged, ordinal)| {
+            let seen_from_parent = logged.before.as_ref().is_some_and(|place| place.inherits);
             let (parent_before, path_before) = split(logged.before);
             let (parent_after, path_after) = split(logged.after);
             change::ActiveModel {
@@ -202,6 +206,7 @@ pub(super) async fn stamp<C: ConnectionTrait>(
                 revoked: sea_orm::Set(serde_json::json!(logged.revoked)),
                 actor: sea_orm::Set(logged.actor),
                 at: sea_orm::Set(at),
+                seen_from_parent: sea_orm::Set(seen_from_parent),
             }
         });
         change::Entity::insert_many(rows).exec(db).await?;
@@ -211,7 +216,7 @@ pub(super) async fn stamp<C: ConnectionTrait>(
 
 fn split(place: Option<Place>) -> (Option<String>, Option<String>) {
     match place {
-        Some(Place { parent, path }) => (Some(parent), Some(path)),
+        Some(Place { parent, path, .. }) => (Some(parent), Some(path)),
         None => (None, None),
     }
 }

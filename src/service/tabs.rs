@@ -67,17 +67,34 @@ impl Service {
         let txn = self.write().await?;
         // Writers of one tab take turns: each sees where the other left it.
         locks::take_turn(&txn, &[b"tab", company.0.as_bytes(), tab_id.as_bytes()]).await?;
+        let previous = tab::Entity::find_by_id((company.0, tab_id.clone()))
+            .one(&*txn)
+            .await?;
+        let repointed = previous
+            .as_ref()
+            .filter(|previous| previous.item_id != input.item_id.0);
+        let places: Vec<_> = std::iter::once(input.item_id.0)
+            .chain(repointed.map(|previous| previous.item_id))
+            .collect();
+        locks::places(&txn, company.0, &places, false).await?;
         let (item, row) = access::readable_item(&*txn, viewer, company, input.item_id.0).await?;
         require(&item, Level::Manage, "attaching a tab")?;
         // The channel's entry changes the item's access list, and the parent lists it.
         revisions::claim(&txn, company, input.item_id, None).await?;
         revisions::mark_parents(&txn, company, [row.parent_id.as_str()]).await?;
-        let logged = Logged::new(ChangeKind::TabAttached, input.item_id.0, viewer);
-        revisions::log(&txn, company, logged.in_place(&row));
-        if let Some(previous) = tab::Entity::find_by_id((company.0, tab_id.clone()))
-            .one(&*txn)
-            .await?
-        {
+        // A tab kept on its item but moved to another channel takes the old channel's entry.
+        let replaced_channel: Vec<String> = previous
+            .iter()
+            .filter(|previous| {
+                previous.item_id == input.item_id.0 && previous.channel_id != channel_id
+            })
+            .map(|previous| revisions::entry_key("channel", &previous.channel_id))
+            .collect();
+        let logged = Logged::new(ChangeKind::TabAttached, input.item_id.0, viewer)
+            .in_place(&row)
+            .revoking(replaced_channel);
+        revisions::log(&txn, company, logged);
+        if let Some(previous) = previous {
             // Re-pointing a tab takes the channel's entry off the item it points at now: that
             // needs `manage` there too, or anyone could strip someone else's folder.
             if previous.item_id != input.item_id.0 {

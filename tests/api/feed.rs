@@ -75,11 +75,12 @@ on_both_backends! {
 
         let (changes, end) = follow(&app, &ada, Some(start), 100).await;
         assert_eq!(kinds(&changes), [
-            "CREATED", "CREATED", "CREATED", "UPDATED", "MOVED", "ACCESS_CHANGED",
+            "CREATED", "CREATED", "UPDATED", "MOVED", "ACCESS_CHANGED",
             "PUBLIC_LINK_CHANGED", "VERSION_ADDED", "TRASHED", "RESTORED", "TRASHED", "DELETED",
-        ]);
+        ], "the folder, gone, is told as trashed and deleted");
         let file_changes: Vec<&Value> = changes.iter().filter(|c| c["itemId"] == json!(file)).collect();
         assert_eq!(file_changes.len(), 8);
+        assert_eq!(changes[0]["itemId"], json!(other), "the folder's own creation is not told: it is gone");
         for change in &file_changes {
             // The item as it is now: renamed, in Other.
             assert_eq!(change["item"]["name"], "b.txt");
@@ -130,14 +131,16 @@ on_both_backends! {
             .map(|c| (c["kind"].as_str().unwrap(), c["itemId"].as_str().unwrap()))
             .collect();
         assert_eq!(summary, [
-            ("CREATED", seen_file.as_str()),
-            ("MOVED", &seen_file),
+            // Created and moved out before he looked: once, where it left his sight.
+            ("MOVED", seen_file.as_str()),
             // Shared with him and unshared: only the unsharing is his to know.
             ("ACCESS_CHANGED", &direct),
         ]);
         // What bob can no longer read comes with its id only (the create too: it is read now).
         assert!(changes.iter().all(|c| c["item"].is_null()), "nothing here is bob's to read any more: {changes:#?}");
-        assert_eq!(changes[1]["parentId"], json!(shared), "where it left his sight");
+        assert!(changes.iter().all(|c| c["actor"].is_null()), "who made what he cannot read is not his to know");
+        assert_eq!(changes[0]["parentId"], json!(shared), "where it left his sight");
+        assert_eq!(changes[1]["parentId"], Value::Null, "not where he cannot read");
         assert!(!changes.iter().any(|c| c["itemId"] == json!(hidden_file)), "never a change to what he never saw");
         let (carols, _) = follow(&app, &carol, Some(carol_start), 100).await;
         assert!(carols.is_empty(), "carol sees nothing of ada's drive: {carols:#?}");
@@ -151,6 +154,99 @@ on_both_backends! {
         }
         let code = app.error_code(Some(&bob), CHANGES, json!({ "c": app.company.to_string(), "after": "not-a-cursor" })).await;
         assert_eq!(code, "BAD_USER_INPUT");
+    }
+
+    async fn what_was_never_seen_from_a_folder_is_never_told_to_its_readers(app: TestApp) {
+        let ada = app.token("ada", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let shared = app.create(&ada, "user_ada", "Shared", true).await;
+        app.update(&ada, &shared, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
+        // In bob's folder, but cut off from it: bob never reads it.
+        let secret = app.create_file(&ada, &shared, "secret.txt", 1).await;
+        let cut_off = json!([{ "type": "FOLDER", "id": "parent", "level": "NONE" }]);
+        app.update(&ada, &secret, json!({ "access": cut_off })).await;
+        // Bob once held `none` on this one: nothing to lose.
+        let nothing_held = app.create_file(&ada, &shared, "nothing-held.txt", 1).await;
+        app.update(&ada, &nothing_held, json!({ "access": [{ "type": "FOLDER", "id": "parent", "level": "NONE" }, { "type": "USER", "id": "bob", "level": "NONE" }] })).await;
+        let (_, start) = follow(&app, &bob, None, 100).await;
+
+        app.update(&ada, &secret, json!({ "name": "renamed.txt" })).await;
+        app.add_version(&ada, &secret, b"more").await;
+        app.update(&ada, &secret, json!({ "access": [{ "type": "FOLDER", "id": "parent", "level": "NONE" }, { "type": "USER", "id": "carol", "level": "READ" }] })).await;
+        app.update(&ada, &secret, json!({ "inTrash": true })).await;
+        app.update(&ada, &nothing_held, json!({ "access": cut_off })).await;
+        let unshare = "mutation($input: UnshareItemInput!) { unshareItem(input: $input) { item { id } } }";
+        app.data(&ada, unshare, json!({ "input": { "companyId": app.company.to_string(), "id": nothing_held, "type": "USER", "entityId": "bob" } })).await;
+        // What he did read leaves his sight: told once, with where it was.
+        let plain = app.create_file(&ada, &shared, "plain.txt", 1).await;
+        app.update(&ada, &plain, json!({ "name": "renamed-plain.txt" })).await;
+        app.update(&ada, &plain, json!({ "parentId": "user_ada" })).await;
+        app.update(&ada, &plain, json!({ "name": "out-of-sight.txt" })).await;
+
+        let (changes, _) = follow(&app, &bob, Some(start), 100).await;
+        let told: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|c| (c["kind"].as_str().unwrap(), c["itemId"].as_str().unwrap()))
+            .collect();
+        assert_eq!(told, [("MOVED", plain.as_str())], "{changes:#?}");
+        assert_eq!(changes[0]["parentId"], json!(shared));
+        assert_eq!(changes[0]["actor"], Value::Null);
+    }
+
+    async fn a_link_visitor_sees_what_changed_but_not_who_changed_it(app: TestApp) {
+        let ada = app.token("ada", Role::Member);
+        let folder = app.create(&ada, "user_ada", "Published", true).await;
+        let data = app
+            .data(&ada, "mutation($i: UpdateItemInput!) { updateItem(input: $i) { item { accessInfo { public { token } } } } }",
+                json!({ "i": { "companyId": app.company.to_string(), "id": folder, "publicLink": { "level": "READ" } } }))
+            .await;
+        let link = data["updateItem"]["item"]["accessInfo"]["public"]["token"].as_str().unwrap().to_owned();
+        let visitor = crate::principals::visit(&app, &folder, &link).await;
+        let (_, start) = follow(&app, &visitor, None, 100).await;
+        let file = app.create_file(&ada, &folder, "news.txt", 1).await;
+        let elsewhere = app.create_file(&ada, "user_ada", "private.txt", 1).await;
+
+        let (changes, _) = follow(&app, &visitor, Some(start), 100).await;
+        assert_eq!(kinds(&changes), ["CREATED"], "{changes:#?}");
+        assert_eq!(changes[0]["itemId"], json!(file));
+        assert_eq!(changes[0]["item"]["name"], "news.txt");
+        assert_eq!(changes[0]["actor"], Value::Null, "a visitor sees no one's identity");
+        assert!(!changes.iter().any(|c| c["itemId"] == json!(elsewhere)));
+    }
+
+    async fn a_page_costs_the_same_whatever_it_holds(app: TestApp) {
+        let ada = app.token("ada", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let shared = app.create(&ada, "user_ada", "Shared", true).await;
+        app.update(&ada, &shared, json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
+        let (_, start) = follow(&app, &bob, None, 100).await;
+        // What one page of the feed costs bob when it holds `n` more changes of each sort.
+        let cost = |after: String| {
+            let app = &app;
+            let bob = bob.clone();
+            async move {
+                let before = app.statements();
+                page(app, &bob, Some(&after), 1000).await;
+                app.statements() - before
+            }
+        };
+        let grow = |n: usize| {
+            let (app, ada, shared) = (&app, ada.clone(), shared.clone());
+            async move {
+                for i in 0..n {
+                    let file = app.create_file(&ada, &shared, &format!("f{i}.txt"), 1).await;
+                    app.update(&ada, &file, json!({ "name": format!("g{i}.txt") })).await;
+                    let private = app.create_file(&ada, "user_ada", &format!("p{i}.txt"), 1).await;
+                    app.update(&ada, &private, json!({ "name": format!("q{i}.txt") })).await;
+                    app.update(&ada, &file, json!({ "inTrash": true })).await;
+                }
+            }
+        };
+        grow(1).await;
+        let small = cost(start.clone()).await;
+        grow(20).await;
+        let large = cost(start).await;
+        assert_eq!(small, large, "statements for a page of 5 changes vs 105");
     }
 
     async fn readers_following_concurrent_writers_skip_and_repeat_nothing(app: TestApp) {

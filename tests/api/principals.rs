@@ -28,7 +28,7 @@ async fn linked_folder(app: &TestApp, owner: &str, level: &str) -> (String, Stri
     (folder, link, visitor)
 }
 
-async fn visit(app: &TestApp, document: &str, link: &str) -> String {
+pub(crate) async fn visit(app: &TestApp, document: &str, link: &str) -> String {
     let (status, answer) = app
         .rest(
             "POST",

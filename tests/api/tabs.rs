@@ -1,6 +1,7 @@
 //! Tabs: attaching needs manage on the item and grants the channel; reading needs read.
 
 use quire::auth::Role;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, on_both_backends};
@@ -50,6 +51,17 @@ on_both_backends! {
         set_tab(&app, &admin, "tab-1", "random", &folder, "READ").await;
         set_tab(&app, &admin, "tab-1", "random", &folder, "READ").await;
         assert_eq!(channels(&app, &admin, &folder).await, [json!({ "type": "CHANNEL", "id": "random", "level": "READ" })]);
+        // The change log tells the old channel it lost the folder, once.
+        let logged: Vec<String> = entity::change::Entity::find()
+            .filter(entity::change::Column::Kind.eq("tab_attached"))
+            .order_by_asc(entity::change::Column::Revision)
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.revoked.to_string())
+            .collect();
+        assert_eq!(logged, [r#"[]"#, r#"["channel:general"]"#, r#"[]"#]);
         let none = app.data(&admin, GET_TAB, json!({ "c": app.company.to_string(), "t": "nope" })).await;
         assert_eq!(none["tab"], Value::Null);
     }

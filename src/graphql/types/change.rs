@@ -74,9 +74,10 @@ impl ChangeObject {
         Timestamp(self.0.at)
     }
 
-    /// Who made it (a link visitor is `anonymous`).
-    async fn actor(&self) -> UserObject {
-        UserObject((*self.0.actor).clone())
+    /// Who made it; null for a change to an item that left the viewer's sight, and for a
+    /// link visitor, who sees no one's identity.
+    async fn actor(&self) -> Option<UserObject> {
+        self.0.actor.as_deref().cloned().map(UserObject)
     }
 }
 

@@ -124,6 +124,13 @@ pub struct Limits {
     /// Days the change feed keeps a change; an older cursor answers `CURSOR_EXPIRED`.
     #[arg(long, env = "QUIRE_CHANGES_RETENTION_DAYS", default_value_t = Limits::DEFAULT.changes_retention_days, global = true)]
     pub changes_retention_days: u64,
+    /// Batches of changes a subscription may fall behind before it is ended (it resumes from
+    /// its last cursor).
+    #[arg(long, env = "QUIRE_SUBSCRIPTION_BUFFER", default_value_t = Limits::DEFAULT.subscription_buffer, global = true)]
+    pub subscription_buffer: usize,
+    /// Most subscriptions one WebSocket connection may hold at once.
+    #[arg(long, env = "QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = Limits::DEFAULT.max_subscriptions_per_connection, global = true)]
+    pub max_subscriptions_per_connection: usize,
 }
 
 impl Limits {
@@ -145,6 +152,8 @@ impl Limits {
         zip_max_entries: 10_000,
         zip_concurrency: 8,
         changes_retention_days: 30,
+        subscription_buffer: 256,
+        max_subscriptions_per_connection: 32,
     };
 }
 

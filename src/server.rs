@@ -14,7 +14,7 @@ use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
-use crate::graphql::{handler, playground};
+use crate::graphql::{handler, playground, socket};
 use crate::state::AppState;
 
 /// The whole application as a router; tests drive it in process.
@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(handler::get).post(handler::post),
         )
+        .route("/graphql/ws", get(socket::upgrade))
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

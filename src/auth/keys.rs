@@ -204,6 +204,12 @@ impl Keys {
         serde_json::from_value(claims).map_err(|_| malformed())
     }
 
+    /// When a token this key signed expires (its `exp`, seconds since the epoch).
+    pub fn expires_at(&self, token: &str) -> Result<u64, AppError> {
+        let (_, claims) = self.decode(token)?;
+        claims["exp"].as_u64().ok_or_else(malformed)
+    }
+
     /// Verifies a bearer token: an access token, or a public-link visitor's token.
     pub fn verify_bearer(&self, token: &str) -> Result<Viewer, AppError> {
         let (kind, _) = self.decode(token)?;

@@ -45,6 +45,16 @@ impl Loaders {
     }
 }
 
+impl Loaders {
+    /// Loaders that remember nothing: for a subscription, whose events each read anew.
+    pub fn uncached(service: &Service, viewer: Caller) -> Self {
+        let loaders = Self::new(service, viewer);
+        loaders.items.enable_all_cache(false);
+        loaders.levels.enable_all_cache(false);
+        loaders
+    }
+}
+
 impl Loader<ItemId> for ItemLoader {
     type Value = Item;
     type Error = Arc<AppError>;

@@ -13,11 +13,13 @@ pub mod persisted;
 pub mod playground;
 mod query;
 mod scalars;
+pub mod socket;
+mod subscription;
 mod transport;
 mod types;
 mod upload;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{SDLExportOptions, Schema};
 
 pub use connection::offset_cursor;
 pub use context::RequestContext;
@@ -39,14 +41,19 @@ pub(crate) fn cost(count: usize, each: usize) -> usize {
 }
 
 /// The schema type every request runs against.
-pub type QuireSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type QuireSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Builds the schema with the configured depth and complexity limits.
 pub fn build_schema(limits: &Limits) -> QuireSchema {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity)
-        .finish()
+    Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .limit_depth(limits.graphql_max_depth)
+    .limit_complexity(limits.graphql_max_complexity)
+    .finish()
 }
 
 /// The SDL as committed in `schema.graphql`: sorted, so diffs show real changes only.

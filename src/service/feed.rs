@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use entity::{change, company_revision, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::access::{self, ROOT_KEY};
-use super::{Service, convert, items};
+use super::{Service, convert, items, live};
 use crate::auth::Viewer;
 use crate::domain::{
     Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, Level, User, now_millis,
@@ -35,10 +35,55 @@ fn place_watched(row: &change::Model) -> Option<&str> {
     }
 }
 
+/// A company's head revision (every change up to it committed) and how far its log was
+/// pruned (0 for nothing).
+pub(super) async fn counter<C: ConnectionTrait>(
+    db: &C,
+    company: CompanyId,
+) -> AppResult<(i64, i64)> {
+    let counter = company_revision::Entity::find_by_id(company.0)
+        .one(db)
+        .await?;
+    Ok(counter.map_or((1, 0), |c| (c.revision, c.pruned_through)))
+}
+
+/// Where a log entry is in its company's log.
+pub(super) fn cursor_of(row: &change::Model) -> ChangeCursor {
+    ChangeCursor {
+        revision: row.revision,
+        ordinal: row.ordinal,
+    }
+}
+
 /// Whether a cursor points into what was pruned (through revision `pruned`, 0 for nothing):
 /// before the end of the last pruned revision.
 fn expired(cursor: ChangeCursor, pruned: i64) -> bool {
     pruned > 0 && cursor < ChangeCursor::after_revision(pruned)
+}
+
+/// What part of a company's log a reader follows.
+#[derive(Clone, Debug)]
+pub(super) enum Scope {
+    /// All of it.
+    Company,
+    /// What happens to a folder and everything under it (what moves in or out included).
+    Subtree(Uuid),
+}
+
+impl Scope {
+    pub(super) fn holds(&self, row: &change::Model) -> bool {
+        match self {
+            Self::Company => true,
+            Self::Subtree(folder) => {
+                let segment = format!("/{folder}/");
+                row.item_id == *folder
+                    || [&row.path_before, &row.path_after]
+                        .into_iter()
+                        .flatten()
+                        .any(|path| path.contains(&segment))
+            }
+        }
+    }
 }
 
 impl Service {
@@ -62,6 +107,19 @@ impl Service {
         after: Option<ChangeCursor>,
         first: u64,
     ) -> AppResult<ChangePage> {
+        self.changes_in(viewer, company, &Scope::Company, after, first)
+            .await
+    }
+
+    /// `changes`, of what happens in `scope` only.
+    pub(super) async fn changes_in(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        scope: &Scope,
+        after: Option<ChangeCursor>,
+        first: u64,
+    ) -> AppResult<ChangePage> {
         viewer.may_be_in(company)?;
         if !(1..=MAX_WINDOW).contains(&first) {
             return Err(AppError::bad_input(format!(
@@ -69,52 +127,28 @@ impl Service {
             )));
         }
         // The head first: what a later read of the log shows includes every change up to it.
-        let counter = company_revision::Entity::find_by_id(company.0)
-            .one(self.db())
-            .await?;
-        let (head, pruned) = counter.map_or((1, 0), |c| (c.revision, c.pruned_through));
+        let (head, pruned) = counter(self.db(), company).await?;
         let start = after.unwrap_or_default();
         if after.is_some() && expired(start, pruned) {
             return Err(self.cursor_expired());
         }
-        let window = first;
-        let rows = change::Entity::find()
-            .filter(change::Column::CompanyId.eq(company.0))
-            .filter(
-                Condition::any()
-                    .add(change::Column::Revision.gt(start.revision))
-                    .add(
-                        Condition::all()
-                            .add(change::Column::Revision.eq(start.revision))
-                            .add(change::Column::Ordinal.gt(start.ordinal)),
-                    ),
-            )
-            .order_by_asc(change::Column::Revision)
-            .order_by_asc(change::Column::Ordinal)
-            .limit(window)
-            .all(self.db())
-            .await?;
+        let rows = live::read_after(self.db(), company.0, start, first).await?;
         // A prune that committed between the head and the scan may have taken rows the scan
         // should have shown: such a cursor is expired, as the next read would say.
         if after.is_some() {
-            let now_pruned = company_revision::Entity::find_by_id(company.0)
-                .one(self.db())
-                .await?
-                .map_or(0, |c| c.pruned_through);
+            let (_, now_pruned) = counter(self.db(), company).await?;
             if now_pruned != pruned && expired(start, now_pruned) {
                 return Err(self.cursor_expired());
             }
         }
-        let has_more = rows.len() as u64 == window;
+        let has_more = rows.len() as u64 == first;
         let end = match rows.last() {
-            Some(last) if has_more => ChangeCursor {
-                revision: last.revision,
-                ordinal: last.ordinal,
-            },
+            Some(last) if has_more => cursor_of(last),
             // The whole log was read: past everything up to the head.
             Some(last) => ChangeCursor::after_revision(last.revision.max(head)),
             None => ChangeCursor::after_revision(head.max(start.revision)),
         };
+        let rows = rows.into_iter().filter(|row| scope.holds(row)).collect();
         let changes = self.as_seen(viewer, company, rows).await?;
         Ok(ChangePage {
             changes,
@@ -125,7 +159,7 @@ impl Service {
 
     /// Log entries as the viewer may see them, in a bounded number of statements whatever
     /// their number (`feed::a_page_costs_the_same_whatever_it_holds`).
-    async fn as_seen(
+    pub(super) async fn as_seen(
         &self,
         viewer: &Viewer,
         company: CompanyId,
@@ -218,10 +252,7 @@ impl Service {
                 })
             });
             seen.push(Change {
-                cursor: ChangeCursor {
-                    revision: row.revision,
-                    ordinal: row.ordinal,
-                },
+                cursor: cursor_of(row),
                 kind,
                 company_id: company,
                 item_id,

@@ -12,8 +12,10 @@ mod convert;
 pub mod downloads;
 mod feed;
 pub mod files;
+mod following;
 mod items;
 mod keyset;
+mod live;
 mod locks;
 mod naming;
 mod public_links;
@@ -65,6 +67,8 @@ pub struct Service {
     changes_retention_days: u64,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The tails that hand committed changes to subscriptions.
+    live: live::Live,
 }
 
 /// How many password attempts wait for their bucket's turn at once; more are told to retry.
@@ -82,6 +86,8 @@ pub(crate) struct WriteTxn {
     changes: std::sync::OnceLock<CompanyId>,
     /// What it did, logged at commit under that revision.
     log: std::sync::Mutex<Vec<revisions::Logged>>,
+    /// Who is woken when it commits a change.
+    live: live::Live,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -108,8 +114,14 @@ impl WriteTxn {
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
             revisions::stamp(&self.txn, *company, logged).await?;
+            if let Some(notify) = self.live.notify_statement(company.0) {
+                self.txn.execute_raw(notify).await?;
+            }
         }
         self.txn.commit().await?;
+        if let Some(company) = self.changes.get() {
+            self.live.wake(company.0);
+        }
         Ok(())
     }
 }
@@ -182,6 +194,7 @@ impl Service {
         let write_lock = (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
         Self {
+            live: live::Live::new(db.clone(), limits.subscription_buffer),
             db,
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
@@ -277,6 +290,7 @@ impl Service {
             _guard: guard,
             changes: std::sync::OnceLock::new(),
             log: std::sync::Mutex::new(Vec::new()),
+            live: self.live.clone(),
         })
     }
 }

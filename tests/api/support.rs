@@ -177,6 +177,20 @@ impl TestApp {
         self.statements.load(Ordering::SeqCst)
     }
 
+    /// Serves the real router on a loopback port, for what needs a socket (WebSockets).
+    pub async fn listen(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let app = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+
     /// Sends a request through the real router.
     pub async fn send(
         &self,

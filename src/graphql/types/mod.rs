@@ -9,7 +9,7 @@ mod user;
 mod version;
 
 pub use access::{AccessEntityInput, AccessExplanation, AccessInfoObject};
-pub use change::{ChangeConnection, decode_cursor};
+pub use change::{ChangeConnection, ChangeObject, decode_cursor};
 pub use item::ItemObject;
 pub use node::Node;
 pub use tab::TabObject;

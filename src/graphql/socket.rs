@@ -1,0 +1,287 @@
+//! `GET /graphql/ws`: subscriptions over WebSocket, in the graphql-transport-ws protocol and
+//! the legacy graphql-ws one. Credentials come with the upgrade (its `Authorization` header,
+//! or the query string's link and tab tokens) or in `connection_init`'s payload, as browsers
+//! cannot set headers on a WebSocket; a connection must be initialised within
+//! `INIT_TIMEOUT` and is closed when its credentials expire. Every operation is admitted as
+//! one over HTTP is, and only subscriptions run here.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, Executor, ServerError};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, BoxStream};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::watch;
+
+use super::loaders::Loaders;
+use super::subscription::ConnectionSubscriptions;
+use super::transport::Media;
+use super::{RequestContext, admission};
+use crate::auth::{Credentials, Identity, Viewer};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How long a connection may stay open without being initialised with valid credentials.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The close codes of graphql-transport-ws: initialisation timed out; unauthorised.
+const CLOSE_INIT_TIMEOUT: u16 = 4408;
+const CLOSE_EXPIRED: u16 = 4401;
+
+/// The longest a connection waits for anything in one go, in seconds.
+const YEAR: u64 = 365 * 86_400;
+
+/// The upgrade. Credentials sent with it are checked before it is accepted (401 if wrong).
+pub async fn upgrade(
+    State(state): State<AppState>,
+    identity: Identity,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let media = Media::negotiate(&headers);
+    let (Ok(protocol), Ok(ws)) = (protocol, ws) else {
+        return media.refuse(&AppError::bad_input(format!(
+            "GET /graphql/ws is a WebSocket upgrade in one of the protocols {ALL_WEBSOCKET_PROTOCOLS:?}"
+        )));
+    };
+    if let Some(err) = identity.failed() {
+        return media.refuse(err);
+    }
+    if has_credentials(&identity.credentials)
+        && let Err(err) = &identity.viewer
+    {
+        return media.refuse(err);
+    }
+    let max = usize::try_from(state.limits.max_json_bytes).unwrap_or(usize::MAX);
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| serve(state, protocol, socket, identity))
+        .into_response()
+}
+
+fn has_credentials(credentials: &Credentials) -> bool {
+    credentials.bearer.is_some()
+        || credentials.public_token.is_some()
+        || credentials.tab_token.is_some()
+}
+
+/// Runs one connection until it ends, its initialisation times out or its credentials
+/// expire (then it is closed with a code saying which).
+async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket, upgrade: Identity) {
+    let (mut sink, incoming) = socket.split();
+    let (outgoing, mut to_send) = futures::channel::mpsc::channel::<Message>(16);
+    // Until it is initialised, the connection's deadline is the initialisation's.
+    let (deadline, mut deadline_seen) =
+        watch::channel(Deadline::Init(now_secs() + INIT_TIMEOUT.as_secs()));
+    let executor = Subscriptions {
+        state: state.clone(),
+    };
+    let init_state = state.clone();
+    let connection = GraphQLWebSocket::new_with_pair(
+        outgoing.sink_map_err(|_| axum::Error::new("the connection closed")),
+        incoming,
+        executor,
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let (viewer, expires) = initialise(&init_state, &upgrade, &payload)
+            .await
+            .map_err(|err| async_graphql::Error::new(err.public_message()))?;
+        let _ = deadline.send(Deadline::Expiry(expires));
+        Ok(session(&init_state, &upgrade, viewer))
+    })
+    .serve();
+    let forward = async {
+        while let Some(message) = to_send.next().await {
+            if sink.send(message).await.is_err() {
+                break;
+            }
+        }
+    };
+    let closing = async {
+        loop {
+            let current = *deadline_seen.borrow_and_update();
+            let wait = Duration::from_secs(current.at().saturating_sub(now_secs()).min(YEAR));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => return current,
+                changed = deadline_seen.changed() => if changed.is_err() {
+                    // Initialised (or refused): the deadline stays what it is now.
+                    tokio::time::sleep(wait).await;
+                    return current;
+                },
+            }
+        }
+    };
+    tokio::select! {
+        _ = futures::future::join(connection, forward) => {}
+        reached = closing => {
+            let (code, reason) = match reached {
+                Deadline::Init(_) => (CLOSE_INIT_TIMEOUT, "connection_init did not come with valid credentials in time"),
+                Deadline::Expiry(_) => (CLOSE_EXPIRED, "the credentials expired: connect again with new ones"),
+            };
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+        }
+    }
+}
+
+/// When a connection must close.
+#[derive(Copy, Clone)]
+enum Deadline {
+    /// It is not initialised yet: at this second it will have taken too long.
+    Init(u64),
+    /// Its credentials expire at this second.
+    Expiry(u64),
+}
+
+impl Deadline {
+    fn at(self) -> u64 {
+        match self {
+            Self::Init(at) | Self::Expiry(at) => at,
+        }
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The viewer `connection_init` names (its payload's `Authorization`, also under `headers`),
+/// else the upgrade's; and when their credentials expire.
+async fn initialise(
+    state: &AppState,
+    upgrade: &Identity,
+    payload: &serde_json::Value,
+) -> Result<(Viewer, u64), AppError> {
+    let authorization = ["Authorization", "authorization"].iter().find_map(|key| {
+        payload
+            .get(key)
+            .or_else(|| payload.get("headers").and_then(|h| h.get(key)))
+            .and_then(|v| v.as_str())
+    });
+    let (viewer, credentials) = match authorization {
+        Some(value) => {
+            let mut headers = HeaderMap::new();
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                AppError::unauthenticated("the Authorization value is not valid text")
+            })?;
+            headers.insert(header::AUTHORIZATION, value);
+            let mut credentials = upgrade.credentials.clone();
+            credentials.bearer = Credentials::read(&headers, None)?.bearer;
+            let viewer = credentials
+                .viewer(&state.keys, &state.service)
+                .await?
+                .ok_or_else(|| AppError::unauthenticated("no credentials"))?;
+            (viewer, credentials)
+        }
+        None if has_credentials(&upgrade.credentials) => (
+            upgrade
+                .viewer
+                .clone()
+                .map_err(|err| AppError::unauthenticated(err.public_message()))?,
+            upgrade.credentials.clone(),
+        ),
+        None => {
+            return Err(AppError::unauthenticated(
+                "subscriptions need credentials: connection_init's payload {\"Authorization\": \"Bearer <token>\"}",
+            ));
+        }
+    };
+    let expiries = [&credentials.bearer, &credentials.tab_token]
+        .into_iter()
+        .flatten()
+        .map(|token| state.keys.expires_at(token))
+        .collect::<Result<Vec<u64>, AppError>>()?;
+    Ok((viewer, expiries.into_iter().min().unwrap_or(u64::MAX)))
+}
+
+/// What every operation of an initialised connection runs with.
+fn session(state: &AppState, upgrade: &Identity, viewer: Viewer) -> Data {
+    let caller: crate::auth::Caller = Ok(viewer);
+    let mut data = Data::default();
+    data.insert(Loaders::uncached(&state.service, caller.clone()));
+    data.insert(RequestContext {
+        service: state.service.clone(),
+        keys: state.keys.clone(),
+        viewer: caller,
+        client: upgrade.credentials.client,
+    });
+    data.insert(ConnectionSubscriptions::new(
+        state.limits.max_subscriptions_per_connection,
+    ));
+    data
+}
+
+/// The schema as the socket runs it: subscriptions only, each admitted first.
+#[derive(Clone)]
+struct Subscriptions {
+    state: AppState,
+}
+
+impl Subscriptions {
+    fn refusal(err: &AppError) -> async_graphql::Response {
+        let err = async_graphql::ErrorExtensions::extend(err);
+        async_graphql::Response::from_errors(vec![err.into_server_error(Default::default())])
+    }
+
+    /// Why a request may not run here, if it may not.
+    fn refuse(&self, request: &mut async_graphql::Request) -> Option<AppError> {
+        if let Err(err) = admission::admit(request, &self.state.limits) {
+            return Some(err);
+        }
+        let document = request.parsed_query().ok()?;
+        let only_subscriptions = document
+            .operations
+            .iter()
+            .all(|(_, op)| op.node.ty == OperationType::Subscription);
+        (!only_subscriptions).then(|| {
+            AppError::bad_input(
+                "only subscriptions are served over /graphql/ws; send queries and mutations to POST /graphql",
+            )
+        })
+    }
+}
+
+impl Executor for Subscriptions {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.refuse(&mut request) {
+            Some(err) => Self::refusal(&err),
+            None => Self::refusal(&AppError::bad_input(
+                "send queries and mutations to POST /graphql",
+            )),
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        if let Some(err) = self.refuse(&mut request) {
+            return stream::once(async move { Self::refusal(&err) }).boxed();
+        }
+        let Some(session) = session else {
+            let err = ServerError::new("the connection is not initialised", None);
+            return stream::once(async move { async_graphql::Response::from_errors(vec![err]) })
+                .boxed();
+        };
+        self.state
+            .schema
+            .execute_stream_with_session_data(request, session)
+    }
+}

@@ -178,7 +178,26 @@ pub fn connect_options(url: &str) -> ConnectOptions {
 /// Opens the database and applies the migrations.
 pub async fn open(options: ConnectOptions) -> anyhow::Result<DatabaseConnection> {
     let db = Database::connect(options).await?;
-    migration::Migrator::up(&db, None).await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        // Replicas started together take turns (one advisory lock per schema): one migrates,
+        // the others find it done. The lock is its session's, held on a connection of its
+        // own while the pool migrates.
+        let mut turn = db.get_postgres_connection_pool().acquire().await?;
+        sea_orm::sqlx::query(
+            "SELECT pg_advisory_lock(hashtextextended('quire migrations in ' || current_schema(), 0))",
+        )
+            .execute(&mut *turn)
+            .await?;
+        let migrated = migration::Migrator::up(&db, None).await;
+        sea_orm::sqlx::query(
+            "SELECT pg_advisory_unlock(hashtextextended('quire migrations in ' || current_schema(), 0))",
+        )
+            .execute(&mut *turn)
+            .await?;
+        migrated?;
+    } else {
+        migration::Migrator::up(&db, None).await?;
+    }
     Ok(db)
 }
 

@@ -23,7 +23,7 @@ const CURSOR: &str =
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A client's end of `/graphql/ws`.
-struct Socket {
+pub(crate) struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// `graphql-transport-ws`, or the legacy `graphql-ws`.
     protocol: &'static str,
@@ -52,7 +52,11 @@ impl Socket {
     }
 
     /// Opens a socket and initialises it with `token` in `connection_init`'s payload.
-    async fn connect(address: std::net::SocketAddr, protocol: &'static str, token: &str) -> Self {
+    pub(crate) async fn connect(
+        address: std::net::SocketAddr,
+        protocol: &'static str,
+        token: &str,
+    ) -> Self {
         let mut socket = Self::open(address, protocol, None)
             .await
             .expect("an upgrade");
@@ -71,7 +75,7 @@ impl Socket {
     }
 
     /// Starts operation `id`.
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         let kind = match self.protocol {
             "graphql-ws" => "start",
             _ => "subscribe",
@@ -106,7 +110,7 @@ impl Socket {
     }
 
     /// The next change payload of operation `id`.
-    async fn change(&mut self, id: &str) -> Value {
+    pub(crate) async fn change(&mut self, id: &str) -> Value {
         let message = self.next().await;
         assert_eq!(message["id"], id, "{message}");
         assert!(
@@ -118,7 +122,7 @@ impl Socket {
     }
 
     /// Whether nothing comes within a short while.
-    async fn quiet(&mut self) -> bool {
+    pub(crate) async fn quiet(&mut self) -> bool {
         tokio::time::timeout(Duration::from_millis(400), self.ws.next())
             .await
             .is_err()

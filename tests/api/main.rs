@@ -18,6 +18,7 @@ mod matrix;
 mod openapi;
 mod principals;
 mod queries;
+mod replicas;
 mod rest;
 mod revisions;
 mod schema;

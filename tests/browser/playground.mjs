@@ -31,14 +31,7 @@ try {
   const token = execFileSync(bin, ['token', '--user', 'alice', '--company', `${company}:admin`], { env })
     .toString().trim();
   // Something for the page to show: a folder made through the API.
-  const created = await (await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      query: 'mutation($c: ID!) { createItem(input: { companyId: $c, parentId: "root", name: "Seen from the playground", isDirectory: true }) { item { id } } }',
-      variables: { c: company },
-    }),
-  })).json();
+  const created = await graphql(token, 'mutation($c: ID!) { createItem(input: { companyId: $c, parentId: "root", name: "Seen from the playground", isDirectory: true }) { item { id } } }', { c: company });
   if (!created.data?.createItem?.item?.id) throw new Error(`creating a folder: ${JSON.stringify(created)}`);
 
   browser = await chromium.launch({
@@ -68,10 +61,41 @@ try {
   if (offline.length) throw new Error(`the page asked for the internet: ${offline.join(', ')}`);
   await page.screenshot({ path: screenshot });
   console.log(`playground: the query ran in Chromium and its answer shows (screenshot: ${screenshot})`);
+
+  // A subscription runs in the page over /graphql/ws, and shows a change made meanwhile.
+  const live = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const subscription = `subscription { driveChanged(companyId: "${company}") { kind item { name } } }`;
+  await live.addInitScript(([query, headers]) => {
+    localStorage.setItem('graphiql:query', query);
+    localStorage.setItem('graphiql:headers', headers);
+  }, [subscription, JSON.stringify({ Authorization: `Bearer ${token}` })]);
+  await live.goto(`${base}/graphql`);
+  await live.locator('.graphiql-execute-button').click();
+  const liveResult = live.locator('.result-window');
+  // Changes keep coming until one shows: the first may commit before the socket subscribed.
+  for (let n = 0; ; n++) {
+    await graphql(token, 'mutation($c: ID!, $n: String!) { createItem(input: { companyId: $c, parentId: "root", name: $n, isDirectory: true }) { item { id } } }', { c: company, n: `Seen live ${n}` });
+    try {
+      await liveResult.getByText('Seen live').first().waitFor({ timeout: 1000 });
+      break;
+    } catch (err) {
+      if (n >= 10) throw new Error(`no change showed in the subscription: ${await liveResult.innerText()}`);
+    }
+  }
+  console.log('playground: a subscription ran in Chromium over /graphql/ws and showed a change');
 } finally {
   await browser?.close();
   server.kill('SIGTERM');
   rmSync(data, { recursive: true, force: true });
+}
+
+async function graphql(token, query, variables) {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return response.json();
 }
 
 async function waitFor(ready) {

@@ -4,11 +4,13 @@
 //!
 //! `cargo bench --bench load` (options after `--`: `--items N` for the large company, default
 //! 1,000,000; `--seconds S` per load run, default 8; `--backends sqlite,postgres`;
-//! `--no-content` to skip the 1 GiB transfers). PostgreSQL: `QUIRE_BENCH_POSTGRES_URL`
+//! `--no-content` to skip the 1 GiB transfers; `--live` for the live drive alone: idle
+//! subscriptions, subscriber latency, the feed over 100,000 changes). PostgreSQL: `QUIRE_BENCH_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`), in a database `quire_bench` it recreates.
 
 mod content;
 mod dataset;
+mod live;
 mod report;
 mod server;
 mod statements;
@@ -40,6 +42,8 @@ struct Options {
     seconds: u32,
     backends: Vec<String>,
     content: bool,
+    /// Only the live drive (`live.rs`).
+    live_only: bool,
 }
 
 impl Options {
@@ -49,6 +53,7 @@ impl Options {
             seconds: 8,
             backends: vec!["sqlite".into(), "postgres".into()],
             content: true,
+            live_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -63,6 +68,7 @@ impl Options {
                     options.backends = value()?.split(',').map(str::to_owned).collect();
                 }
                 "--no-content" => options.content = false,
+                "--live" => options.live_only = true,
                 // `cargo bench` passes `--bench`.
                 _ => {}
             }
@@ -89,9 +95,21 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{backend}: no database reachable, skipped");
             continue;
         };
+        if options.live_only {
+            let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+            let url = match database_url.as_str() {
+                "" => format!(
+                    "sqlite://{}?mode=rwc",
+                    scratch.path().join("quire.db").display()
+                ),
+                url => url.to_owned(),
+            };
+            live::measure(backend, &url, scratch.path(), SECRET, &mut report).await?;
+            continue;
+        }
         run_backend(backend, &database_url, &options, &mut report).await?;
     }
-    if options.content {
+    if options.content && !options.live_only {
         content::measure(SECRET, &mut report).await?;
     }
     println!("{}", report.markdown());

@@ -35,6 +35,11 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_EXPIRED: u16 = 4401;
 
+/// A socket's read and write buffers, in bytes.
+const SOCKET_BUFFER: usize = 8 << 10;
+/// The most bytes that may wait for a client that does not read.
+const WRITE_BACKLOG: usize = 4 << 20;
+
 /// The longest a connection waits for anything in one go, in seconds.
 const YEAR: u64 = 365 * 86_400;
 
@@ -61,9 +66,14 @@ pub async fn upgrade(
         return media.refuse(err);
     }
     let max = usize::try_from(state.limits.max_json_bytes).unwrap_or(usize::MAX);
+    // Small buffers: an idle socket costs little; one whose client stops reading is ended
+    // once WRITE_BACKLOG bytes wait for it.
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_write_buffer_size(WRITE_BACKLOG)
         .on_upgrade(move |socket| serve(state, protocol, socket, identity))
         .into_response()
 }

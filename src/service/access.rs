@@ -173,35 +173,38 @@ async fn grants_on<C: ConnectionTrait>(
         .into_model::<GrantRow>()
         .all(db)
         .await?;
-    let mut grants = Grants {
-        levels: HashMap::new(),
-        stored: HashMap::new(),
-    };
-    for GrantRow {
-        grant: row,
-        applies,
-    } in rows
-    {
-        if let (true, Some(kind)) = (applies, EntityKind::parse(&row.kind)) {
-            let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
-            let source = if on.is_some() {
-                AccessSource::Entry {
-                    kind,
-                    subject: row.subject.clone(),
-                }
-            } else {
-                AccessSource::SharedDrive
-            };
-            let entry = granted(convert::parse_level(&row.level), source, on);
-            let slot = grants.levels.entry(row.item_id).or_insert_with(nothing);
-            *slot = best(slot.clone(), entry);
-        }
-        grants.stored.entry(row.item_id).or_default().push(row);
-    }
-    Ok(grants)
+    Ok(Grants::from_rows(
+        rows.into_iter().map(|row| (row.grant, row.applies)),
+    ))
 }
 
 impl Grants {
+    /// The entries read, each with whether it applies to the viewer.
+    fn from_rows(rows: impl IntoIterator<Item = (grant::Model, bool)>) -> Self {
+        let mut grants = Grants {
+            levels: HashMap::new(),
+            stored: HashMap::new(),
+        };
+        for (row, applies) in rows {
+            if let (true, Some(kind)) = (applies, EntityKind::parse(&row.kind)) {
+                let on = (row.item_id != ROOT_KEY).then_some(row.item_id);
+                let source = if on.is_some() {
+                    AccessSource::Entry {
+                        kind,
+                        subject: row.subject.clone(),
+                    }
+                } else {
+                    AccessSource::SharedDrive
+                };
+                let entry = granted(convert::parse_level(&row.level), source, on);
+                let slot = grants.levels.entry(row.item_id).or_insert_with(nothing);
+                *slot = best(slot.clone(), entry);
+            }
+            grants.stored.entry(row.item_id).or_default().push(row);
+        }
+        grants
+    }
+
     fn root_level(&self, viewer: &Viewer, company: CompanyId) -> Granted {
         let role = viewer.role(company);
         if role.is_admin() {
@@ -348,6 +351,17 @@ async fn scope_known<C: ConnectionTrait>(
     let mut ids: Vec<Uuid> = known.keys().copied().collect();
     ids.push(ROOT_KEY);
     let grants = grants_on(db, viewer, company, ids).await?;
+    Ok(scope_with(viewer, company, rows, known, &grants))
+}
+
+/// `scope_known` with the entries on `known` and the Shared Drive already read.
+fn scope_with(
+    viewer: &Viewer,
+    company: CompanyId,
+    rows: &[&Row],
+    known: &HashMap<Uuid, &Row>,
+    grants: &Grants,
+) -> Vec<Item> {
     let root = grants.root_level(viewer, company);
 
     // Levels top-down: a row's parent is always shallower than the row.
@@ -375,13 +389,13 @@ async fn scope_known<C: ConnectionTrait>(
             || path_ids(&row.path).any(|id| known.get(&id).is_some_and(|a| a.item.is_in_trash));
         let ancestors = paths
             .entry((row.drive.clone(), row.path.clone()))
-            .or_insert_with(|| readable_path(viewer, company, row, known, &levels, &root, &grants))
+            .or_insert_with(|| readable_path(viewer, company, row, known, &levels, &root, grants))
             .clone();
         let level = levels.get(&row.id).cloned().unwrap_or_else(nothing);
         let list = grants.list(company, row.id);
         scoped.push(convert::item(joined, level, in_trash, ancestors, list));
     }
-    Ok(scoped)
+    scoped
 }
 
 /// Evaluates the viewer's level on rows that are the children of `parent` (an item the
@@ -501,21 +515,108 @@ async fn readable_among<C: ConnectionTrait>(
     ids: &[Uuid],
     fetched: Vec<Row>,
 ) -> AppResult<Vec<(Item, item::Model)>> {
-    let known: HashMap<Uuid, &Row> = fetched.iter().map(|row| (row.item.id, row)).collect();
-    let mut asked: Vec<&Row> = Vec::with_capacity(ids.len());
+    let known = by_id(&fetched);
+    let asked = asked_among(ids, &known);
+    let items = scope_known(db, viewer, company, &asked, &known).await?;
+    Ok(readable_of(items, asked))
+}
+
+fn by_id(rows: &[Row]) -> HashMap<Uuid, &Row> {
+    rows.iter().map(|row| (row.item.id, row)).collect()
+}
+
+/// The rows of `ids` among `known`, once each, in the order of `ids`.
+fn asked_among<'a>(ids: &[Uuid], known: &HashMap<Uuid, &'a Row>) -> Vec<&'a Row> {
+    let mut asked = Vec::with_capacity(ids.len());
     let mut seen = HashSet::new();
     for id in ids {
         if let (Some(&row), true) = (known.get(id), seen.insert(*id)) {
             asked.push(row);
         }
     }
-    let items = scope_known(db, viewer, company, &asked, &known).await?;
-    Ok(items
+    asked
+}
+
+/// The scoped items the viewer may read, with their rows.
+fn readable_of(items: Vec<Item>, asked: Vec<&Row>) -> Vec<(Item, item::Model)> {
+    items
         .into_iter()
         .zip(asked)
         .filter(|(item, _)| item.level >= Level::Read)
         .map(|(item, row)| (item, row.item.clone()))
-        .collect())
+        .collect()
+}
+
+/// Rows with their ancestors and every entry on them and on the Shared Drive, read once:
+/// any number of viewers' readings of them are then evaluated in memory, as `readable_rows`
+/// would evaluate them (the entries that apply to a viewer are those `held_entries` names).
+pub(super) struct Snapshot {
+    rows: Vec<Row>,
+    entries: Vec<grant::Model>,
+}
+
+impl Snapshot {
+    /// Two statements whatever the number of ids.
+    pub(super) async fn load<C: ConnectionTrait>(
+        db: &C,
+        company: CompanyId,
+        ids: &[Uuid],
+    ) -> AppResult<Self> {
+        let rows = rows::with_ancestors(db, company, ids).await?;
+        let keys = rows
+            .iter()
+            .map(|row| row.item.id)
+            .chain([ROOT_KEY])
+            .collect::<Vec<_>>();
+        let entries = grant::Entity::find()
+            .filter(grant::Column::CompanyId.eq(company.0))
+            .filter(grant::Column::ItemId.is_in(keys))
+            .order_by_asc(grant::Column::Kind)
+            .order_by_asc(grant::Column::Subject)
+            .all(db)
+            .await?;
+        Ok(Self { rows, entries })
+    }
+
+    fn grants(&self, viewer: &Viewer, company: CompanyId) -> Grants {
+        let held = held_entries(viewer, company);
+        Grants::from_rows(self.entries.iter().map(|entry| {
+            let applies = held.contains(&entry_key(&entry.kind, &entry.subject));
+            (entry.clone(), applies)
+        }))
+    }
+
+    /// The items among `ids` the viewer may read, with their rows, in the order of `ids`.
+    pub(super) fn readable(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+        ids: &[Uuid],
+    ) -> Vec<(Item, item::Model)> {
+        let known = by_id(&self.rows);
+        let asked = asked_among(ids, &known);
+        let items = scope_with(
+            viewer,
+            company,
+            &asked,
+            &known,
+            &self.grants(viewer, company),
+        );
+        readable_of(items, asked)
+    }
+
+    /// The viewer's level on the Shared Drive, and its access list.
+    pub(super) fn root(
+        &self,
+        viewer: &Viewer,
+        company: CompanyId,
+    ) -> (Granted, Arc<[AccessEntity]>) {
+        let grants = self.grants(viewer, company);
+        (
+            grants.root_level(viewer, company),
+            grants.list(company, ROOT_KEY),
+        )
+    }
 }
 
 /// For a link visitor in its link's company: fails (401) unless every id is the link's item

@@ -9,11 +9,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::access::{self, ROOT_KEY};
+use super::access::{self, ROOT_KEY, Snapshot};
 use super::{Service, convert, items, live};
 use crate::auth::Viewer;
 use crate::domain::{
-    Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, Level, User, now_millis,
+    AccessSource, Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, Level,
+    User, now_millis,
 };
 use crate::error::{AppError, AppResult};
 
@@ -148,8 +149,8 @@ impl Service {
             Some(last) => ChangeCursor::after_revision(last.revision.max(head)),
             None => ChangeCursor::after_revision(head.max(start.revision)),
         };
-        let rows = rows.into_iter().filter(|row| scope.holds(row)).collect();
-        let changes = self.as_seen(viewer, company, rows).await?;
+        let rows: Vec<change::Model> = rows.into_iter().filter(|row| scope.holds(row)).collect();
+        let changes = as_seen(&self.sight(company, &rows).await?, viewer, company, &rows);
         Ok(ChangePage {
             changes,
             end,
@@ -157,140 +158,194 @@ impl Service {
         })
     }
 
-    /// Log entries as the viewer may see them, in a bounded number of statements whatever
-    /// their number (`feed::a_page_costs_the_same_whatever_it_holds`).
-    pub(super) async fn as_seen(
+    /// What showing `rows` to any viewer needs, read once: three statements whatever their
+    /// number (`feed::a_page_costs_the_same_whatever_it_holds`), four with a change to the
+    /// Shared Drive's list.
+    pub(super) async fn sight(
         &self,
-        viewer: &Viewer,
         company: CompanyId,
-        rows: Vec<change::Model>,
-    ) -> AppResult<Vec<Change>> {
+        rows: &[change::Model],
+    ) -> AppResult<Sight> {
         let db = self.db();
-        let stored: Vec<Uuid> = rows
+        let ids: Vec<Uuid> = rows
             .iter()
-            .map(|row| row.item_id)
-            .filter(|id| *id != ROOT_KEY)
+            .filter(|row| row.item_id != ROOT_KEY)
+            .flat_map(|row| {
+                let place = place_watched(row).and_then(|p| Uuid::parse_str(p).ok());
+                [Some(row.item_id), place]
+            })
+            .flatten()
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let readable: HashMap<Uuid, Item> = access::readable_rows(db, viewer, company, &stored)
-            .await?
-            .into_iter()
-            .map(|(item, row)| (row.id, item))
-            .collect();
-        // Where what they can no longer read was: whether they could read that folder.
-        let left: Vec<&change::Model> = rows
-            .iter()
-            .filter(|row| row.item_id == ROOT_KEY || !readable.contains_key(&row.item_id))
-            .collect();
-        let places: HashSet<&str> = left.iter().filter_map(|row| place_watched(row)).collect();
-        let folders: Vec<Uuid> = places
-            .iter()
-            .filter_map(|place| Uuid::parse_str(place).ok())
-            .collect();
-        let mut readable_places: HashSet<String> =
-            access::readable_rows(db, viewer, company, &folders)
+        let snapshot = Snapshot::load(db, company, &ids).await?;
+        let actors: HashSet<&str> = rows.iter().map(|row| row.actor.as_str()).collect();
+        let actors = if actors.is_empty() {
+            HashMap::new()
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(actors))
+                .all(db)
                 .await?
                 .into_iter()
-                .map(|(_, row)| row.id.to_string())
-                .collect();
-        let mut shared_drive = None;
-        for place in places.iter().filter(|p| Uuid::parse_str(p).is_err()) {
-            let Ok(top) = ItemRef::parse(place) else {
-                continue;
-            };
-            if let Ok(item) = items::get(db, viewer, company, &top).await
-                && item.level >= Level::Read
-            {
-                readable_places.insert((*place).to_owned());
-                if top == ItemRef::Root {
-                    shared_drive = Some(item);
-                }
+                .map(|row| (row.id.clone(), Arc::new(convert::user(row))))
+                .collect()
+        };
+        let shared_drive_size = match rows.iter().any(|row| row.item_id == ROOT_KEY) {
+            true => Some(items::drive_size(db, company, "root").await?),
+            false => None,
+        };
+        Ok(Sight {
+            snapshot,
+            actors,
+            shared_drive_size,
+        })
+    }
+}
+
+/// What a window of the log needs to be shown to any viewer, read once (`Service::sight`):
+/// each viewer's view of it is evaluated in memory (`as_seen`).
+pub(super) struct Sight {
+    snapshot: Snapshot,
+    actors: HashMap<String, Arc<User>>,
+    /// The Shared Drive's size, when a change to its list is among the rows.
+    shared_drive_size: Option<i64>,
+}
+
+impl Sight {
+    /// A drive's top as the viewer may read it (`items::get`'s rule for special folders).
+    fn top(&self, viewer: &Viewer, company: CompanyId, top: &ItemRef) -> Option<Item> {
+        if viewer.is_visitor() {
+            return None;
+        }
+        match top {
+            ItemRef::Root => {
+                let (granted, list) = self.snapshot.root(viewer, company);
+                (granted.0 >= Level::Read).then(|| {
+                    convert::special_folder(
+                        company,
+                        ItemRef::Root,
+                        granted,
+                        self.shared_drive_size.unwrap_or(0),
+                        list,
+                    )
+                })
+            }
+            ItemRef::UserDrive(owner) => (owner == &viewer.user_id && viewer.is_member_of(company))
+                .then(|| {
+                    let owned = access::granted(Level::Manage, AccessSource::DriveOwner, None);
+                    convert::special_folder(company, top.clone(), owned, 0, Arc::from(Vec::new()))
+                }),
+            _ => None,
+        }
+    }
+}
+
+/// Log entries as the viewer may see them, from what `sight` read for them (or for more).
+pub(super) fn as_seen(
+    sight: &Sight,
+    viewer: &Viewer,
+    company: CompanyId,
+    rows: &[change::Model],
+) -> Vec<Change> {
+    let stored: Vec<Uuid> = rows
+        .iter()
+        .map(|row| row.item_id)
+        .filter(|id| *id != ROOT_KEY)
+        .collect();
+    let readable: HashMap<Uuid, Item> = sight
+        .snapshot
+        .readable(viewer, company, &stored)
+        .into_iter()
+        .map(|(item, row)| (row.id, item))
+        .collect();
+    // Where what they can no longer read was: whether they may read there.
+    let places: HashSet<&str> = rows
+        .iter()
+        .filter(|row| row.item_id == ROOT_KEY || !readable.contains_key(&row.item_id))
+        .filter_map(place_watched)
+        .collect();
+    let folders: Vec<Uuid> = places
+        .iter()
+        .filter_map(|place| Uuid::parse_str(place).ok())
+        .collect();
+    let mut readable_places: HashSet<String> = sight
+        .snapshot
+        .readable(viewer, company, &folders)
+        .into_iter()
+        .map(|(_, row)| row.id.to_string())
+        .collect();
+    let mut shared_drive = None;
+    for place in places.iter().filter(|p| Uuid::parse_str(p).is_err()) {
+        let Ok(top) = ItemRef::parse(place) else {
+            continue;
+        };
+        if let Some(item) = sight.top(viewer, company, &top) {
+            readable_places.insert((*place).to_owned());
+            if top == ItemRef::Root {
+                shared_drive = Some(item);
             }
         }
-        let held = access::held_entries(viewer, company);
+    }
+    let held = access::held_entries(viewer, company);
 
-        let mut seen = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let Some(kind) = ChangeKind::parse(&row.kind) else {
-                continue;
-            };
-            let (item_id, item) = match row.item_id {
-                ROOT_KEY => (ItemRef::Root, shared_drive.clone()),
-                id => (
-                    ItemRef::Item(crate::domain::ItemId(id)),
-                    readable.get(&id).cloned(),
-                ),
-            };
-            let parent_id = match &item {
-                Some(item) => item.parent_id.clone(),
-                None => {
-                    // A removal goes to who could read the item before the change: who read
-                    // its folder when it was seen from there, or held an entry it took off.
-                    let watched =
-                        place_watched(row).filter(|place| readable_places.contains(*place));
-                    let seen_from_folder =
-                        kind.may_hide_from_folder() && row.seen_from_parent && watched.is_some();
-                    let revoked: Vec<String> =
-                        serde_json::from_value(row.revoked.clone()).unwrap_or_default();
-                    let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));
-                    if !(seen_from_folder || lost_an_entry) {
-                        continue;
-                    }
-                    // Where it was, if they may still read there.
-                    watched
-                        .and_then(|_| logged_parent(row))
-                        .and_then(|parent| ItemRef::parse(parent).ok())
+    let mut seen = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(kind) = ChangeKind::parse(&row.kind) else {
+            continue;
+        };
+        let (item_id, item) = match row.item_id {
+            ROOT_KEY => (ItemRef::Root, shared_drive.clone()),
+            id => (
+                ItemRef::Item(crate::domain::ItemId(id)),
+                readable.get(&id).cloned(),
+            ),
+        };
+        let parent_id = match &item {
+            Some(item) => item.parent_id.clone(),
+            None => {
+                // A removal goes to who could read the item before the change: who read
+                // its folder when it was seen from there, or held an entry it took off.
+                let watched = place_watched(row).filter(|place| readable_places.contains(*place));
+                let seen_from_folder =
+                    kind.may_hide_from_folder() && row.seen_from_parent && watched.is_some();
+                let revoked: Vec<String> =
+                    serde_json::from_value(row.revoked.clone()).unwrap_or_default();
+                let lost_an_entry = revoked.iter().any(|entry| held.contains(entry));
+                if !(seen_from_folder || lost_an_entry) {
+                    continue;
                 }
-            };
-            // Who made a change is for who may read the item, never for a link visitor.
-            let actor = (item.is_some() && !viewer.is_visitor()).then(|| {
+                // Where it was, if they may still read there.
+                watched
+                    .and_then(|_| logged_parent(row))
+                    .and_then(|parent| ItemRef::parse(parent).ok())
+            }
+        };
+        // Who made a change is for who may read the item, never for a link visitor.
+        let actor = (item.is_some() && !viewer.is_visitor()).then(|| {
+            sight.actors.get(&row.actor).cloned().unwrap_or_else(|| {
                 Arc::new(User {
                     id: row.actor.clone(),
                     name: None,
                     email: None,
                 })
-            });
-            seen.push(Change {
-                cursor: cursor_of(row),
-                kind,
-                company_id: company,
-                item_id,
-                item,
-                parent_id,
-                at: row.at,
-                actor,
-            });
-        }
-        self.name_actors(&mut seen).await?;
-        Ok(seen)
+            })
+        });
+        seen.push(Change {
+            cursor: cursor_of(row),
+            kind,
+            company_id: company,
+            item_id,
+            item,
+            parent_id,
+            at: row.at,
+            actor,
+        });
     }
+    seen
+}
 
-    /// Fills in the actors' names and emails, in one statement.
-    async fn name_actors(&self, changes: &mut [Change]) -> AppResult<()> {
-        let ids: HashSet<&str> = changes
-            .iter()
-            .filter_map(|c| c.actor.as_ref())
-            .map(|actor| actor.id.as_str())
-            .collect();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let known: HashMap<String, Arc<User>> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|row| (row.id.clone(), Arc::new(convert::user(row))))
-            .collect();
-        for actor in changes.iter_mut().filter_map(|c| c.actor.as_mut()) {
-            if let Some(known) = known.get(&actor.id) {
-                *actor = known.clone();
-            }
-        }
-        Ok(())
-    }
-
+impl Service {
     /// Drops the changes older than the retention, remembering per company how far its log
     /// was pruned (so that an older cursor answers `CURSOR_EXPIRED` rather than skip them).
     /// Returns how many were dropped.

@@ -77,19 +77,21 @@ impl Service {
                     Err(RecvError::Closed) => return,
                 };
                 let new: Vec<_> = batch
+                    .rows
                     .iter()
                     .filter(|row| cursor_of(row) > cursor && scope.holds(row))
                     .cloned()
                     .collect();
-                if let Some(last) = batch.last() {
+                if let Some(last) = batch.rows.last() {
                     cursor = cursor.max(cursor_of(last));
                 }
                 if new.is_empty() {
                     continue;
                 }
-                match service.as_seen(&viewer, company, new).await {
-                    Ok(changes) => {
-                        for change in changes {
+                // Read once for every follower of the batch; each sees its own part of it.
+                match batch.sight.get_or_try_init(|| service.sight(company, &batch.rows)).await {
+                    Ok(sight) => {
+                        for change in feed::as_seen(sight, &viewer, company, &new) {
                             yield Ok(change);
                         }
                     }

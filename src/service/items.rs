@@ -233,7 +233,11 @@ pub(super) async fn get<C: ConnectionTrait>(
 }
 
 /// The size of a drive: its top-level items outside the trash.
-async fn drive_size<C: ConnectionTrait>(db: &C, company: CompanyId, drive: &str) -> AppResult<i64> {
+pub(super) async fn drive_size<C: ConnectionTrait>(
+    db: &C,
+    company: CompanyId,
+    drive: &str,
+) -> AppResult<i64> {
     let size = item::Entity::find()
         .select_only()
         .expr(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"))

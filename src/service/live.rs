@@ -17,7 +17,7 @@ use sea_orm::{
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
-use super::feed::{MAX_WINDOW, counter, cursor_of};
+use super::feed::{MAX_WINDOW, Sight, counter, cursor_of};
 use crate::domain::{ChangeCursor, CompanyId};
 use crate::error::AppResult;
 
@@ -28,8 +28,12 @@ const CHANNEL: &str = "quire_changes";
 /// reconnected), and whether anyone still follows it.
 const IDLE_LOOK: Duration = Duration::from_secs(5);
 
-/// Log entries committed together, in log order, as a tail read them.
-pub(crate) type Batch = Arc<Vec<change::Model>>;
+/// Log entries committed together, in log order, as a tail read them; and what showing them
+/// needs (`Service::sight`), read by the first follower that shows them, for all.
+pub(crate) struct Batch {
+    pub rows: Vec<change::Model>,
+    pub sight: tokio::sync::OnceCell<Sight>,
+}
 
 /// The tails of this process, by company.
 #[derive(Clone)]
@@ -47,7 +51,7 @@ struct Hub {
 
 struct Tail {
     wake: Notify,
-    batches: broadcast::Sender<Batch>,
+    batches: broadcast::Sender<Arc<Batch>>,
 }
 
 impl Live {
@@ -91,7 +95,7 @@ impl Live {
     /// Batches of `company`'s log committed after this call returns, as they commit. What
     /// committed before it is the feed's to read. A receiver more than the buffer behind
     /// gets `Lagged`.
-    pub(super) async fn follow(&self, company: Uuid) -> AppResult<broadcast::Receiver<Batch>> {
+    pub(super) async fn follow(&self, company: Uuid) -> AppResult<broadcast::Receiver<Arc<Batch>>> {
         if self.hub.db.get_database_backend() == DatabaseBackend::Postgres {
             self.hub.listening.call_once(|| {
                 tokio::spawn(self.clone().listen());
@@ -138,7 +142,10 @@ impl Live {
                     Ok(rows) if rows.is_empty() => break,
                     Ok(rows) => {
                         cursor = cursor_of(rows.last().expect("not empty"));
-                        let _ = tail.batches.send(Arc::new(rows));
+                        let _ = tail.batches.send(Arc::new(Batch {
+                            rows,
+                            sight: tokio::sync::OnceCell::new(),
+                        }));
                     }
                     Err(err) => {
                         tracing::warn!(error = ?err, %company, "the change tail could not read the log; it tries again");

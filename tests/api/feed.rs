@@ -214,6 +214,28 @@ on_both_backends! {
         assert!(!changes.iter().any(|c| c["itemId"] == json!(elsewhere)));
     }
 
+    async fn a_change_to_the_shared_drive_list_shows_the_shared_drive_to_who_reads_it(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let member = app.token("bob", Role::Member);
+        let (_, start) = follow(&app, &member, None, 100).await;
+        let in_root = app.create(&admin, "root", "Team", true).await;
+        // The Shared Drive's list gives bob read only: he still reads it, and what is in it.
+        let company = app.company.to_string();
+        app.update(&admin, "root", json!({ "access": [{ "type": "USER", "id": "bob", "level": "READ" }, { "type": "COMPANY", "id": company, "level": "NONE" }] })).await;
+        let (changes, end) = follow(&app, &member, Some(start), 100).await;
+        let summary: Vec<(&str, &str)> = changes.iter().map(|c| (c["kind"].as_str().unwrap(), c["itemId"].as_str().unwrap())).collect();
+        let root = app.global("root");
+        assert_eq!(summary, [("CREATED", in_root.as_str()), ("ACCESS_CHANGED", root.as_str())], "{changes:#?}");
+        assert_eq!(changes[1]["item"]["name"], "Shared Drive");
+        assert_eq!(changes[1]["actor"]["id"], "ada");
+        // Taken off it: he is told it left, with nothing of it.
+        app.update(&admin, "root", json!({ "access": [{ "type": "COMPANY", "id": company, "level": "NONE" }] })).await;
+        let (after, _) = follow(&app, &member, Some(end), 100).await;
+        assert_eq!(after.len(), 1, "{after:#?}");
+        assert_eq!((after[0]["kind"].as_str(), after[0]["itemId"].as_str()), (Some("ACCESS_CHANGED"), Some(root.as_str())));
+        assert_eq!((after[0]["item"].clone(), after[0]["actor"].clone()), (Value::Null, Value::Null));
+    }
+
     async fn a_page_costs_the_same_whatever_it_holds(app: TestApp) {
         let ada = app.token("ada", Role::Member);
         let bob = app.token("bob", Role::Member);

@@ -167,8 +167,12 @@ pub async fn measure(
             next.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < FEED_CHANGES - total as usize {
-                create(&client, &base, &admin, company, "f").await?;
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= FEED_CHANGES - total as usize {
+                    break;
+                }
+                create(&client, &base, &admin, company, &format!("f{n}")).await?;
             }
             anyhow::Ok(())
         }));

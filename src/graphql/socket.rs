@@ -35,13 +35,19 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_EXPIRED: u16 = 4401;
 
+/// The largest message a client may send: a subscription document and its variables.
+const MAX_MESSAGE: usize = 64 << 10;
+
+/// How long a client may take to take one message before its connection ends.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a connection lives whose credentials do not expire (a public link).
+const MAX_SESSION: u64 = 12 * 3600;
+
 /// A socket's read and write buffers, in bytes.
 const SOCKET_BUFFER: usize = 8 << 10;
 /// The most bytes that may wait for a client that does not read.
 const WRITE_BACKLOG: usize = 4 << 20;
-
-/// The longest a connection waits for anything in one go, in seconds.
-const YEAR: u64 = 365 * 86_400;
 
 /// The upgrade. Credentials sent with it are checked before it is accepted (401 if wrong).
 pub async fn upgrade(
@@ -65,9 +71,11 @@ pub async fn upgrade(
     {
         return media.refuse(err);
     }
-    let max = usize::try_from(state.limits.max_json_bytes).unwrap_or(usize::MAX);
+    let max = usize::try_from(state.limits.max_json_bytes)
+        .unwrap_or(usize::MAX)
+        .min(MAX_MESSAGE);
     // Small buffers: an idle socket costs little; one whose client stops reading is ended
-    // once WRITE_BACKLOG bytes wait for it.
+    // after WRITE_TIMEOUT (or once WRITE_BACKLOG bytes wait for it).
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max)
         .max_frame_size(max)
@@ -110,17 +118,21 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket, up
         Ok(session(&init_state, &upgrade, viewer))
     })
     .serve();
-    let forward = async {
+    let sending = &mut sink;
+    let forward = async move {
+        // A client that takes WRITE_TIMEOUT to take one message is gone: the connection ends
+        // (dropping `to_send` ends the protocol's side, and with it the subscriptions).
         while let Some(message) = to_send.next().await {
-            if sink.send(message).await.is_err() {
-                break;
+            match tokio::time::timeout(WRITE_TIMEOUT, sending.send(message)).await {
+                Ok(Ok(())) => {}
+                _ => break,
             }
         }
     };
     let closing = async {
         loop {
             let current = *deadline_seen.borrow_and_update();
-            let wait = Duration::from_secs(current.at().saturating_sub(now_secs()).min(YEAR));
+            let wait = Duration::from_secs(current.at().saturating_sub(now_secs()));
             tokio::select! {
                 () = tokio::time::sleep(wait) => return current,
                 changed = deadline_seen.changed() => if changed.is_err() {
@@ -138,12 +150,11 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket, up
                 Deadline::Init(_) => (CLOSE_INIT_TIMEOUT, "connection_init did not come with valid credentials in time"),
                 Deadline::Expiry(_) => (CLOSE_EXPIRED, "the credentials expired: connect again with new ones"),
             };
-            let _ = sink
-                .send(Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                })))
-                .await;
+            let close = sink.send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })));
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, close).await;
         }
     }
 }
@@ -217,7 +228,11 @@ async fn initialise(
         .flatten()
         .map(|token| state.keys.expires_at(token))
         .collect::<Result<Vec<u64>, AppError>>()?;
-    Ok((viewer, expiries.into_iter().min().unwrap_or(u64::MAX)))
+    let longest = now_secs() + MAX_SESSION;
+    Ok((
+        viewer,
+        expiries.into_iter().min().unwrap_or(longest).min(longest),
+    ))
 }
 
 /// What every operation of an initialised connection runs with.

@@ -48,6 +48,17 @@ pub(super) async fn counter<C: ConnectionTrait>(
     Ok(counter.map_or((1, 0), |c| (c.revision, c.pruned_through)))
 }
 
+/// Refuses a cursor past the head: it comes from another company's feed, or was made up,
+/// and following it would skip what comes until the log reaches it.
+pub(super) fn not_past(cursor: ChangeCursor, head: i64) -> AppResult<()> {
+    if cursor.revision > head {
+        return Err(AppError::bad_input(
+            "this cursor is past the head of this company's feed: it comes from elsewhere",
+        ));
+    }
+    Ok(())
+}
+
 /// Where a log entry is in its company's log.
 pub(super) fn cursor_of(row: &change::Model) -> ChangeCursor {
     ChangeCursor {
@@ -133,6 +144,7 @@ impl Service {
         if after.is_some() && expired(start, pruned) {
             return Err(self.cursor_expired());
         }
+        not_past(start, head)?;
         let rows = live::read_after(self.db(), company.0, start, first).await?;
         // A prune that committed between the head and the scan may have taken rows the scan
         // should have shown: such a cursor is expired, as the next read would say.

@@ -1,10 +1,14 @@
 //! Following a drive live: the feed replayed from a cursor, then each batch its company's tail
 //! reads, shown as the viewer may see it when it comes: one stream with no gap and no repeat.
 
+use std::sync::Arc;
+
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc};
 
 use super::feed::{self, MAX_WINDOW, Scope, cursor_of};
+use super::live::Batch;
 use super::{Service, access};
 use crate::auth::Viewer;
 use crate::domain::{Change, ChangeCursor, CompanyId, ItemRef};
@@ -37,70 +41,125 @@ impl Service {
         };
         // Following first: what commits after this comes live, what committed before is the
         // feed's, so nothing falls between the two.
-        let mut live = self.live.follow(company.0).await?;
-        let start = match after {
-            Some(after) => after,
-            None => ChangeCursor::after_revision(feed::counter(self.db(), company).await?.0),
+        let live = self.live.follow(company.0, self).await?;
+        let (head, _) = feed::counter(self.db(), company).await?;
+        let start = after.unwrap_or(ChangeCursor::after_revision(head));
+        feed::not_past(start, head)?;
+        // The follower runs on its own: its reads end whether or not its client reads what
+        // it sends; the stream hands on what it sent.
+        let (changes, received) = mpsc::channel(SENT_AHEAD);
+        let follower = Follower {
+            service: self.clone(),
+            viewer: viewer.clone(),
+            company,
+            scope,
+            cursor: start,
+            changes,
         };
-        let (service, viewer) = (self.clone(), viewer.clone());
-        Ok(async_stream::stream! {
-            let mut cursor = start;
-            if after.is_some() {
-                loop {
-                    match service.changes_in(&viewer, company, &scope, Some(cursor), MAX_WINDOW).await {
-                        Ok(page) => {
-                            cursor = page.end;
-                            for change in page.changes {
-                                yield Ok(change);
-                            }
-                            if !page.has_more {
-                                break;
-                            }
-                        }
-                        Err(err) => {
-                            yield Err(err);
-                            return;
-                        }
-                    }
-                }
-            }
-            loop {
-                let batch = match live.recv().await {
-                    Ok(batch) => batch,
-                    Err(RecvError::Lagged(_)) => {
-                        yield Err(AppError::TooManyRequests {
-                            message: "this subscription fell behind the changes; subscribe again with `after` set to the cursor of the last change it received".into(),
-                            retry_after: 0,
-                        });
-                        return;
-                    }
-                    Err(RecvError::Closed) => return,
-                };
-                let new: Vec<_> = batch
-                    .rows
-                    .iter()
-                    .filter(|row| cursor_of(row) > cursor && scope.holds(row))
-                    .cloned()
-                    .collect();
-                if let Some(last) = batch.rows.last() {
-                    cursor = cursor.max(cursor_of(last));
-                }
-                if new.is_empty() {
-                    continue;
-                }
-                // Read once for every follower of the batch; each sees its own part of it.
-                match batch.sight.get_or_try_init(|| service.sight(company, &batch.rows)).await {
-                    Ok(sight) => {
-                        for change in feed::as_seen(sight, &viewer, company, &new) {
-                            yield Ok(change);
-                        }
-                    }
-                    Err(err) => {
-                        yield Err(err);
-                        return;
-                    }
-                }
-            }
-        })
+        tokio::spawn(follower.run(after.is_some(), live));
+        Ok(futures::stream::unfold(
+            received,
+            |mut received| async move { received.recv().await.map(|change| (change, received)) },
+        ))
     }
 }
+
+/// Changes a follower may have sent ahead of its client.
+const SENT_AHEAD: usize = 16;
+
+struct Follower {
+    service: Service,
+    viewer: Viewer,
+    company: CompanyId,
+    scope: Scope,
+    /// Past everything looked at so far.
+    cursor: ChangeCursor,
+    changes: mpsc::Sender<AppResult<Change>>,
+}
+
+impl Follower {
+    /// Replays the feed after the cursor (when `replay`), then shows each batch; ends when
+    /// its stream is dropped, or with an error the stream gets last.
+    async fn run(mut self, replay: bool, live: broadcast::Receiver<Arc<Batch>>) {
+        let ended = match self.replay(replay).await {
+            Ok(()) => self.follow(live).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = ended {
+            let _ = self.changes.send(Err(err)).await;
+        }
+    }
+
+    async fn replay(&mut self, replay: bool) -> AppResult<()> {
+        if !replay {
+            return Ok(());
+        }
+        loop {
+            let page = self
+                .service
+                .changes_in(
+                    &self.viewer,
+                    self.company,
+                    &self.scope,
+                    Some(self.cursor),
+                    MAX_WINDOW,
+                )
+                .await?;
+            self.cursor = page.end;
+            self.send(page.changes).await?;
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn follow(&mut self, mut live: broadcast::Receiver<Arc<Batch>>) -> AppResult<()> {
+        loop {
+            let batch = tokio::select! {
+                () = self.changes.closed() => return Ok(()),
+                batch = live.recv() => batch,
+            };
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(RecvError::Lagged(_)) => {
+                    return Err(AppError::TooManyRequests {
+                        message: "this subscription fell behind the changes; subscribe again with `after` set to the cursor of the last change it received".into(),
+                        retry_after: 0,
+                    });
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            };
+            let new: Vec<_> = batch
+                .rows
+                .iter()
+                .filter(|row| cursor_of(row) > self.cursor && self.scope.holds(row))
+                .cloned()
+                .collect();
+            if let Some(last) = batch.rows.last() {
+                self.cursor = self.cursor.max(cursor_of(last));
+            }
+            self.send(feed::as_seen(
+                &batch.sight,
+                &self.viewer,
+                self.company,
+                &new,
+            ))
+            .await?;
+        }
+    }
+
+    /// Sends changes on; a dropped stream ends the follower (an error no one receives).
+    async fn send(&self, changes: Vec<Change>) -> AppResult<()> {
+        for change in changes {
+            if self.changes.send(Ok(change)).await.is_err() {
+                return Err(AppError::internal(StreamDropped));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The follower's stream was dropped: nothing is left to send to.
+#[derive(Debug, thiserror::Error)]
+#[error("the subscription ended")]
+struct StreamDropped;

@@ -1,9 +1,9 @@
 //! Live changes: one tail per followed company reads the new entries of its log once when
 //! woken and hands each batch to every follower. Writers wake it when they commit: in
 //! process, and on PostgreSQL through `NOTIFY`, which reaches every replica's tails. The log
-//! stays the truth: a wake-up carries nothing, a lost one is made up by the next (or by the
-//! tail's own look every `IDLE_LOOK`), and a follower that falls behind is dropped, to
-//! resume from its cursor.
+//! stays the truth: a wake-up carries nothing, a lost one is made up by the tail's own read
+//! every `IDLE_LOOK` × `READS_UNWOKEN` (and on PostgreSQL the listener wakes every tail when
+//! it reconnects), and a follower that falls behind is dropped, to resume from its cursor.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +17,7 @@ use sea_orm::{
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
+use super::Service;
 use super::feed::{MAX_WINDOW, Sight, counter, cursor_of};
 use crate::domain::{ChangeCursor, CompanyId};
 use crate::error::AppResult;
@@ -24,15 +25,18 @@ use crate::error::AppResult;
 /// The PostgreSQL channel writers notify, with the company as the payload.
 const CHANNEL: &str = "quire_changes";
 
-/// How often a tail looks at its log unwoken (a notification lost while the listener
-/// reconnected), and whether anyone still follows it.
+/// How often an unwoken tail looks whether anyone still follows it, and reads again after a
+/// read that failed.
 const IDLE_LOOK: Duration = Duration::from_secs(5);
 
+/// Every how many idle looks an unwoken tail reads its log anyway (a notification lost).
+const READS_UNWOKEN: u32 = 6;
+
 /// Log entries committed together, in log order, as a tail read them; and what showing them
-/// needs (`Service::sight`), read by the first follower that shows them, for all.
+/// needs (`Service::sight`), read by the tail once for all its followers.
 pub(crate) struct Batch {
     pub rows: Vec<change::Model>,
-    pub sight: tokio::sync::OnceCell<Sight>,
+    pub sight: Sight,
 }
 
 /// The tails of this process, by company.
@@ -80,22 +84,34 @@ impl Live {
         }
     }
 
-    /// The statement a write runs in its transaction so that other replicas' tails wake when
-    /// it commits (PostgreSQL delivers a notification at commit, never for a rollback).
-    pub(super) fn notify_statement(&self, company: Uuid) -> Option<Statement> {
-        (self.hub.db.get_database_backend() == DatabaseBackend::Postgres).then(|| {
-            Statement::from_sql_and_values(
+    /// Tells other replicas' tails that `company`'s log grew, after the commit (`NOTIFY`
+    /// inside the transaction would take PostgreSQL's database-wide notify lock at every
+    /// commit). Sent on its own, unwaited: a lost one is made up by the tails' own look.
+    pub(super) fn notify_replicas(&self, company: Uuid) {
+        if self.hub.db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let db = self.hub.db.clone();
+        tokio::spawn(async move {
+            let notify = Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
                 "SELECT pg_notify($1, $2)",
                 [CHANNEL.into(), company.to_string().into()],
-            )
-        })
+            );
+            if let Err(err) = db.execute_raw(notify).await {
+                tracing::warn!(error = ?err, %company, "telling other replicas of a change failed");
+            }
+        });
     }
 
     /// Batches of `company`'s log committed after this call returns, as they commit. What
     /// committed before it is the feed's to read. A receiver more than the buffer behind
     /// gets `Lagged`.
-    pub(super) async fn follow(&self, company: Uuid) -> AppResult<broadcast::Receiver<Arc<Batch>>> {
+    pub(super) async fn follow(
+        &self,
+        company: Uuid,
+        service: &Service,
+    ) -> AppResult<broadcast::Receiver<Arc<Batch>>> {
         if self.hub.db.get_database_backend() == DatabaseBackend::Postgres {
             self.hub.listening.call_once(|| {
                 tokio::spawn(self.clone().listen());
@@ -119,17 +135,29 @@ impl Live {
         tails.insert(company, tail.clone());
         // Its first read is now: a commit between the head and here woke no one.
         tail.wake.notify_one();
-        tokio::spawn(
-            self.clone()
-                .run_tail(company, tail, ChangeCursor::after_revision(head)),
-        );
+        tokio::spawn(self.clone().run_tail(
+            service.clone(),
+            company,
+            tail,
+            ChangeCursor::after_revision(head),
+        ));
         Ok(receiver)
     }
 
     /// Reads the log after `cursor` each time it is woken, until no one follows it.
-    async fn run_tail(self, company: Uuid, tail: Arc<Tail>, mut cursor: ChangeCursor) {
+    async fn run_tail(
+        self,
+        service: Service,
+        company: Uuid,
+        tail: Arc<Tail>,
+        mut cursor: ChangeCursor,
+    ) {
+        let (mut failed, mut idle) = (false, 0);
         loop {
-            let _ = tokio::time::timeout(IDLE_LOOK, tail.wake.notified()).await;
+            let woken = tokio::time::timeout(IDLE_LOOK, tail.wake.notified())
+                .await
+                .is_ok();
+            idle = if woken { 0 } else { idle + 1 };
             {
                 let mut tails = self.hub.tails();
                 if tail.batches.receiver_count() == 0 {
@@ -137,18 +165,28 @@ impl Live {
                     return;
                 }
             }
+            if !(woken || failed || idle % READS_UNWOKEN == 0) {
+                continue;
+            }
+            failed = false;
             loop {
-                match read_after(&self.hub.db, company, cursor, MAX_WINDOW).await {
-                    Ok(rows) if rows.is_empty() => break,
-                    Ok(rows) => {
-                        cursor = cursor_of(rows.last().expect("not empty"));
-                        let _ = tail.batches.send(Arc::new(Batch {
-                            rows,
-                            sight: tokio::sync::OnceCell::new(),
-                        }));
+                let read = async {
+                    let rows = read_after(&self.hub.db, company, cursor, MAX_WINDOW).await?;
+                    if rows.is_empty() {
+                        return Ok(None);
+                    }
+                    let sight = service.sight(CompanyId(company), &rows).await?;
+                    AppResult::Ok(Some(Batch { rows, sight }))
+                };
+                match read.await {
+                    Ok(None) => break,
+                    Ok(Some(batch)) => {
+                        cursor = cursor_of(batch.rows.last().expect("not empty"));
+                        let _ = tail.batches.send(Arc::new(batch));
                     }
                     Err(err) => {
                         tracing::warn!(error = ?err, %company, "the change tail could not read the log; it tries again");
+                        failed = true;
                         break;
                     }
                 }

@@ -114,13 +114,11 @@ impl WriteTxn {
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
             revisions::stamp(&self.txn, *company, logged).await?;
-            if let Some(notify) = self.live.notify_statement(company.0) {
-                self.txn.execute_raw(notify).await?;
-            }
         }
         self.txn.commit().await?;
         if let Some(company) = self.changes.get() {
             self.live.wake(company.0);
+            self.live.notify_replicas(company.0);
         }
         Ok(())
     }

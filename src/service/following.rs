@@ -59,7 +59,10 @@ impl Service {
         tokio::spawn(follower.run(after.is_some(), live));
         Ok(futures::stream::unfold(
             received,
-            |mut received| async move { received.recv().await.map(|change| (change, received)) },
+            |mut received| async move {
+                let change = received.recv().await?;
+                Some((change.map(|change| *change), received))
+            },
         ))
     }
 }
@@ -74,7 +77,8 @@ struct Follower {
     scope: Scope,
     /// Past everything looked at so far.
     cursor: ChangeCursor,
-    changes: mpsc::Sender<AppResult<Change>>,
+    /// Boxed: a channel's slots are allocated 32 at a time, and a change is large.
+    changes: mpsc::Sender<AppResult<Box<Change>>>,
 }
 
 impl Follower {
@@ -151,7 +155,7 @@ impl Follower {
     /// Sends changes on; a dropped stream ends the follower (an error no one receives).
     async fn send(&self, changes: Vec<Change>) -> AppResult<()> {
         for change in changes {
-            if self.changes.send(Ok(change)).await.is_err() {
+            if self.changes.send(Ok(Box::new(change))).await.is_err() {
                 return Err(AppError::internal(StreamDropped));
             }
         }

@@ -86,22 +86,20 @@ impl Live {
 
     /// Tells other replicas' tails that `company`'s log grew, after the commit (`NOTIFY`
     /// inside the transaction would take PostgreSQL's database-wide notify lock at every
-    /// commit). Sent on its own, unwaited: a lost one is made up by the tails' own look.
-    pub(super) fn notify_replicas(&self, company: Uuid) {
+    /// commit). A failure is logged, not returned: the write is done, and a lost
+    /// notification is made up by the tails' own read.
+    pub(super) async fn notify_replicas(&self, company: Uuid) {
         if self.hub.db.get_database_backend() != DatabaseBackend::Postgres {
             return;
         }
-        let db = self.hub.db.clone();
-        tokio::spawn(async move {
-            let notify = Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), company.to_string().into()],
-            );
-            if let Err(err) = db.execute_raw(notify).await {
-                tracing::warn!(error = ?err, %company, "telling other replicas of a change failed");
-            }
-        });
+        let notify = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), company.to_string().into()],
+        );
+        if let Err(err) = self.hub.db.execute_raw(notify).await {
+            tracing::warn!(error = ?err, %company, "telling other replicas of a change failed");
+        }
     }
 
     /// Batches of `company`'s log committed after this call returns, as they commit. What

@@ -118,7 +118,7 @@ impl WriteTxn {
         self.txn.commit().await?;
         if let Some(company) = self.changes.get() {
             self.live.wake(company.0);
-            self.live.notify_replicas(company.0);
+            self.live.notify_replicas(company.0).await;
         }
         Ok(())
     }

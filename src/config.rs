@@ -128,6 +128,9 @@ pub struct Limits {
     /// its last cursor).
     #[arg(long, env = "QUIRE_SUBSCRIPTION_BUFFER", default_value_t = Limits::DEFAULT.subscription_buffer, global = true)]
     pub subscription_buffer: usize,
+    /// Most WebSocket connections open at once (initialised or not); one more upgrade is 429.
+    #[arg(long, env = "QUIRE_MAX_SOCKETS", default_value_t = Limits::DEFAULT.max_sockets, global = true)]
+    pub max_sockets: usize,
     /// Most subscriptions one WebSocket connection may hold at once.
     #[arg(long, env = "QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = Limits::DEFAULT.max_subscriptions_per_connection, global = true)]
     pub max_subscriptions_per_connection: usize,
@@ -154,6 +157,7 @@ impl Limits {
         changes_retention_days: 30,
         subscription_buffer: 256,
         max_subscriptions_per_connection: 32,
+        max_sockets: 10_000,
     };
 }
 

@@ -29,12 +29,15 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// The documents known by hash: automatic persisted queries, or the trusted ones.
     pub persisted: Arc<Persisted>,
+    /// Places for WebSocket connections (`QUIRE_MAX_SOCKETS`), one held by each open one.
+    pub sockets: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(service: Service, keys: Keys, limits: Limits) -> Self {
         let schema = graphql::build_schema(&limits);
         let persisted = limits.persisted_queries;
+        let sockets = Arc::new(tokio::sync::Semaphore::new(limits.max_sockets));
         let shapes = Arc::new(Shapes::of(&schema.sdl()));
         Self {
             service,
@@ -46,6 +49,7 @@ impl AppState {
             metrics: Metrics::default(),
             proxies: Arc::default(),
             persisted: Arc::new(Persisted::automatic(persisted)),
+            sockets,
         }
     }
 

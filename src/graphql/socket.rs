@@ -71,6 +71,15 @@ pub async fn upgrade(
     {
         return media.refuse(err);
     }
+    let Ok(place) = state.sockets.clone().try_acquire_owned() else {
+        return media.refuse(&AppError::TooManyRequests {
+            message: format!(
+                "this server holds {} WebSocket connections at most; try again later",
+                state.limits.max_sockets
+            ),
+            retry_after: 5,
+        });
+    };
     let max = usize::try_from(state.limits.max_json_bytes)
         .unwrap_or(usize::MAX)
         .min(MAX_MESSAGE);
@@ -82,7 +91,10 @@ pub async fn upgrade(
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_write_buffer_size(WRITE_BACKLOG)
-        .on_upgrade(move |socket| serve(state, protocol, socket, identity))
+        .on_upgrade(move |socket| async move {
+            serve(state, protocol, socket, identity).await;
+            drop(place);
+        })
         .into_response()
 }
 

@@ -58,20 +58,35 @@ impl Media {
 
     /// A refusal before any execution: the error, with its code, as a GraphQL response with
     /// no `data`, and the status of its code.
+    /// A rate limit comes with `Retry-After` (and `extensions.retryAfter`).
     pub fn refuse(self, err: &AppError) -> Response {
-        self.refuse_with(err.code(), &err.public_message(), None)
+        self.refuse_with(err.code(), &err.public_message(), None, err.retry_after())
     }
 
-    fn refuse_with(self, code: ErrorCode, message: &str, status: Option<StatusCode>) -> Response {
+    fn refuse_with(
+        self,
+        code: ErrorCode,
+        message: &str,
+        status: Option<StatusCode>,
+        retry_after: Option<u64>,
+    ) -> Response {
         let status = status.unwrap_or_else(|| {
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
         });
-        let body =
-            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+        let mut extensions = json!({ "code": code.as_str() });
+        if let Some(seconds) = retry_after {
+            extensions["retryAfter"] = seconds.into();
+        }
+        let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
         let mut response = (status, body.to_string()).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, self.content_type());
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
         response
     }
 
@@ -81,6 +96,7 @@ impl Media {
             ErrorCode::GraphqlParseFailed,
             message,
             Some(self.request_error_status()),
+            None,
         )
     }
 
@@ -91,6 +107,7 @@ impl Media {
             ErrorCode::PersistedQueryNotFound,
             "PersistedQueryNotFound",
             Some(self.request_error_status()),
+            None,
         )
     }
 

@@ -372,3 +372,37 @@ async fn a_subscription_that_falls_behind_ends_and_resumes_from_its_cursor() {
     assert!(seen < commits, "it fell behind: {seen} of {commits} came");
     assert!(changes.next().await.is_none(), "and then it ends");
 }
+
+#[tokio::test]
+async fn the_real_binary_holds_a_bounded_number_of_sockets() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::binary::Server::start(
+        crate::binary::serve(dir.path(), &[("QUIRE_MAX_SOCKETS", "2")]),
+        dir.path(),
+    );
+    let address = server.base.trim_start_matches("http://").parse().unwrap();
+    let token = server.token("ada", Role::Member);
+    let first = Socket::connect(address, "graphql-transport-ws", &token).await;
+    // Not initialised: it holds a place all the same.
+    let _second = Socket::open(address, "graphql-transport-ws", None)
+        .await
+        .unwrap();
+    match Socket::open(address, "graphql-transport-ws", None).await {
+        Err(WsError::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        other => panic!("expected a 429, got {:?}", other.map(|_| ())),
+    }
+    // A socket that ends gives its place back.
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        if let Ok(socket) = Socket::open(address, "graphql-transport-ws", None).await {
+            reopened = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "the place came back");
+}

@@ -313,6 +313,15 @@ enum Refusals {
     Internal(ErrorBody),
 }
 
+/// What a conditional write may answer.
+#[derive(IntoResponses)]
+enum Stale {
+    /// `If-Match` named a revision that is no longer current: read the item again; nothing
+    /// changed.
+    #[response(status = 412)]
+    PreconditionFailed(ErrorBody),
+}
+
 // ---- request bodies ----
 
 #[derive(Serialize, ToSchema)]
@@ -425,34 +434,34 @@ fn create_item() {}
 
 /// `GET item/:id`: an item with its path, versions and children.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
-    responses((status = 200, body = ItemDetails), Refusals))]
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-None-Match" = Option<String>, Header, description = "ETags the client holds: 304 when one is current (special folders have none).")),
+    responses((status = 200, body = ItemDetails, headers(("ETag" = String, description = "The item's revision and what else this answer shows the viewer (stored items only)"))), (status = 304, description = "The client's copy is current; no body"), Refusals))]
 fn get_item() {}
 
 /// `POST item/:id`: renames, moves, describes, tags, re-shares or sets the public link.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-Match" = Option<String>, Header, description = "The item's ETag (or its revision) as last read: the write happens only if it is still current, else 412 and nothing changes. `*` is no condition.")),
     request_body = UpdateItemBody,
-    responses((status = 200, body = DriveFile), Refusals))]
+    responses((status = 200, body = DriveFile), Stale, Refusals))]
 fn update_item() {}
 
 /// `DELETE item/:id`: to the trash; from the trash, for good.
 #[utoipa::path(delete, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
-    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
-    responses((status = 200, description = "Done; no body"), Refusals))]
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-Match" = Option<String>, Header, description = "The item's ETag (or its revision) as last read: the write happens only if it is still current, else 412 and nothing changes. `*` is no condition.")),
+    responses((status = 200, description = "Done; no body"), Stale, Refusals))]
 fn delete_item() {}
 
 /// `POST item/:id/restore`: out of the trash, under a free name.
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/restore",
-    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
-    responses((status = 200, description = "Done; no body"), Refusals))]
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-Match" = Option<String>, Header, description = "The item's ETag (or its revision) as last read: the write happens only if it is still current, else 412 and nothing changes. `*` is no condition.")),
+    responses((status = 200, description = "Done; no body"), Stale, Refusals))]
 fn restore_item() {}
 
 /// `POST item/:id/version`: a new version (metadata, or bytes as a multipart `file`).
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}/version",
-    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")),
+    tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-Match" = Option<String>, Header, description = "The item's ETag (or its revision) as last read: the write happens only if it is still current, else 412 and nothing changes. `*` is no condition.")),
     request_body = CreateVersionBody,
-    responses((status = 200, body = FileVersion), Refusals))]
+    responses((status = 200, body = FileVersion), Stale, Refusals))]
 fn create_version() {}
 
 /// `GET item/:id/user/:user_id/access`: a plain member's level on the item.

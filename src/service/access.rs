@@ -578,43 +578,47 @@ impl Snapshot {
         Ok(Self { rows, entries })
     }
 
-    fn grants(&self, viewer: &Viewer, company: CompanyId) -> Grants {
+    /// The snapshot as one viewer sees it: the entries that apply to them marked once.
+    pub(super) fn seen_by<'a>(
+        &'a self,
+        viewer: &'a Viewer,
+        company: CompanyId,
+    ) -> SnapshotView<'a> {
         let held = held_entries(viewer, company);
-        Grants::from_rows(self.entries.iter().map(|entry| {
+        let grants = Grants::from_rows(self.entries.iter().map(|entry| {
             let applies = held.contains(&entry_key(&entry.kind, &entry.subject));
             (entry.clone(), applies)
-        }))
-    }
-
-    /// The items among `ids` the viewer may read, with their rows, in the order of `ids`.
-    pub(super) fn readable(
-        &self,
-        viewer: &Viewer,
-        company: CompanyId,
-        ids: &[Uuid],
-    ) -> Vec<(Item, item::Model)> {
-        let known = by_id(&self.rows);
-        let asked = asked_among(ids, &known);
-        let items = scope_with(
+        }));
+        SnapshotView {
             viewer,
             company,
-            &asked,
-            &known,
-            &self.grants(viewer, company),
-        );
+            known: by_id(&self.rows),
+            grants,
+        }
+    }
+}
+
+/// A snapshot as one viewer sees it (`Snapshot::seen_by`).
+pub(super) struct SnapshotView<'a> {
+    viewer: &'a Viewer,
+    company: CompanyId,
+    known: HashMap<Uuid, &'a Row>,
+    grants: Grants,
+}
+
+impl SnapshotView<'_> {
+    /// The items among `ids` the viewer may read, with their rows, in the order of `ids`.
+    pub(super) fn readable(&self, ids: &[Uuid]) -> Vec<(Item, item::Model)> {
+        let asked = asked_among(ids, &self.known);
+        let items = scope_with(self.viewer, self.company, &asked, &self.known, &self.grants);
         readable_of(items, asked)
     }
 
     /// The viewer's level on the Shared Drive, and its access list.
-    pub(super) fn root(
-        &self,
-        viewer: &Viewer,
-        company: CompanyId,
-    ) -> (Granted, Arc<[AccessEntity]>) {
-        let grants = self.grants(viewer, company);
+    pub(super) fn root(&self) -> (Granted, Arc<[AccessEntity]>) {
         (
-            grants.root_level(viewer, company),
-            grants.list(company, ROOT_KEY),
+            self.grants.root_level(self.viewer, self.company),
+            self.grants.list(self.company, ROOT_KEY),
         )
     }
 }

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use entity::{change, company_revision, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
-use super::access::{self, ROOT_KEY, Snapshot};
-use super::{Service, convert, items, live};
+use super::access::{self, ROOT_KEY, Snapshot, SnapshotView};
+use super::{Service, convert, items};
 use crate::auth::Viewer;
 use crate::domain::{
-    AccessSource, Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, Level,
-    User, now_millis,
+    Change, ChangeCursor, ChangeKind, ChangePage, CompanyId, Item, ItemRef, User, now_millis,
 };
 use crate::error::{AppError, AppResult};
 
@@ -57,6 +58,31 @@ pub(super) fn not_past(cursor: ChangeCursor, head: i64) -> AppResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Up to `limit` log entries of `company` after `cursor`, in log order.
+pub(super) async fn read_after<C: ConnectionTrait>(
+    db: &C,
+    company: Uuid,
+    cursor: ChangeCursor,
+    limit: u64,
+) -> AppResult<Vec<change::Model>> {
+    Ok(change::Entity::find()
+        .filter(change::Column::CompanyId.eq(company))
+        .filter(
+            Condition::any()
+                .add(change::Column::Revision.gt(cursor.revision))
+                .add(
+                    Condition::all()
+                        .add(change::Column::Revision.eq(cursor.revision))
+                        .add(change::Column::Ordinal.gt(cursor.ordinal)),
+                ),
+        )
+        .order_by_asc(change::Column::Revision)
+        .order_by_asc(change::Column::Ordinal)
+        .limit(limit)
+        .all(db)
+        .await?)
 }
 
 /// Where a log entry is in its company's log.
@@ -145,7 +171,7 @@ impl Service {
             return Err(self.cursor_expired());
         }
         not_past(start, head)?;
-        let rows = live::read_after(self.db(), company.0, start, first).await?;
+        let rows = read_after(self.db(), company.0, start, first).await?;
         // A prune that committed between the head and the scan may have taken rows the scan
         // should have shown: such a cursor is expired, as the next read would say.
         if after.is_some() {
@@ -225,31 +251,27 @@ pub(super) struct Sight {
 }
 
 impl Sight {
-    /// A drive's top as the viewer may read it (`items::get`'s rule for special folders).
-    fn top(&self, viewer: &Viewer, company: CompanyId, top: &ItemRef) -> Option<Item> {
-        if viewer.is_visitor() {
-            return None;
-        }
-        match top {
-            ItemRef::Root => {
-                let (granted, list) = self.snapshot.root(viewer, company);
-                (granted.0 >= Level::Read).then(|| {
-                    convert::special_folder(
-                        company,
-                        ItemRef::Root,
-                        granted,
-                        self.shared_drive_size.unwrap_or(0),
-                        list,
-                    )
-                })
-            }
-            ItemRef::UserDrive(owner) => (owner == &viewer.user_id && viewer.is_member_of(company))
-                .then(|| {
-                    let owned = access::granted(Level::Manage, AccessSource::DriveOwner, None);
-                    convert::special_folder(company, top.clone(), owned, 0, Arc::from(Vec::new()))
-                }),
-            _ => None,
-        }
+    /// A drive's top as the viewer may read it (`items::special_level`).
+    fn top(
+        &self,
+        view: &SnapshotView,
+        viewer: &Viewer,
+        company: CompanyId,
+        top: &ItemRef,
+    ) -> Option<Item> {
+        let (root, list) = view.root();
+        let granted = items::special_level(viewer, company, top, Some(root))?;
+        let (size, list) = match top {
+            ItemRef::Root => (self.shared_drive_size.unwrap_or(0), list),
+            _ => (0, Arc::from(Vec::new())),
+        };
+        Some(convert::special_folder(
+            company,
+            top.clone(),
+            granted,
+            size,
+            list,
+        ))
     }
 }
 
@@ -265,9 +287,9 @@ pub(super) fn as_seen(
         .map(|row| row.item_id)
         .filter(|id| *id != ROOT_KEY)
         .collect();
-    let readable: HashMap<Uuid, Item> = sight
-        .snapshot
-        .readable(viewer, company, &stored)
+    let view = sight.snapshot.seen_by(viewer, company);
+    let readable: HashMap<Uuid, Item> = view
+        .readable(&stored)
         .into_iter()
         .map(|(item, row)| (row.id, item))
         .collect();
@@ -281,9 +303,8 @@ pub(super) fn as_seen(
         .iter()
         .filter_map(|place| Uuid::parse_str(place).ok())
         .collect();
-    let mut readable_places: HashSet<String> = sight
-        .snapshot
-        .readable(viewer, company, &folders)
+    let mut readable_places: HashSet<String> = view
+        .readable(&folders)
         .into_iter()
         .map(|(_, row)| row.id.to_string())
         .collect();
@@ -292,7 +313,7 @@ pub(super) fn as_seen(
         let Ok(top) = ItemRef::parse(place) else {
             continue;
         };
-        if let Some(item) = sight.top(viewer, company, &top) {
+        if let Some(item) = sight.top(&view, viewer, company, &top) {
             readable_places.insert((*place).to_owned());
             if top == ItemRef::Root {
                 shared_drive = Some(item);

@@ -170,66 +170,64 @@ pub(super) async fn get<C: ConnectionTrait>(
     company: CompanyId,
     id: &ItemRef,
 ) -> AppResult<Item> {
-    let not_found = || AppError::not_found(format!("item {id}"));
-    let visible = |granted: Granted| {
-        if granted.0 >= Level::Read {
-            Ok(granted)
-        } else {
-            Err(not_found())
-        }
-    };
-    let owner_of = || access::granted(Level::Manage, AccessSource::DriveOwner, None);
+    if let ItemRef::Item(item_id) = id {
+        return access::readable_item(db, viewer, company, item_id.0)
+            .await
+            .map(|(item, _)| item);
+    }
     // A link visitor's whole world is its link's subtree.
-    if viewer.is_visitor() && !matches!(id, ItemRef::Item(_)) {
+    if viewer.is_visitor() {
         return Err(Viewer::outside_its_link());
     }
-    let owns = |owner: &UserId| owner == &viewer.user_id && viewer.is_member_of(company);
-    let no_list = || Arc::from(Vec::new());
-    let (granted, size, access) = match id {
-        ItemRef::Item(item_id) => {
-            return access::readable_item(db, viewer, company, item_id.0)
-                .await
-                .map(|(item, _)| item);
-        }
+    let (root, list) = match id {
         ItemRef::Root => {
             let (granted, list) = access::root_with_list(db, viewer, company).await?;
-            (
-                visible(granted)?,
-                drive_size(db, company, "root").await?,
-                list,
-            )
+            (Some(granted), list)
         }
-        ItemRef::UserDrive(owner) => {
-            if !owns(owner) {
-                return Err(not_found());
-            }
-            let size = drive_size(db, company, &convert::user_drive(owner)).await?;
-            (owner_of(), size, no_list())
-        }
-        ItemRef::Trash => {
-            let granted = visible(access::root_level(db, viewer, company).await?)?;
-            (granted, 0, no_list())
-        }
-        ItemRef::UserTrash(owner) => {
-            if !owns(owner) {
-                return Err(not_found());
-            }
-            (owner_of(), 0, no_list())
-        }
-        // What others shared with a person: a tab token alone names no one.
-        ItemRef::SharedWithMe if !viewer.user_entries_apply() => return Err(not_found()),
-        ItemRef::SharedWithMe => {
-            let granted = access::granted(Level::Read, AccessSource::None, None);
-            (granted, 0, no_list())
-        }
+        ItemRef::Trash => (
+            Some(access::root_level(db, viewer, company).await?),
+            Arc::from(Vec::new()),
+        ),
+        _ => (None, Arc::from(Vec::new())),
+    };
+    let granted = special_level(viewer, company, id, root)
+        .ok_or_else(|| AppError::not_found(format!("item {id}")))?;
+    let size = match id {
+        ItemRef::Root => drive_size(db, company, "root").await?,
+        ItemRef::UserDrive(owner) => drive_size(db, company, &convert::user_drive(owner)).await?,
+        _ => 0,
     };
     Ok(convert::special_folder(
         company,
         id.clone(),
         granted,
         size,
-        access,
+        list,
     ))
+}
+
+/// The viewer's level on a special folder, `None` where they may not read it. `root` is
+/// their level on the Shared Drive, which the Shared Drive and the trash need.
+pub(super) fn special_level(
+    viewer: &Viewer,
+    company: CompanyId,
+    id: &ItemRef,
+    root: Option<Granted>,
+) -> Option<Granted> {
+    if viewer.is_visitor() {
+        return None;
+    }
+    let owns = |owner: &UserId| owner == &viewer.user_id && viewer.is_member_of(company);
+    let owner_of = || access::granted(Level::Manage, AccessSource::DriveOwner, None);
+    match id {
+        ItemRef::Item(_) => None,
+        ItemRef::Root | ItemRef::Trash => root.filter(|granted| granted.0 >= Level::Read),
+        ItemRef::UserDrive(owner) | ItemRef::UserTrash(owner) => owns(owner).then(owner_of),
+        // What others shared with a person: a tab token alone names no one.
+        ItemRef::SharedWithMe => viewer
+            .user_entries_apply()
+            .then(|| access::granted(Level::Read, AccessSource::None, None)),
+    }
 }
 
 /// The size of a drive: its top-level items outside the trash.

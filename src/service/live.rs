@@ -10,15 +10,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use entity::change;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
 use super::Service;
-use super::feed::{MAX_WINDOW, Sight, counter, cursor_of};
+use super::feed::{self, MAX_WINDOW, Sight, counter, cursor_of};
 use crate::domain::{ChangeCursor, CompanyId};
 use crate::error::AppResult;
 
@@ -169,7 +166,7 @@ impl Live {
             failed = false;
             loop {
                 let read = async {
-                    let rows = read_after(&self.hub.db, company, cursor, MAX_WINDOW).await?;
+                    let rows = feed::read_after(&self.hub.db, company, cursor, MAX_WINDOW).await?;
                     if rows.is_empty() {
                         return Ok(None);
                     }
@@ -228,29 +225,4 @@ impl Hub {
     fn tails(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Tail>>> {
         self.tails.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Up to `limit` log entries of `company` after `cursor`, in log order.
-pub(super) async fn read_after<C: ConnectionTrait>(
-    db: &C,
-    company: Uuid,
-    cursor: ChangeCursor,
-    limit: u64,
-) -> AppResult<Vec<change::Model>> {
-    Ok(change::Entity::find()
-        .filter(change::Column::CompanyId.eq(company))
-        .filter(
-            Condition::any()
-                .add(change::Column::Revision.gt(cursor.revision))
-                .add(
-                    Condition::all()
-                        .add(change::Column::Revision.eq(cursor.revision))
-                        .add(change::Column::Ordinal.gt(cursor.ordinal)),
-                ),
-        )
-        .order_by_asc(change::Column::Revision)
-        .order_by_asc(change::Column::Ordinal)
-        .limit(limit)
-        .all(db)
-        .await?)
 }

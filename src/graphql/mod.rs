@@ -93,8 +93,13 @@ pub async fn run(
                 "the request took longer than the {} ms allowed; ask for less at once",
                 state.limits.graphql_timeout_ms
             ));
-            let err = async_graphql::ErrorExtensions::extend(&err);
-            async_graphql::Response::from_errors(vec![err.into_server_error(Default::default())])
+            refusal(&err)
         }
     }
+}
+
+/// A response that is only this error, with its code.
+pub(crate) fn refusal(err: &AppError) -> async_graphql::Response {
+    let err = async_graphql::ErrorExtensions::extend(err);
+    async_graphql::Response::from_errors(vec![err.into_server_error(Default::default())])
 }

@@ -6,7 +6,7 @@
 //! one over HTTP is, and only subscriptions run here.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
@@ -23,8 +23,8 @@ use tokio::sync::watch;
 use super::loaders::Loaders;
 use super::subscription::ConnectionSubscriptions;
 use super::transport::Media;
-use super::{RequestContext, admission};
-use crate::auth::{Credentials, Identity, Viewer};
+use super::{RequestContext, admission, refusal};
+use crate::auth::{Credentials, Identity, Viewer, unix_now};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket, up
     let (outgoing, mut to_send) = futures::channel::mpsc::channel::<Message>(16);
     // Until it is initialised, the connection's deadline is the initialisation's.
     let (deadline, mut deadline_seen) =
-        watch::channel(Deadline::Init(now_secs() + INIT_TIMEOUT.as_secs()));
+        watch::channel(Deadline::Init(unix_now() + INIT_TIMEOUT.as_secs()));
     let executor = Subscriptions {
         state: state.clone(),
     };
@@ -144,7 +144,7 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket, up
     let closing = async {
         loop {
             let current = *deadline_seen.borrow_and_update();
-            let wait = Duration::from_secs(current.at().saturating_sub(now_secs()));
+            let wait = Duration::from_secs(current.at().saturating_sub(unix_now()));
             tokio::select! {
                 () = tokio::time::sleep(wait) => return current,
                 changed = deadline_seen.changed() => if changed.is_err() {
@@ -186,12 +186,6 @@ impl Deadline {
             Self::Init(at) | Self::Expiry(at) => at,
         }
     }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The viewer `connection_init` names (its payload's `Authorization`, also under `headers`),
@@ -240,7 +234,7 @@ async fn initialise(
         .flatten()
         .map(|token| state.keys.expires_at(token))
         .collect::<Result<Vec<u64>, AppError>>()?;
-    let longest = now_secs() + MAX_SESSION;
+    let longest = unix_now() + MAX_SESSION;
     Ok((
         viewer,
         expiries.into_iter().min().unwrap_or(longest).min(longest),
@@ -271,11 +265,6 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
-    fn refusal(err: &AppError) -> async_graphql::Response {
-        let err = async_graphql::ErrorExtensions::extend(err);
-        async_graphql::Response::from_errors(vec![err.into_server_error(Default::default())])
-    }
-
     /// Why a request may not run here, if it may not.
     fn refuse(&self, request: &mut async_graphql::Request) -> Option<AppError> {
         if let Err(err) = admission::admit(request, &self.state.limits) {
@@ -297,8 +286,8 @@ impl Subscriptions {
 impl Executor for Subscriptions {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         match self.refuse(&mut request) {
-            Some(err) => Self::refusal(&err),
-            None => Self::refusal(&AppError::bad_input(
+            Some(err) => refusal(&err),
+            None => refusal(&AppError::bad_input(
                 "send queries and mutations to POST /graphql",
             )),
         }
@@ -310,7 +299,7 @@ impl Executor for Subscriptions {
         session: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         if let Some(err) = self.refuse(&mut request) {
-            return stream::once(async move { Self::refusal(&err) }).boxed();
+            return stream::once(async move { refusal(&err) }).boxed();
         }
         let Some(session) = session else {
             let err = ServerError::new("the connection is not initialised", None);

@@ -134,6 +134,18 @@ pub struct Limits {
     /// Most subscriptions one WebSocket connection may hold at once.
     #[arg(long, env = "QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = Limits::DEFAULT.max_subscriptions_per_connection, global = true)]
     pub max_subscriptions_per_connection: usize,
+    /// Largest content read for search: larger files are searched by name only.
+    #[arg(long, env = "QUIRE_SEARCH_MAX_CONTENT_BYTES", default_value_t = Limits::DEFAULT.search_max_content_bytes, global = true)]
+    pub search_max_content_bytes: u64,
+    /// Most bytes of text kept from one file's content for search.
+    #[arg(long, env = "QUIRE_SEARCH_MAX_TEXT_BYTES", default_value_t = Limits::DEFAULT.search_max_text_bytes, global = true)]
+    pub search_max_text_bytes: usize,
+    /// Longest the text of one file may take to extract, in milliseconds (then it is `failed`).
+    #[arg(long, env = "QUIRE_SEARCH_EXTRACT_TIMEOUT_MS", default_value_t = Limits::DEFAULT.search_extract_timeout_ms, global = true)]
+    pub search_extract_timeout_ms: u64,
+    /// Workers extracting text from content, each one file at a time.
+    #[arg(long, env = "QUIRE_SEARCH_WORKERS", default_value_t = Limits::DEFAULT.search_workers, global = true)]
+    pub search_workers: usize,
 }
 
 impl Limits {
@@ -157,6 +169,10 @@ impl Limits {
         changes_retention_days: 30,
         subscription_buffer: 256,
         max_subscriptions_per_connection: 32,
+        search_max_content_bytes: 20 << 20,
+        search_max_text_bytes: 1 << 20,
+        search_extract_timeout_ms: 30_000,
+        search_workers: 1,
         max_sockets: 10_000,
     };
 }

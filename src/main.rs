@@ -176,6 +176,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("opening the database")?;
     let limits = config.limits.clone();
     let service = Service::new(db, blobs, &limits);
+    service.start_search_workers();
     // Before the first request: planner statistics of a database that grew while stopped.
     refresh_planner_statistics(&service).await;
     // Hourly: bytes a crash left without a row, content nobody uses, changes past their

@@ -7,6 +7,7 @@ pub mod file;
 pub mod grant;
 pub mod item;
 pub mod password_attempt;
+pub mod search_document;
 pub mod tab;
 pub mod upload;
 pub mod upload_chunk;

@@ -12,6 +12,7 @@ mod m20261201_000003_link_generations;
 mod m20261201_000004_password_attempts;
 mod m20261202_000001_revisions;
 mod m20261202_000002_change_sight;
+mod m20261202_000003_search;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_password_attempts::Migration),
             Box::new(m20261202_000001_revisions::Migration),
             Box::new(m20261202_000002_change_sight::Migration),
+            Box::new(m20261202_000003_search::Migration),
         ]
     }
 }

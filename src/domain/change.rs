@@ -33,6 +33,15 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Whether the change may have changed the item's words: its name (a move or a restore
+    /// renames on a collision), description, tags or content.
+    pub fn may_change_words(self) -> bool {
+        matches!(
+            self,
+            Self::Created | Self::Updated | Self::Moved | Self::Restored | Self::VersionAdded
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",

@@ -115,6 +115,10 @@ pub struct Version {
     pub creator: String,
     pub application_id: String,
     pub date_added: i64,
+    /// The most frequent words of the text search extracted from the content.
+    pub content_keywords: String,
+    /// Where extracting that text stands.
+    pub search_status: super::search::SearchStatus,
 }
 
 impl Version {

@@ -9,6 +9,7 @@ pub mod level;
 pub mod names;
 pub mod page;
 pub mod revision;
+pub mod search;
 pub mod viewer;
 
 pub use access::{AccessEntity, AccessInfo, AccessOrigin, AccessSource, EntityKind, PublicLink};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::auth::Caller;
-use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, UserId};
+use crate::domain::{CompanyId, Item, ItemId, ItemRef, Level, User, UserId};
 use crate::error::AppError;
 use crate::service::Service;
 
@@ -21,10 +21,14 @@ pub struct ItemLoader {
 /// viewer manages).
 pub struct LevelLoader(Service);
 
+/// Users Quire has seen, by id (who shared an item with the viewer).
+pub struct UserLoader(Service);
+
 /// The loaders of one request.
 pub struct Loaders {
     pub items: DataLoader<ItemLoader, HashMapCache>,
     pub levels: DataLoader<LevelLoader, HashMapCache>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -41,6 +45,7 @@ impl Loaders {
                 cache(),
             ),
             levels: DataLoader::with_cache(LevelLoader(service.clone()), spawn, cache()),
+            users: DataLoader::with_cache(UserLoader(service.clone()), spawn, cache()),
         }
     }
 }
@@ -51,7 +56,21 @@ impl Loaders {
         let loaders = Self::new(service, viewer);
         loaders.items.enable_all_cache(false);
         loaders.levels.enable_all_cache(false);
+        loaders.users.enable_all_cache(false);
         loaders
+    }
+}
+
+impl Loader<String> for UserLoader {
+    type Value = User;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, User>, Self::Error> {
+        let users = self.0.users(keys).await.map_err(Arc::new)?;
+        Ok(users
+            .into_iter()
+            .map(|user| (user.id.clone(), user))
+            .collect())
     }
 }
 

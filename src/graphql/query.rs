@@ -4,11 +4,14 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 
+use super::connection::{Built, Window, paginate, wants_total};
 use super::context::ContextExt;
 use super::loaders::{Loaders, loader_error};
+use super::types::search::{self, SearchConnection, SearchFilterInput, SearchHit, SearchSort};
 use super::types::{
     ChangeConnection, ItemObject, Node, TabObject, UserObject, VersionObject, decode_cursor,
 };
+use crate::domain::search::{Hit, SearchRequest};
 use crate::domain::{CompanyId, ItemId, ItemRef, VersionId};
 use crate::error::AppError;
 
@@ -76,6 +79,52 @@ impl QueryRoot {
             .await
             .map(ChangeConnection::from)
             .map_err(|e| e.extend())
+    }
+
+    /// What the viewer may open in the company that matches `query` and `filter`: each word
+    /// of `query` is matched as a word prefix (case and accents ignored) in names,
+    /// descriptions, tags and the text of the files' content; every word must match. Trashed
+    /// items, and items under a trashed folder, never appear. Without `query`, what the
+    /// filter keeps. Each edge says where the words matched.
+    #[graphql(
+        complexity = "crate::graphql::cost(first.or(last).unwrap_or(100).max(1) as usize, child_complexity) + READ_COST"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The company (a UUID).")] company_id: ID,
+        #[graphql(
+            desc = "The words to find (each a word prefix); none: every item the filter keeps."
+        )]
+        query: Option<String>,
+        #[graphql(desc = "What to keep besides the words.")] filter: Option<SearchFilterInput>,
+        #[graphql(desc = "The order; default: best match first.")] sort: Option<SearchSort>,
+        #[graphql(desc = "Rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "At most this many rows from the start (≤ 1000).")] first: Option<i32>,
+        #[graphql(desc = "At most this many rows from the end (≤ 1000).")] last: Option<i32>,
+    ) -> async_graphql::Result<SearchConnection> {
+        let viewer = ctx.viewer()?;
+        let service = ctx.service()?;
+        let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
+        let (request, order) =
+            search::request(company, query, filter, sort).map_err(|e| e.extend())?;
+        let window = Window {
+            after,
+            before,
+            first,
+            last,
+            count: wants_total(ctx),
+        };
+        let hits: Built<SearchHit> = paginate(
+            window,
+            &order,
+            |page| service.search(viewer, company, SearchRequest { page, ..request }),
+            |hit: &Hit| hit.key.clone(),
+        )
+        .await?;
+        Ok(hits.into())
     }
 
     /// Any item or version by its global id (a UUID, or a special folder's

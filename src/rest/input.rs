@@ -305,3 +305,112 @@ pub fn browse(body: &Object) -> Result<Browse, RestError> {
         limit,
     })
 }
+
+/// `POST search`, as GraphQL `search` arguments, and what the answer is shaped by.
+pub struct Search {
+    /// The `search` arguments (`query`, `filter`, `sort`, `first`, `after`).
+    pub variables: Value,
+    /// The `shared_with_me` view (else the default one).
+    pub shared_with_me_view: bool,
+    /// The fields each entity keeps (all when empty).
+    pub fields: Vec<String>,
+    pub limit: u64,
+}
+
+/// A millisecond instant sent as a number or a string of digits.
+fn instant(map: &Object, field: &str) -> Result<Option<i64>, RestError> {
+    let invalid = || RestError::bad_input(format!("{field} must be a number of milliseconds"));
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s.parse::<i64>().map(Some).map_err(|_| invalid()),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// A string, or a list of strings, as a list.
+fn strings(map: &Object, field: &str) -> Result<Vec<String>, RestError> {
+    let invalid = || RestError::bad_input(format!("{field} must be a string or a list of strings"));
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
+            .collect(),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// `{search, creator, added_gt/lt, last_modified_gt/lt, mime_type, sort: {<field>: asc|desc},
+/// view, fields, pagination: {page_token, limitStr}}` (`company_id` is the URL's).
+pub fn search(body: &Object) -> Result<Search, RestError> {
+    let sort = sub_object(body, "sort")?;
+    let sort = match sort.iter().collect::<Vec<_>>().as_slice() {
+        [] => Value::Null,
+        [(field, order)] => {
+            let by = match field.as_str() {
+                "name_keyword" | "name" => "NAME",
+                "added" => "ADDED",
+                "last_modified" => "LAST_MODIFIED",
+                "size" => "SIZE",
+                other => {
+                    return Err(RestError::bad_input(format!(
+                        "sort must be by name_keyword, name, added, last_modified or size; got {other:?}"
+                    )));
+                }
+            };
+            let order = match order.as_str() {
+                Some("asc") => "ASC",
+                Some("desc") => "DESC",
+                _ => {
+                    return Err(RestError::bad_input(format!(
+                        "sort.{field} must be asc or desc; got {order}"
+                    )));
+                }
+            };
+            json!({ "by": by, "order": order })
+        }
+        _ => return Err(RestError::bad_input("sort orders by one field")),
+    };
+    let shared_with_me_view = match string(body, "view", "")?.as_deref() {
+        None | Some("") | Some("default") => false,
+        Some("shared_with_me") => true,
+        Some(other) => {
+            return Err(RestError::bad_input(format!(
+                "view must be shared_with_me or absent; got {other:?}"
+            )));
+        }
+    };
+    let fields = strings(body, "fields")?;
+    let pagination = sub_object(body, "pagination")?;
+    let limit = size(&pagination, "limitStr", "pagination.")?
+        .unwrap_or(100)
+        .clamp(1, 1000) as u64;
+    let after = string(&pagination, "page_token", "pagination.")?.filter(|t| !t.is_empty());
+    // The reference's bounds include their ends (`$gte`, `$lte`); GraphQL's exclude them.
+    let from = |field| Ok::<_, RestError>(instant(body, field)?.map(|at| at.saturating_sub(1)));
+    let until = |field| Ok::<_, RestError>(instant(body, field)?.map(|at| at.saturating_add(1)));
+    let filter = json!({
+        "creatorIds": strings(body, "creator")?,
+        "mimeTypes": strings(body, "mime_type")?,
+        "addedAfter": from("added_gt")?,
+        "addedBefore": until("added_lt")?,
+        "modifiedAfter": from("last_modified_gt")?,
+        "modifiedBefore": until("last_modified_lt")?,
+    });
+    Ok(Search {
+        variables: json!({
+            "query": string(body, "search", "")?,
+            "filter": filter,
+            "sort": sort,
+            "first": limit,
+            "after": after,
+        }),
+        shared_with_me_view,
+        fields,
+        limit,
+    })
+}

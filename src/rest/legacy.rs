@@ -88,12 +88,42 @@ pub fn item(v: &Value) -> Value {
             },
         },
         "editing_session_key": Value::Null,
-        "content_keywords": "",
+        "content_keywords": v["latestVersion"]["contentKeywords"].as_str().unwrap_or(""),
         "creator": v["creator"]["id"],
         "size": v["size"],
         "last_version_cache": if v["latestVersion"].is_null() { Value::Null } else { version(&v["latestVersion"]) },
         "scope": lower(&v["scope"]),
     })
+}
+
+/// A user as the reference's DTOs name them.
+fn user(v: &Value) -> Value {
+    if v.is_null() {
+        return Value::Null;
+    }
+    json!({ "id": v["id"], "first_name": v["name"], "last_name": "", "email": v["email"] })
+}
+
+/// A search result in the reference's `shared_with_me` DTO view.
+pub fn shared_with_me_entity(v: &Value) -> Value {
+    let full = item(v);
+    let mut entity = Map::new();
+    for field in [
+        "id",
+        "name",
+        "parent_id",
+        "is_directory",
+        "extension",
+        "added",
+        "last_modified",
+        "size",
+        "last_version_cache",
+    ] {
+        entity.insert(field.into(), full[field].clone());
+    }
+    entity.insert("created_by".into(), user(&v["creator"]));
+    entity.insert("shared_by".into(), user(&v["sharedBy"]));
+    Value::Object(entity)
 }
 
 /// A path entry: special folders as `{id, name}`, items in full.

@@ -14,6 +14,7 @@ pub mod openapi;
 mod operations;
 mod preconditions;
 mod public_links;
+mod search;
 mod tabs;
 
 use axum::Router;
@@ -99,6 +100,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/item/{id}/download", get(downloads::item))
         .route("/item/download/zip", get(downloads::zip))
         .route("/browse/{id}", post(items::browse).layer(credentials()))
+        .route("/search", post(search::search).layer(credentials()))
         .route(
             "/tabs/{tab_id}",
             get(tabs::get).merge(post(tabs::set).layer(credentials())),

@@ -28,7 +28,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
     ),
     paths(
         get_root, create_item, get_item, update_item, delete_item, restore_item, create_version,
-        user_access, browse, download_token, download_item, download_zip, get_tab, set_tab,
+        user_access, browse, search, download_token, download_item, download_zip, get_tab, set_tab,
         anonymous_token, upload_file, upload_chunk, file_metadata, download_file,
     ),
     components(schemas(ErrorBody)),
@@ -400,6 +400,81 @@ struct BrowseBody {
     paginate: Option<Paginate>,
 }
 
+/// `POST search`: words, filters, one sort field, a DTO view and a page. Dates are
+/// milliseconds (numbers or strings of digits), their bounds included.
+#[derive(Serialize, ToSchema)]
+struct SearchBody {
+    /// The words to find, each a word prefix (case and accents ignored); all must match.
+    #[schema(max_length = 1000)]
+    search: Option<String>,
+    /// Ignored: the URL names the company.
+    company_id: Option<String>,
+    /// A creator's user id, or several.
+    creator: Option<StringOrStrings>,
+    added_gt: Option<Millis>,
+    added_lt: Option<Millis>,
+    last_modified_gt: Option<Millis>,
+    last_modified_lt: Option<Millis>,
+    /// A media type, or several.
+    mime_type: Option<StringOrStrings>,
+    /// One of `name_keyword`, `name`, `added`, `last_modified`, `size` → `asc` or `desc`;
+    /// default: best match first.
+    sort: Option<BTreeMap<String, String>>,
+    /// `shared_with_me` for that DTO view; the default view otherwise.
+    view: Option<String>,
+    /// The fields each entity keeps (all when absent).
+    fields: Option<Vec<String>>,
+    pagination: Option<SearchPagination>,
+}
+
+/// A string, or a list of strings.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum StringOrStrings {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Milliseconds since the epoch, as a number or a string of digits.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum Millis {
+    Number(i64),
+    Text(String),
+}
+
+/// Where a search page starts: `page_token` from the previous page's `nextPage`.
+#[derive(Serialize, ToSchema)]
+struct SearchPagination {
+    page_token: Option<String>,
+    /// Results per page, 1 to 1000 (default 100).
+    #[serde(rename = "limitStr")]
+    limit_str: Option<String>,
+}
+
+/// A page of search results (`drive_files_dto`).
+#[derive(Serialize, ToSchema)]
+struct SearchPage {
+    /// `drive_files_dto`.
+    r#type: String,
+    /// `DriveFile`s in the default view; in the `shared_with_me` view `{id, name, parent_id,
+    /// is_directory, extension, added, last_modified, size, last_version_cache, created_by,
+    /// shared_by}` with the users as `{id, first_name, last_name, email}`; only `fields` when
+    /// given.
+    entities: Vec<BTreeMap<String, Value>>,
+    #[serde(rename = "nextPage")]
+    next_page: SearchNextPage,
+}
+
+/// Where the next page starts: `page_token` is null on the last page.
+#[derive(Serialize, ToSchema)]
+struct SearchNextPage {
+    page_token: Option<String>,
+    #[serde(rename = "limitStr")]
+    limit_str: String,
+    reversed: bool,
+}
+
 #[derive(Serialize, ToSchema)]
 struct SetTabBody {
     channel_id: String,
@@ -477,6 +552,13 @@ fn user_access() {}
     request_body = BrowseBody,
     responses((status = 200, body = BrowsePage), Refusals))]
 fn browse() {}
+
+/// `POST search`: what the caller may open that matches the words and filters.
+#[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/search",
+    tag = "items", params(("company_id" = uuid::Uuid, Path)),
+    request_body = SearchBody,
+    responses((status = 200, body = SearchPage), Refusals))]
+fn search() {}
 
 /// `GET item/download/token`: a token that downloads the items (and a version) for an hour.
 #[utoipa::path(get, path = "/internal/services/documents/v1/companies/{company_id}/item/download/token",

@@ -23,10 +23,11 @@ pub struct Operations {
     pub open_public_link: ExecutableDocument,
     pub user_access: ExecutableDocument,
     pub download_token: ExecutableDocument,
+    pub search: ExecutableDocument,
 }
 
 /// Every operation's source, in the order `parse_all` names them.
-const SOURCES: [&str; 14] = [
+const SOURCES: [&str; 15] = [
     include_str!("operations/get_item.graphql"),
     include_str!("operations/browse.graphql"),
     include_str!("operations/item_state.graphql"),
@@ -41,6 +42,7 @@ const SOURCES: [&str; 14] = [
     include_str!("operations/open_public_link.graphql"),
     include_str!("operations/user_access.graphql"),
     include_str!("operations/download_token.graphql"),
+    include_str!("operations/search.graphql"),
 ];
 
 /// An operation's whole text: it and the fragments it uses.
@@ -80,6 +82,7 @@ impl Operations {
             open_public_link,
             user_access,
             download_token,
+            search,
         ] = SOURCES.map(parse);
         Self {
             get_item,
@@ -96,6 +99,7 @@ impl Operations {
             open_public_link,
             user_access,
             download_token,
+            search,
         }
     }
 

@@ -144,6 +144,8 @@ pub(super) fn version(row: version::Model) -> Version {
         creator: row.creator,
         application_id: row.application_id,
         date_added: row.date_added,
+        search_status: crate::domain::search::SearchStatus::parse(&row.search_status),
+        content_keywords: row.content_keywords,
     }
 }
 

@@ -256,7 +256,8 @@ fn order(sorting: Sorting) -> keyset::Order<item::Column> {
             SortBy::Name => item::Column::SortName,
             SortBy::Date => item::Column::LastModified,
             SortBy::Size => item::Column::Size,
-        },
+        }
+        .into_expr(),
         id: item::Column::Id,
         descending: sorting.order == SortOrder::Desc,
     }

@@ -14,7 +14,8 @@ use crate::error::AppResult;
 /// A listing's order: folders first (item listings), then a value, then the id.
 pub(super) struct Order<C> {
     pub directory: Option<C>,
-    pub value: C,
+    /// The sort value: a column, or an expression of the query (a search's score).
+    pub value: SimpleExpr,
     pub id: C,
     pub descending: bool,
 }
@@ -48,7 +49,7 @@ impl<C: ColumnTrait> Order<C> {
             select = select.order_by(directory, if reversed { last } else { first });
         }
         select
-            .order_by(self.value, value.clone())
+            .order_by(self.value.clone(), value.clone())
             .order_by(self.id, value)
     }
 
@@ -58,18 +59,18 @@ impl<C: ColumnTrait> Order<C> {
         let (value, id) = (value(key), Expr::value(key.id));
         let tail = if greater {
             Condition::any()
-                .add(self.value.into_expr().gt(value.clone()))
+                .add(self.value.clone().gt(value.clone()))
                 .add(
                     Condition::all()
-                        .add(self.value.into_expr().eq(value))
+                        .add(self.value.clone().eq(value))
                         .add(self.id.into_expr().gt(id)),
                 )
         } else {
             Condition::any()
-                .add(self.value.into_expr().lt(value.clone()))
+                .add(self.value.clone().lt(value.clone()))
                 .add(
                     Condition::all()
-                        .add(self.value.into_expr().eq(value))
+                        .add(self.value.clone().eq(value))
                         .add(self.id.into_expr().lt(id)),
                 )
         };

@@ -21,6 +21,7 @@ mod naming;
 mod public_links;
 mod revisions;
 mod rows;
+pub mod search;
 mod sizes;
 mod subtree;
 mod tabs;
@@ -69,6 +70,8 @@ pub struct Service {
     write_lock: Option<Arc<Mutex<()>>>,
     /// The tails that hand committed changes to subscriptions.
     live: live::Live,
+    /// How content is read for search, and who reads it.
+    extraction: search::Extraction,
 }
 
 /// How many password attempts wait for their bucket's turn at once; more are told to retry.
@@ -88,6 +91,8 @@ pub(crate) struct WriteTxn {
     log: std::sync::Mutex<Vec<revisions::Logged>>,
     /// Who is woken when it commits a change.
     live: live::Live,
+    /// Who reads new content for search.
+    extraction: search::Extraction,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -113,13 +118,23 @@ impl WriteTxn {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
+            // The index changes with the items, in the same transaction.
+            let words_changed: Vec<uuid::Uuid> = logged
+                .iter()
+                .filter_map(revisions::Logged::changes_words)
+                .collect();
+            search::reindex(&self.txn, &words_changed).await?;
+            let new_content = logged.iter().any(revisions::Logged::adds_content);
             revisions::stamp(&self.txn, *company, logged).await?;
-        }
-        self.txn.commit().await?;
-        if let Some(company) = self.changes.get() {
+            self.txn.commit().await?;
+            if new_content {
+                self.extraction.wake();
+            }
             self.live.wake(company.0);
             self.live.notify_replicas(company.0).await;
+            return Ok(());
         }
+        self.txn.commit().await?;
         Ok(())
     }
 }
@@ -212,6 +227,7 @@ impl Service {
             .then(|| Arc::new(Mutex::new(())));
         Self {
             live: live::Live::new(db.clone(), limits.subscription_buffer),
+            extraction: search::Extraction::new(limits),
             db,
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
@@ -308,6 +324,7 @@ impl Service {
             changes: std::sync::OnceLock::new(),
             log: std::sync::Mutex::new(Vec::new()),
             live: self.live.clone(),
+            extraction: self.extraction.clone(),
         })
     }
 }

@@ -135,6 +135,16 @@ impl Logged {
         self.from(place.clone()).to(place)
     }
 
+    /// The item whose words (name, description, tags, content) the change may have changed.
+    pub fn changes_words(&self) -> Option<Uuid> {
+        self.kind.may_change_words().then_some(self.item)
+    }
+
+    /// Whether the change gave the item new content (to read for search).
+    pub fn adds_content(&self) -> bool {
+        matches!(self.kind, ChangeKind::VersionAdded | ChangeKind::Created)
+    }
+
     /// The entries (`entry_key`) the change took off the item.
     pub fn revoking(mut self, entries: Vec<String>) -> Self {
         self.revoked = entries;

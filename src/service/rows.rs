@@ -33,7 +33,8 @@ impl Row {
     }
 }
 
-const LATEST: &str = "latest";
+/// The alias of the joined latest version.
+pub(super) const LATEST: &str = "latest";
 const AUTHOR: &str = "author";
 
 /// Reads a row's columns in the order they were selected, by position: no column names to
@@ -105,6 +106,10 @@ impl FromQueryResult for Row {
                 creator: at.take()?,
                 application_id: at.take()?,
                 date_added: at.take()?,
+                content_keywords: at.take()?,
+                search_status: at.take()?,
+                search_attempts: at.take()?,
+                search_claimed_at: at.take()?,
             }),
         };
         let creator = match at.take::<Option<String>>()? {

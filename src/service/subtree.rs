@@ -1,6 +1,6 @@
 //! Whole subtrees through the materialised `path`: moving and deleting them in one statement each.
 
-use entity::{grant, item, tab, version};
+use entity::{grant, item, search_document, tab, version};
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -81,6 +81,10 @@ pub(super) async fn delete<C: ConnectionTrait>(db: &C, row: &item::Model) -> App
     grant::Entity::delete_many()
         .filter(grant::Column::CompanyId.eq(row.company_id))
         .filter(grant::Column::ItemId.in_subquery(ids()))
+        .exec(db)
+        .await?;
+    search_document::Entity::delete_many()
+        .filter(search_document::Column::ItemId.in_subquery(ids()))
         .exec(db)
         .await?;
     tab::Entity::delete_many()

@@ -3,11 +3,23 @@
 use entity::user;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::{Service, convert};
 use crate::auth::Viewer;
-use crate::domain::now_millis;
+use crate::domain::{User, now_millis};
 use crate::error::AppResult;
+
+impl Service {
+    /// The users among `ids` Quire has seen, in one statement.
+    pub async fn users(&self, ids: &[String]) -> AppResult<Vec<User>> {
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.iter().cloned()))
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().map(convert::user).collect())
+    }
+}
 
 /// Records the viewer's name and email from their token, so others see who made what.
 pub(super) async fn remember<C: ConnectionTrait>(db: &C, viewer: &Viewer) -> AppResult<()> {

@@ -7,7 +7,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::access::{self, require};
-use super::{Service, by_company, content, convert, keyset, locks, revisions, sizes, users};
+use super::{
+    Service, by_company, content, convert, keyset, locks, revisions, search, sizes, users,
+};
 use crate::auth::Viewer;
 use crate::domain::inputs::NewVersion;
 use crate::domain::{
@@ -81,6 +83,11 @@ pub(super) async fn insert<C: ConnectionTrait>(
         creator: Set(creator.to_owned()),
         application_id: Set(version.application_id),
         date_added: Set(now),
+        // What search extracts from the content, and the queue of what is left to extract.
+        content_keywords: Set(String::new()),
+        search_status: Set(search::PENDING.to_owned()),
+        search_attempts: Set(0),
+        search_claimed_at: Set(0),
     }
     .insert(db)
     .await?;
@@ -192,7 +199,7 @@ impl Service {
         let select = version::Entity::find().filter(version::Column::ItemId.eq(item_id.0));
         let newest_first = keyset::Order {
             directory: None,
-            value: version::Column::DateAdded,
+            value: version::Column::DateAdded.into_expr(),
             id: version::Column::Id,
             descending: true,
         };

@@ -22,6 +22,7 @@ mod replicas;
 mod rest;
 mod revisions;
 mod schema;
+mod search;
 mod security;
 mod sharing;
 mod shutdown;

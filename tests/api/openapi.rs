@@ -59,5 +59,5 @@ async fn the_document_is_served_and_each_operation_reaches_its_handler() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 19, "every shim operation is documented");
+    assert_eq!(operations, 20, "every shim operation is documented");
 }

@@ -300,7 +300,7 @@ on_both_backends! {
 
     async fn unknown_routes_answer_404_in_the_reference_shape(app: TestApp) {
         let admin = app.token("ada", Role::Admin);
-        let (status, body) = app.rest("POST", "search", Some(&admin), Some(json!({}))).await;
+        let (status, body) = app.rest("POST", "no-such-route", Some(&admin), Some(json!({}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["code"], "NOT_FOUND");
         assert_eq!(body["statusCode"], 404);

@@ -3,7 +3,9 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
 
 use super::{AccessExplanation, AccessInfoObject, UserObject, VersionObject};
-use crate::domain::{AccessInfo, Item, Level, Scope, SortBy, SortOrder, Sorting, Version};
+use crate::domain::{
+    AccessInfo, EntityKind, Item, Level, Scope, SortBy, SortOrder, Sorting, Version,
+};
 use crate::graphql::connection::{
     Built, ItemConnection, VersionConnection, Window, paginate, wants_total,
 };
@@ -131,6 +133,41 @@ impl ItemObject {
             return Ok(None);
         }
         Ok(self.0.creator.as_deref().cloned().map(UserObject))
+    }
+
+    /// Who shared the item with the viewer: who granted the viewer's own entry on it, else
+    /// the company's entry (for members); null when no such entry names who granted it, and
+    /// for link visitors.
+    async fn shared_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
+        let viewer = ctx.viewer()?;
+        if viewer.is_visitor() {
+            return Ok(None);
+        }
+        let company = self.0.company_id.to_string();
+        let entry = |kind: EntityKind, id: &str| {
+            self.0
+                .access
+                .iter()
+                .find(|entry| entry.kind == kind && entry.id == id)
+                .and_then(|entry| entry.grantor.clone())
+        };
+        let grantor = entry(EntityKind::User, viewer.user_id.as_str()).or_else(|| {
+            viewer
+                .role(self.0.company_id)
+                .is_member()
+                .then(|| entry(EntityKind::Company, &company))
+                .flatten()
+        });
+        let Some(grantor) = grantor else {
+            return Ok(None);
+        };
+        let known = ctx.data::<Loaders>()?.users.load_one(grantor.clone()).await;
+        let user = known.map_err(loader_error)?.unwrap_or(crate::domain::User {
+            id: grantor,
+            name: None,
+            email: None,
+        });
+        Ok(Some(UserObject(user)))
     }
 
     /// When the item was created.
@@ -277,6 +314,11 @@ impl ItemObject {
             "/internal/services/documents/v1/companies/{}/item/{id}/download?token={token}",
             self.0.company_id
         )))
+    }
+
+    /// Where reading the latest version's content for search stands; null for folders.
+    async fn search_status(&self) -> Option<crate::domain::search::SearchStatus> {
+        self.0.latest_version.as_ref().map(|v| v.search_status)
     }
 
     /// The file's current version; null for folders.

@@ -4,6 +4,7 @@ mod access;
 mod change;
 mod item;
 mod node;
+pub mod search;
 mod tab;
 mod user;
 mod version;

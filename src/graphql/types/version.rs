@@ -5,6 +5,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 use crate::graphql::context::ContextExt;
 
 use crate::domain::Version;
+use crate::domain::search::SearchStatus;
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
 #[derive(Clone)]
@@ -89,6 +90,17 @@ impl VersionObject {
             "/internal/services/documents/v1/companies/{}/item/{}/download?version_id={}&token={token}",
             version.company_id, version.item_id, version.id
         ))
+    }
+
+    /// The most frequent words (up to 250) of the text search read from the content; empty
+    /// until `searchStatus` is `DONE`.
+    async fn content_keywords(&self) -> &str {
+        &self.0.content_keywords
+    }
+
+    /// Where reading the content for search stands.
+    async fn search_status(&self) -> SearchStatus {
+        self.0.search_status
     }
 
     /// When the version was added.

@@ -1,0 +1,147 @@
+//! Keeping the index exact: a write transaction re-reads the words of the items it changed
+//! just before it commits (`reindex`), so names, descriptions and tags are searchable the
+//! moment the change is; only content lags, behind its extraction. Access and the trash are
+//! never indexed: every search reads them live.
+
+use entity::{item, search_document, version};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    RelationDef, Set,
+};
+use uuid::Uuid;
+
+use super::{DONE, words};
+use crate::error::AppResult;
+
+/// Rows per upsert (SQLite binds at most 32,766 values a statement).
+const CHUNK: usize = 1000;
+
+/// What an item's document is made of.
+#[derive(FromQueryResult)]
+struct Source {
+    id: Uuid,
+    company_id: Uuid,
+    name: String,
+    description: String,
+    tags: serde_json::Value,
+    /// The latest version's extraction state (files only).
+    search_status: Option<String>,
+}
+
+/// The folded words of an item's name, description and tags.
+fn meta(source: &Source) -> String {
+    let tags: Vec<&str> = source
+        .tags
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    let fields = [
+        words::fold(&source.name),
+        words::fold(&source.description),
+        words::fold(&tags.join(" ")),
+    ];
+    fields
+        .into_iter()
+        .filter(|field| !field.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The join from an item to the version its `last_version_id` names.
+fn latest_version() -> RelationDef {
+    item::Entity::belongs_to(version::Entity)
+        .from(item::Column::LastVersionId)
+        .to(version::Column::Id)
+        .into()
+}
+
+/// Writes the documents of `ids` as their rows are now (in the caller's transaction): two
+/// statements per thousand items, plus one when some of them have content to forget.
+pub(crate) async fn reindex<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let sources = item::Entity::find()
+            .select_only()
+            .columns([
+                item::Column::Id,
+                item::Column::CompanyId,
+                item::Column::Name,
+                item::Column::Description,
+                item::Column::Tags,
+            ])
+            .column(version::Column::SearchStatus)
+            .join(JoinType::LeftJoin, latest_version())
+            .filter(item::Column::Id.is_in(chunk.iter().copied()))
+            .into_model::<Source>()
+            .all(db)
+            .await?;
+        // A document keeps the text extracted from the item's latest version; a version whose
+        // extraction is not done has none yet, so whatever the document held is forgotten.
+        let (keeping, forgetting): (Vec<_>, Vec<_>) = sources
+            .iter()
+            .partition(|source| source.search_status.as_deref().is_none_or(|s| s == DONE));
+        upsert(db, &keeping, &[search_document::Column::Meta]).await?;
+        upsert(
+            db,
+            &forgetting,
+            &[search_document::Column::Meta, search_document::Column::Body],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts the documents of `sources`, or updates `columns` of those that exist.
+async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    sources: &[&Source],
+    columns: &[search_document::Column],
+) -> AppResult<()> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let rows = sources.iter().map(|source| search_document::ActiveModel {
+        item_id: Set(source.id),
+        company_id: Set(source.company_id),
+        meta: Set(meta(source)),
+        body: Set(String::new()),
+        ..Default::default()
+    });
+    search_document::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(search_document::Column::ItemId)
+                .update_columns(columns.iter().copied())
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the text extracted from an item's latest version.
+pub(super) async fn set_body<C: ConnectionTrait>(db: &C, item: Uuid, body: &str) -> AppResult<()> {
+    search_document::Entity::update_many()
+        .col_expr(search_document::Column::Body, Expr::value(body))
+        .filter(search_document::Column::ItemId.eq(item))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The items that have no document yet (stored before search existed), up to `limit`.
+pub(super) async fn unindexed<C: ConnectionTrait>(db: &C, limit: u64) -> AppResult<Vec<Uuid>> {
+    let indexed = sea_orm::sea_query::Query::select()
+        .column(search_document::Column::ItemId)
+        .from(search_document::Entity)
+        .to_owned();
+    Ok(item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .filter(item::Column::Id.not_in_subquery(indexed))
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,148 @@
+//! The scoping rule of `access` as one SQL condition on `items`, for queries whose page must
+//! be full (search): a row is kept when the viewer could open it. It states the rule the way
+//! `access::scope_with` computes it, top-down, as "some grant above reaches the row":
+//!
+//! - a drive the viewer sees whole (admins the Shared Drive, owners their own drive), or
+//! - the Shared Drive readable to the viewer, with no `folder: none` cut on the way down, or
+//! - an entry that applies to the viewer on the row or a folder above it, at or below the
+//!   deepest cut on the way down, or
+//! - the viewer's live public link on the row or a folder above it, at or below that cut;
+//!
+//! and neither the row nor a folder above it is in the trash. The folders above a row are
+//! read from its `path` (PostgreSQL splits it into an array, SQLite through `json_each`), so
+//! each row costs look-ups by primary key, as many as it is deep.
+
+use entity::{grant, item};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, JoinType};
+use uuid::Uuid;
+
+use super::super::{access, convert, public_links};
+use crate::auth::Viewer;
+use crate::domain::{CompanyId, Level};
+use crate::error::AppResult;
+
+/// The ids of the row and of the folders above it, as a subquery on the outer `items` row.
+fn row_and_above(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Sqlite => {
+            "(SELECT unhex(replace(value, '-', '')) FROM json_each('[\"' || \
+             replace(trim(items.path, '/'), '/', '\",\"') || '\"]') UNION ALL SELECT items.id)"
+        }
+        _ => {
+            "(SELECT unnest(string_to_array(trim(both '/' from items.path), '/')::uuid[]) \
+             UNION ALL SELECT items.id)"
+        }
+    }
+}
+
+/// The placeholder of a custom expression's one value (sea-query reads `?` for SQLite,
+/// `$1` for PostgreSQL).
+pub(super) fn one_value(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Sqlite => "?",
+        _ => "$1",
+    }
+}
+
+/// The condition that keeps the rows of `company` the viewer could open, or `None` when they
+/// could open none. One statement for a viewer who is neither an admin nor a visitor (their
+/// level on the Shared Drive), one for a visitor (its link's item), none otherwise.
+pub(super) async fn readable<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+) -> AppResult<Option<Condition>> {
+    let backend = db.get_database_backend();
+    let above = row_and_above(backend);
+    let value = one_value(backend);
+    let cut = format!(
+        "(SELECT max(length(cut.path)) FROM items AS cut \
+         WHERE cut.id IN {above} AND cut.folder_level = 'none')"
+    );
+    let mut reaches = Condition::any();
+    let mut any = false;
+
+    let whole: Vec<String> = ["root".to_owned(), convert::user_drive(&viewer.user_id)]
+        .into_iter()
+        .filter(|drive| access::sees_whole_drive(viewer, company, drive))
+        .collect();
+    let admin = whole.iter().any(|drive| drive == "root");
+    if !whole.is_empty() {
+        reaches = reaches.add(item::Column::Drive.is_in(whole));
+        any = true;
+    }
+    if !admin && !viewer.is_visitor() {
+        let (root, _) = access::root_level(db, viewer, company).await?;
+        if root >= Level::Read {
+            reaches = reaches.add(
+                Condition::all()
+                    .add(item::Column::Drive.eq("root"))
+                    .add(Expr::cust(format!("{cut} IS NULL"))),
+            );
+            any = true;
+        }
+    }
+    if !access::held_entries(viewer, company).is_empty() {
+        let granted = Query::select()
+            .expr(Expr::val(1))
+            .from(grant::Entity)
+            .join_as(
+                JoinType::InnerJoin,
+                item::Entity,
+                Alias::new("source"),
+                Expr::cust("source.id = grants.item_id"),
+            )
+            .cond_where(access::viewer_grants(viewer, company))
+            .and_where(grant::Column::Level.ne(Level::None.as_str()))
+            .and_where(Expr::cust(format!("grants.item_id IN {above}")))
+            .and_where(Expr::cust(format!(
+                "length(source.path) >= COALESCE({cut}, 0)"
+            )))
+            .to_owned();
+        reaches = reaches.add(Expr::exists(granted));
+        any = true;
+    }
+    if let Some(link) = live_link(db, viewer, company).await? {
+        reaches = reaches.add(
+            Condition::all()
+                .add(Expr::cust_with_values(
+                    format!("{value} IN {above}"),
+                    [link.0],
+                ))
+                .add(Expr::cust_with_values(
+                    format!("COALESCE({cut}, 0) <= {value}"),
+                    [link.1],
+                )),
+        );
+        any = true;
+    }
+    if !any {
+        return Ok(None);
+    }
+    let trashed: SimpleExpr = Expr::cust(format!(
+        "EXISTS (SELECT 1 FROM items AS above WHERE above.id IN {above} AND above.is_in_trash)"
+    ));
+    Ok(Some(
+        Condition::all()
+            .add(item::Column::IsInTrash.eq(false))
+            .add(trashed.not())
+            .add(reaches),
+    ))
+}
+
+/// The item of the viewer's public link in `company` and the length of its `path`, while the
+/// link is live and gives at least read.
+async fn live_link<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    company: CompanyId,
+) -> AppResult<Option<(Uuid, i64)>> {
+    let Some(grant) = viewer.public.as_ref().filter(|g| g.company == company) else {
+        return Ok(None);
+    };
+    let row = item::Entity::find_by_id(grant.item.0).one(db).await?;
+    Ok(row
+        .filter(|row| row.company_id == company.0 && public_links::is_live(row, grant))
+        .map(|row| (row.id, row.path.len() as i64)))
+}

@@ -138,13 +138,32 @@ struct Node {
     mark: Option<Mark>,
 }
 
+/// A word of the dataset's vocabulary of 10,000 (two syllables of 100), by number.
+fn word(number: u128) -> String {
+    const CONSONANTS: &[u8] = b"bcdfghjklmnprstvwxyz";
+    const VOWELS: &[u8] = b"aeiou";
+    let syllable = |n: u128| {
+        let n = (n % 100) as usize;
+        format!("{}{}", CONSONANTS[n / 5] as char, VOWELS[n % 5] as char)
+    };
+    format!("{}{}", syllable(number / 100), syllable(number))
+}
+
 impl Node {
+    /// A file named `<word>-<word>-<index>.txt`, its words drawn from its id's random bits:
+    /// search has a vocabulary to find (a word is in about 1 name in 5,000).
     fn file(parent: Uuid, path: &str, index: usize, mark: Option<Mark>) -> Self {
+        let id = Uuid::now_v7();
+        let random = id.as_u128() & ((1 << 74) - 1);
         Self {
-            id: Uuid::now_v7(),
+            id,
             parent: Some(parent),
             path: path.to_owned(),
-            name: format!("file-{index}.txt"),
+            name: format!(
+                "{}-{}-{index}.txt",
+                word(random % 10_000),
+                word((random >> 20) % 10_000)
+            ),
             is_directory: false,
             size: FILE_SIZE,
             mark,

@@ -12,6 +12,7 @@ mod content;
 mod dataset;
 mod live;
 mod report;
+mod search;
 mod server;
 mod statements;
 mod workload;
@@ -44,6 +45,8 @@ struct Options {
     content: bool,
     /// Only the live drive (`live.rs`).
     live_only: bool,
+    /// Only search on the large company (`search.rs`).
+    search_only: bool,
 }
 
 impl Options {
@@ -54,6 +57,7 @@ impl Options {
             backends: vec!["sqlite".into(), "postgres".into()],
             content: true,
             live_only: false,
+            search_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -69,6 +73,7 @@ impl Options {
                 }
                 "--no-content" => options.content = false,
                 "--live" => options.live_only = true,
+                "--search" => options.search_only = true,
                 // `cargo bench` passes `--bench`.
                 _ => {}
             }
@@ -109,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
         }
         run_backend(backend, &database_url, &options, &mut report).await?;
     }
-    if options.content && !options.live_only {
+    if options.content && !options.live_only && !options.search_only {
         content::measure(SECRET, &mut report).await?;
     }
     println!("{}", report.markdown());
@@ -176,6 +181,22 @@ async fn run_backend(
     };
 
     let server = Server::start(&database_url, scratch.path(), SECRET).await?;
+    if options.search_only {
+        let db = service::connect(&database_url).await?;
+        search::measure(
+            backend,
+            &db,
+            &large,
+            &server,
+            SECRET,
+            options.seconds,
+            scratch.path(),
+            report,
+        )
+        .await?;
+        server.stop()?;
+        return Ok(());
+    }
     let workload = workload::Workload {
         backend,
         server: &server,
@@ -234,6 +255,34 @@ async fn seed(
         large.items,
         started.elapsed().as_secs_f64()
     );
+    // Search: the small company's content extracted; the bulk copies' content (the template's
+    // bytes again) not read; then every item's words indexed, as a server started on a database
+    // from before search would.
+    service.extract_pending().await?;
+    {
+        use entity::version;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        version::Entity::update_many()
+            .col_expr(version::Column::SearchStatus, Expr::value("skipped"))
+            .filter(version::Column::CompanyId.eq(large.company.0))
+            .filter(version::Column::SearchStatus.eq("pending"))
+            .exec(&db)
+            .await?;
+    }
+    let started = Instant::now();
+    let indexed = service.index_unindexed().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    report.push(report::Row {
+        backend: backend.into(),
+        scenario: format!("index {indexed} items stored before search (words of names)"),
+        rate: format!("{:.0} items/s", indexed as f64 / seconds),
+        p50_ms: None,
+        p99_ms: None,
+        peak_rss_kib: None,
+        versus: format!("{seconds:.1} s"),
+        goal: "report".into(),
+        met: None,
+    });
     statements::count(backend, &db, blobs, keys, [&small, &large], report).await?;
     db.close().await?;
     Ok((small, large))

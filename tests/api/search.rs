@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use axum::http::StatusCode;
-use quire::auth::Role;
+use quire::auth::{Role, TabClaims, TokenKind};
 use serde_json::{Value, json};
 
 use crate::principals::visit;
@@ -375,6 +375,19 @@ on_both_backends! {
         assert_eq!(gus_finds, ["deeper file"]);
         let visitor_finds = found(&app, &visitor, "file").await;
         assert_eq!(visitor_finds, ["mine file"], "a visitor searches its link's subtree only");
+        // A tab token alone: its channel's entries, and nothing of its holder's own.
+        let tab = app.graphql(Some(&admin), "mutation($i: SetTabInput!) { setTab(input: $i) { tab { tabId } } }",
+            json!({ "i": { "companyId": app.company.to_string(), "tabId": "t1", "channelId": "general", "itemId": open, "level": "READ" } })).await;
+        assert!(tab.get("errors").is_none(), "{tab}");
+        let tab_token = app.keys.sign(&TabClaims {
+            sub: "bob".into(), exp: quire::auth::unix_now() + 600, typ: TokenKind::Tab,
+            company_id: app.company.to_string(), channel_id: "general".into(), tab_id: "t1".into(),
+        }).unwrap();
+        let (status, by_tab) = app.rest("POST", &format!("search?twake_tab_token={tab_token}"), None,
+            Some(json!({ "search": "file" }))).await;
+        assert_eq!(status, StatusCode::OK, "{by_tab}");
+        let by_tab: Vec<&str> = by_tab["entities"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(by_tab, ["open file"], "not what bob himself may read");
         // Shared with me: what others shared with the viewer by name.
         let shared = search(&app, &bob, None, json!({ "sharedWithMe": true }), json!({ "by": "NAME" })).await;
         assert_eq!(names(&shared), ["closed", "mine"]);
@@ -452,4 +465,136 @@ on_both_backends! {
         let (status, _) = app.rest("POST", "search", None, Some(json!({}))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
+}
+
+/// Sets a file's latest version's queue columns behind the service's back.
+async fn set_claim(app: &TestApp, item: &str, status: &str, claimed_at: i64, attempts: i32) {
+    use entity::version;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    version::Entity::update_many()
+        .col_expr(version::Column::SearchStatus, Expr::value(status))
+        .col_expr(version::Column::SearchClaimedAt, Expr::value(claimed_at))
+        .col_expr(version::Column::SearchAttempts, Expr::value(attempts))
+        .filter(version::Column::ItemId.eq(uuid::Uuid::parse_str(item).unwrap()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+on_both_backends! {
+    async fn a_search_costs_the_same_statements_whatever_its_page(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let bob = app.token("bob", Role::Member);
+        let folder = app.create(&admin, "root", "deep", true).await;
+        let deeper = app.create(&admin, &folder, "deeper", true).await;
+        for i in 0..40 {
+            app.create(&admin, &deeper, &format!("cost {i}.txt"), false).await;
+        }
+        let mut costs = Vec::new();
+        for first in [5, 40] {
+            let before = app.statements();
+            let data = app.data(&bob, SEARCH, json!({ "c": app.company.to_string(), "q": "cost", "first": first })).await;
+            costs.push(app.statements() - before);
+            assert_eq!(names(&data["search"]).len(), first as usize);
+        }
+        assert_eq!(costs[0], costs[1], "{costs:?}");
+        // The viewer's Shared Drive level, the page (its count riding along), the page's
+        // ancestors, the entries on them.
+        assert!(costs[0] <= 4, "{costs:?}");
+    }
+
+    async fn extraction_survives_a_crash_and_never_loops(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let file = upload_file(&app, &admin, "root", "crashed.txt", "text/plain", b"phoenix rises").await;
+        // Claimed by a worker that then died: its lease ran out long ago, so it is taken again.
+        set_claim(&app, &file, "running", 1, 1).await;
+        assert_eq!(app.service.extract_pending().await.unwrap(), 1);
+        assert_eq!(found(&app, &admin, "phoenix").await, ["crashed.txt"]);
+        // Claimed by a live worker just now: left to it.
+        set_claim(&app, &file, "running", quire::domain::now_millis(), 1).await;
+        assert_eq!(app.service.extract_pending().await.unwrap(), 0);
+        // Claimed three times already, and never finished: failed, not tried a fourth time.
+        set_claim(&app, &file, "running", 1, 3).await;
+        assert_eq!(app.service.extract_pending().await.unwrap(), 1);
+        assert_eq!(app.item(&admin, &file, "searchStatus").await["searchStatus"], "FAILED");
+        assert_eq!(app.service.extract_pending().await.unwrap(), 0);
+    }
+}
+
+/// `quire serve` reads content for search by itself, within `QUIRE_SEARCH_MAX_CONTENT_BYTES`.
+#[tokio::test]
+async fn the_server_extracts_content_by_itself_within_its_bound() {
+    use crate::binary::{Server, serve};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        serve(dir.path(), &[("QUIRE_SEARCH_MAX_CONTENT_BYTES", "64")]),
+        dir.path(),
+    );
+    let token = server.token("ada", Role::Admin);
+    let client = reqwest::Client::new();
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        ("small.txt", b"the quick zebra".to_vec()),
+        ("big.txt", b"elephant ".repeat(10)),
+    ] {
+        let uploaded: Value = client
+            .post(server.files(&format!("files?filename={name}")))
+            .bearer_auth(&token)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = server
+            .create(
+                &token,
+                json!({ "item": { "name": name, "parent_id": "root" },
+            "version": { "file_metadata": { "external_id": uploaded["resource"]["id"] } } }),
+            )
+            .await;
+        files.push(id);
+    }
+    let graphql = |query: &'static str, variables: Value| {
+        let request = client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query, "variables": variables }));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let company = server.company.to_string();
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        found = graphql(
+            "query($c: ID!) { search(companyId: $c, query: \"zebra\") { nodes { name } } }",
+            json!({ "c": company }),
+        )
+        .await;
+        if found["data"]["search"]["nodes"] != json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found["data"]["search"]["nodes"],
+        json!([{ "name": "small.txt" }]),
+        "{found}"
+    );
+    let big = graphql(
+        "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { searchStatus } }",
+        json!({ "c": company, "id": files[1] }),
+    )
+    .await;
+    assert_eq!(
+        big["data"]["item"]["searchStatus"], "SKIPPED",
+        "over QUIRE_SEARCH_MAX_CONTENT_BYTES: {big}"
+    );
+    let elephant = graphql(
+        "query($c: ID!) { search(companyId: $c, query: \"elephant\") { nodes { name } } }",
+        json!({ "c": company }),
+    )
+    .await;
+    assert_eq!(elephant["data"]["search"]["nodes"], json!([]));
 }

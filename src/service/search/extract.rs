@@ -1,9 +1,11 @@
 //! Text out of content, bounded: plain text and the text-like formats, PDF (lopdf), and the
 //! Office Open XML and OpenDocument formats (their XML parts, read from the zip). Runs on a
-//! blocking thread; every format is read from bytes already bounded by the caller, and what
-//! comes out is cut at `max_text` bytes.
+//! blocking thread; every format is read from bytes already bounded by the caller, what is
+//! decompressed is bounded too, reading stops at a deadline, and what comes out is cut at
+//! `max_text` bytes.
 
 use std::io::Read;
+use std::time::Instant;
 
 /// What extraction made of one content.
 #[derive(Debug, PartialEq, Eq)]
@@ -90,15 +92,45 @@ pub fn is_readable(mime: &str, name: &str) -> bool {
     format_of(mime, name).is_some()
 }
 
-/// The folded words of `bytes`, cut at `max_text` bytes of folded text.
-pub fn extract(bytes: &[u8], mime: &str, name: &str, max_text: usize) -> anyhow::Result<Extracted> {
+/// How much a zip's parts, or a PDF's pages, may decompress to, for each byte of text kept.
+const INFLATION: usize = 16;
+
+/// What extraction may still spend: decompressed bytes, and time.
+struct Budget {
+    bytes: usize,
+    deadline: Instant,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.bytes == 0 || Instant::now() >= self.deadline
+    }
+
+    fn spend(&mut self, bytes: usize) {
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+}
+
+/// The folded words of `bytes`, cut at `max_text` bytes of folded text; reading stops at
+/// `deadline` (what was read until then is kept).
+pub fn extract(
+    bytes: &[u8],
+    mime: &str,
+    name: &str,
+    max_text: usize,
+    deadline: Instant,
+) -> anyhow::Result<Extracted> {
     let Some(format) = format_of(mime, name) else {
         return Ok(Extracted::Unsupported);
     };
+    let mut budget = Budget {
+        bytes: max_text.saturating_mul(INFLATION),
+        deadline,
+    };
     let text = match format {
         Format::Text => String::from_utf8_lossy(bytes).into_owned(),
-        Format::Pdf => pdf_text(bytes, max_text)?,
-        Format::Zipped(counts) => zipped_text(bytes, counts, max_text)?,
+        Format::Pdf => pdf_text(bytes, max_text, &mut budget)?,
+        Format::Zipped(counts) => zipped_text(bytes, counts, max_text, &mut budget)?,
     };
     Ok(Extracted::Text(cut(super::words::fold(&text), max_text)))
 }
@@ -112,27 +144,36 @@ fn cut(mut text: String, max: usize) -> String {
     text
 }
 
-fn pdf_text(bytes: &[u8], max_text: usize) -> anyhow::Result<String> {
+fn pdf_text(bytes: &[u8], max_text: usize, budget: &mut Budget) -> anyhow::Result<String> {
     let document = lopdf::Document::load_mem(bytes)?;
     let mut text = String::new();
-    // Page by page, each page's decompressed content bounded, until enough text is read.
+    // Page by page, each page's decompressed content bounded by what is left of the budget,
+    // until enough text is read.
     for number in document.get_pages().into_keys() {
-        match document.extract_text_with_limit(&[number], 16 << 20) {
-            Ok(page) => text.push_str(&page),
+        if budget.spent() || text.len() > max_text * 2 {
+            break;
+        }
+        match document.extract_text_with_limit(&[number], budget.bytes) {
+            Ok(page) => {
+                budget.spend(page.len().max(1));
+                text.push_str(&page);
+            }
             Err(err) if text.is_empty() => return Err(err.into()),
             Err(_) => break,
         }
         text.push(' ');
-        if text.len() > max_text * 2 {
-            break;
-        }
     }
     Ok(text)
 }
 
 /// The text of the XML parts `counts` names in a zip: what is between tags, parts and
 /// paragraphs apart. Each part is read up to a bound, so a zip bomb costs that much at most.
-fn zipped_text(bytes: &[u8], counts: fn(&str) -> bool, max_text: usize) -> anyhow::Result<String> {
+fn zipped_text(
+    bytes: &[u8],
+    counts: fn(&str) -> bool,
+    max_text: usize,
+    budget: &mut Budget,
+) -> anyhow::Result<String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
     let mut names: Vec<String> = archive
         .file_names()
@@ -143,14 +184,15 @@ fn zipped_text(bytes: &[u8], counts: fn(&str) -> bool, max_text: usize) -> anyho
     names.sort();
     let mut text = String::new();
     for name in names {
-        let part = archive.by_name(&name)?;
-        let mut xml = Vec::new();
-        part.take((max_text as u64) * 8).read_to_end(&mut xml)?;
-        xml_text(&xml, &mut text);
-        text.push(' ');
-        if text.len() > max_text * 2 {
+        if budget.spent() || text.len() > max_text * 2 {
             break;
         }
+        let part = archive.by_name(&name)?;
+        let mut xml = Vec::new();
+        part.take(budget.bytes as u64).read_to_end(&mut xml)?;
+        budget.spend(xml.len().max(1));
+        xml_text(&xml, &mut text);
+        text.push(' ');
     }
     Ok(text)
 }
@@ -179,6 +221,10 @@ fn xml_text(xml: &[u8], text: &mut String) {
 mod tests {
     use super::*;
 
+    fn later() -> Instant {
+        Instant::now() + std::time::Duration::from_secs(10)
+    }
+
     #[test]
     fn text_is_folded_and_cut_at_a_word() {
         let got = extract(
@@ -186,6 +232,7 @@ mod tests {
             "text/plain",
             "a.txt",
             14,
+            later(),
         );
         assert_eq!(got.unwrap(), Extracted::Text("ete budget".into()));
     }
@@ -193,7 +240,7 @@ mod tests {
     #[test]
     fn formats_without_text_are_not_read() {
         assert_eq!(
-            extract(b"\x89PNG", "image/png", "a.png", 100).unwrap(),
+            extract(b"\x89PNG", "image/png", "a.png", 100, later()).unwrap(),
             Extracted::Unsupported
         );
         assert!(!is_readable("video/mp4", "clip.mp4"));
@@ -202,6 +249,15 @@ mod tests {
 
     #[test]
     fn a_broken_pdf_fails() {
-        assert!(extract(b"%PDF-1.4 nonsense", "application/pdf", "a.pdf", 100).is_err());
+        assert!(
+            extract(
+                b"%PDF-1.4 nonsense",
+                "application/pdf",
+                "a.pdf",
+                100,
+                later()
+            )
+            .is_err()
+        );
     }
 }

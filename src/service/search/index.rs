@@ -6,8 +6,8 @@
 use entity::{item, search_document, version};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    RelationDef, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Set,
 };
 use uuid::Uuid;
 
@@ -130,18 +130,35 @@ pub(super) async fn set_body<C: ConnectionTrait>(db: &C, item: Uuid, body: &str)
     Ok(())
 }
 
-/// The items that have no document yet (stored before search existed), up to `limit`.
-pub(super) async fn unindexed<C: ConnectionTrait>(db: &C, limit: u64) -> AppResult<Vec<Uuid>> {
-    let indexed = sea_orm::sea_query::Query::select()
-        .column(search_document::Column::ItemId)
-        .from(search_document::Entity)
-        .to_owned();
-    Ok(item::Entity::find()
+/// The next `limit` item ids after `after`, in id order, and those of them that have no
+/// document yet (stored before search existed).
+pub(super) async fn unindexed<C: ConnectionTrait>(
+    db: &C,
+    after: Uuid,
+    limit: u64,
+) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
+    let read: Vec<Uuid> = item::Entity::find()
         .select_only()
         .column(item::Column::Id)
-        .filter(item::Column::Id.not_in_subquery(indexed))
+        .filter(item::Column::Id.gt(after))
+        .order_by_asc(item::Column::Id)
         .limit(limit)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    let indexed: std::collections::HashSet<Uuid> = search_document::Entity::find()
+        .select_only()
+        .column(search_document::Column::ItemId)
+        .filter(search_document::Column::ItemId.is_in(read.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let missing = read
+        .iter()
+        .copied()
+        .filter(|id| !indexed.contains(id))
+        .collect();
+    Ok((read, missing))
 }

@@ -94,18 +94,20 @@ impl Service {
         Ok(handled)
     }
 
-    /// Indexes the items that have no document yet; how many.
+    /// Indexes the items that have no document yet, walking every item once in id order; how
+    /// many.
     pub async fn index_unindexed(&self) -> AppResult<usize> {
-        let mut indexed = 0;
+        let (mut indexed, mut after) = (0, uuid::Uuid::nil());
         loop {
             let txn = self.write().await?;
-            let ids = index::unindexed(&*txn, BACKFILL).await?;
-            if ids.is_empty() {
+            let (read, missing) = index::unindexed(&*txn, after, BACKFILL).await?;
+            let Some(last) = read.last() else {
                 return Ok(indexed);
-            }
-            index::reindex(&*txn, &ids).await?;
+            };
+            after = *last;
+            index::reindex(&*txn, &missing).await?;
             txn.commit().await?;
-            indexed += ids.len();
+            indexed += missing.len();
         }
     }
 
@@ -181,8 +183,11 @@ impl Service {
             version.file_name.clone(),
             self.extraction.max_text_bytes,
         );
-        let work =
-            tokio::task::spawn_blocking(move || extract::extract(&bytes, &mime, &name, max_text));
+        // The parser stops at the deadline itself, so a thread given up on does not run on.
+        let deadline = std::time::Instant::now() + self.extraction.timeout;
+        let work = tokio::task::spawn_blocking(move || {
+            extract::extract(&bytes, &mime, &name, max_text, deadline)
+        });
         match tokio::time::timeout(self.extraction.timeout, work).await {
             Ok(Ok(Ok(Extracted::Text(text)))) => Outcome {
                 status: DONE,

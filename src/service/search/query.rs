@@ -42,7 +42,11 @@ fn hits(backend: DatabaseBackend, company: CompanyId, asked: &[String]) -> Selec
         DatabaseBackend::Sqlite => {
             let matching = asked
                 .iter()
-                .map(|word| format!("\"{word}\"*"))
+                .map(|word| match word.chars().count() {
+                    // One character is a word, not a prefix: every word starts with some letter.
+                    1 => format!("\"{word}\""),
+                    _ => format!("\"{word}\"*"),
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             hits.expr_as(
@@ -64,7 +68,10 @@ fn hits(backend: DatabaseBackend, company: CompanyId, asked: &[String]) -> Selec
         _ => {
             let matching = asked
                 .iter()
-                .map(|word| format!("{word}:*"))
+                .map(|word| match word.chars().count() {
+                    1 => word.clone(),
+                    _ => format!("{word}:*"),
+                })
                 .collect::<Vec<_>>()
                 .join(" & ");
             hits.expr_as(

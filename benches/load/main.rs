@@ -255,10 +255,9 @@ async fn seed(
         large.items,
         started.elapsed().as_secs_f64()
     );
-    // Search: the small company's content extracted; the bulk copies' content (the template's
-    // bytes again) not read; then every item's words indexed, as a server started on a database
+    // Search: the bulk copies' content (the template's bytes again) not read, the small
+    // company's extracted; then every item's words indexed, as a server started on a database
     // from before search would.
-    service.extract_pending().await?;
     {
         use entity::version;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -269,6 +268,7 @@ async fn seed(
             .exec(&db)
             .await?;
     }
+    service.extract_pending().await?;
     let started = Instant::now();
     let indexed = service.index_unindexed().await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -34,12 +34,11 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Whether the change may have changed the item's words: its name (a move or a restore
-    /// renames on a collision), description, tags or content.
+    /// renames on a collision), description, tags or content. An update is logged by what
+    /// matters most to followers (an access or link change over a rename), so every kind a
+    /// stored item's update may be logged as counts.
     pub fn may_change_words(self) -> bool {
-        matches!(
-            self,
-            Self::Created | Self::Updated | Self::Moved | Self::Restored | Self::VersionAdded
-        )
+        !matches!(self, Self::Deleted | Self::TabAttached)
     }
 
     pub fn as_str(self) -> &'static str {

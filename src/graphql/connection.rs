@@ -127,6 +127,12 @@ pub fn offset_cursor(offset: u64) -> String {
     encode(&Cursor::Offset { o: offset })
 }
 
+/// Whether the rows of the order named `order` are keyed by text (the orders by name) rather
+/// than by numbers (dates, sizes, scores).
+fn keyed_by_text(order: &str) -> bool {
+    order.split(':').any(|part| part == "Name")
+}
+
 /// Reads a cursor a client sent back for a listing in the order named `order`: where the page
 /// starts. A cursor of another order, or one this server never gave out, is bad input.
 fn position(raw: &str, argument: &str, order: &str, before: bool) -> AppResult<Position> {
@@ -140,9 +146,10 @@ fn position(raw: &str, argument: &str, order: &str, before: bool) -> AppResult<P
             "{argument} is a cursor of another order than this listing's ({order})"
         ))),
         Cursor::Key { d, t, n, i, .. } => {
-            let value = match (t, n) {
-                (Some(text), None) => KeyValue::Text(text),
-                (None, Some(int)) => KeyValue::Int(int),
+            // A value of the other kind would reach SQL compared with the wrong type.
+            let value = match (t, n, keyed_by_text(order)) {
+                (Some(text), None, true) => KeyValue::Text(text),
+                (None, Some(int), false) => KeyValue::Int(int),
                 _ => return Err(invalid()),
             };
             let key = Key {
@@ -259,21 +266,30 @@ mod tests {
             value: KeyValue::Text("file-00000000000000000002".into()),
             id: uuid::Uuid::now_v7(),
         };
-        let cursor = key_cursor("NAME:ASC", &key);
+        let cursor = key_cursor("Name:Asc", &key);
         assert!(!cursor.contains("file"), "opaque: {cursor}");
         assert_eq!(
-            position(&cursor, "after", "NAME:ASC", false).unwrap(),
+            position(&cursor, "after", "Name:Asc", false).unwrap(),
             Position::After(key.clone())
         );
         assert_eq!(
-            position(&cursor, "before", "NAME:ASC", true).unwrap(),
-            Position::Before(key)
+            position(&cursor, "before", "Name:Asc", true).unwrap(),
+            Position::Before(key.clone())
         );
-        assert!(position(&cursor, "after", "DATE:ASC", false).is_err());
-        assert!(position("not-a-cursor", "after", "NAME:ASC", false).is_err());
-        assert!(position(&offset_cursor(5), "before", "NAME:ASC", true).is_err());
+        assert!(position(&cursor, "after", "Date:Asc", false).is_err());
+        assert!(position("not-a-cursor", "after", "Name:Asc", false).is_err());
+        assert!(position(&offset_cursor(5), "before", "Name:Asc", true).is_err());
+        // A key of the wrong kind for its order (a forged cursor) is bad input, not SQL's.
+        let forged = key_cursor(
+            "Date:Asc",
+            &Key {
+                value: KeyValue::Text("x".into()),
+                ..key.clone()
+            },
+        );
+        assert!(position(&forged, "after", "Date:Asc", false).is_err());
         assert_eq!(
-            position(&offset_cursor(5), "after", "NAME:ASC", false).unwrap(),
+            position(&offset_cursor(5), "after", "Name:Asc", false).unwrap(),
             Position::Offset(5)
         );
     }

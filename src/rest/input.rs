@@ -329,13 +329,19 @@ fn instant(map: &Object, field: &str) -> Result<Option<i64>, RestError> {
     }
 }
 
-/// A string, or a list of strings, as a list.
+/// The most values a list filter of `POST search` takes (GraphQL's bound).
+const MAX_FILTER_VALUES: usize = 100;
+
+/// A string, or a list of at most `MAX_FILTER_VALUES` strings, as a list.
 fn strings(map: &Object, field: &str) -> Result<Vec<String>, RestError> {
     let invalid = || RestError::bad_input(format!("{field} must be a string or a list of strings"));
     match map.get(field) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(values)) if values.len() > MAX_FILTER_VALUES => Err(
+            RestError::bad_input(format!("{field} takes at most {MAX_FILTER_VALUES} values")),
+        ),
         Some(Value::Array(values)) => values
             .iter()
             .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
@@ -385,6 +391,10 @@ pub fn search(body: &Object) -> Result<Search, RestError> {
         }
     };
     let fields = strings(body, "fields")?;
+    let words = string(body, "search", "")?;
+    if words.as_ref().is_some_and(|words| words.len() > 1000) {
+        return Err(RestError::bad_input("search is longer than 1000 bytes"));
+    }
     let pagination = sub_object(body, "pagination")?;
     let limit = size(&pagination, "limitStr", "pagination.")?
         .unwrap_or(100)
@@ -403,7 +413,7 @@ pub fn search(body: &Object) -> Result<Search, RestError> {
     });
     Ok(Search {
         variables: json!({
-            "query": string(body, "search", "")?,
+            "query": words,
             "filter": filter,
             "sort": sort,
             "first": limit,

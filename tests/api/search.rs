@@ -189,6 +189,11 @@ on_both_backends! {
         app.update(&admin, &file, json!({ "name": "renamed.txt" })).await;
         assert_eq!(found(&app, &admin, "renam").await, ["renamed.txt"]);
         assert!(found(&app, &admin, "plain").await.is_empty());
+        // Renamed and shared in one update (logged as an access change): indexed all the same.
+        app.update(&admin, &file, json!({ "name": "layoffs.txt", "access": [{ "type": "USER", "id": "bob", "level": "READ" }] })).await;
+        app.update(&admin, &file, json!({ "name": "q3.txt", "access": [{ "type": "FOLDER", "id": "parent", "level": "MANAGE" }] })).await;
+        assert!(found(&app, &admin, "layoffs").await.is_empty());
+        assert_eq!(found(&app, &admin, "q3").await, ["q3.txt"]);
     }
 
     async fn content_is_searched_once_extracted(app: TestApp) {

@@ -136,11 +136,13 @@ impl ItemObject {
     }
 
     /// Who shared the item with the viewer: who granted the viewer's own entry on it, else
-    /// the company's entry (for members); null when no such entry names who granted it, and
-    /// for link visitors.
+    /// the company's entry (for members), when that entry gives at least `READ`; null when
+    /// no such entry names who granted it, for link visitors and for tab holders. (The one
+    /// place a grantor is shown to someone who does not manage the item: to whom it was
+    /// granted, as the reference's `shared_by`.)
     async fn shared_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
         let viewer = ctx.viewer()?;
-        if viewer.is_visitor() {
+        if viewer.is_visitor() || !viewer.user_entries_apply() || self.0.level < Level::Read {
             return Ok(None);
         }
         let company = self.0.company_id.to_string();
@@ -148,7 +150,7 @@ impl ItemObject {
             self.0
                 .access
                 .iter()
-                .find(|entry| entry.kind == kind && entry.id == id)
+                .find(|entry| entry.kind == kind && entry.id == id && entry.level >= Level::Read)
                 .and_then(|entry| entry.grantor.clone())
         };
         let grantor = entry(EntityKind::User, viewer.user_id.as_str()).or_else(|| {

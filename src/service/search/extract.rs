@@ -1,8 +1,9 @@
 //! Text out of content, bounded: plain text and the text-like formats, PDF (lopdf), and the
 //! Office Open XML and OpenDocument formats (their XML parts, read from the zip). Runs on a
-//! blocking thread; every format is read from bytes already bounded by the caller, what is
-//! decompressed is bounded too, reading stops at a deadline, and what comes out is cut at
-//! `max_text` bytes.
+//! blocking thread; every format is read from bytes already bounded by the caller; what a
+//! zip's parts decompress to is bounded in total, what a PDF holds once loaded too, and each
+//! of its pages' content; reading stops at a deadline; what comes out is cut at `max_text`
+//! bytes.
 
 use std::io::Read;
 use std::time::Instant;
@@ -144,8 +145,36 @@ fn cut(mut text: String, max: usize) -> String {
     text
 }
 
+thread_local! {
+    /// What the PDF being loaded on this thread holds so far, roughly, in bytes, and its bound.
+    static LOADED: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Keeps a loaded PDF object while what the document holds stays within its bound: object
+/// streams decompress while a document loads, so a small file could otherwise hold gigabytes.
+fn within_bound(id: (u32, u16), object: &mut lopdf::Object) -> Option<((u32, u16), lopdf::Object)> {
+    let size = 64
+        + match &*object {
+            lopdf::Object::String(text, _) => text.len(),
+            lopdf::Object::Stream(stream) => stream.content.len(),
+            lopdf::Object::Array(values) => values.len() * 16,
+            lopdf::Object::Dictionary(entries) => entries.len() * 32,
+            _ => 0,
+        };
+    let (loaded, bound) = LOADED.get();
+    LOADED.set((loaded + size, bound));
+    (loaded + size <= bound).then(|| (id, object.clone()))
+}
+
 fn pdf_text(bytes: &[u8], max_text: usize, budget: &mut Budget) -> anyhow::Result<String> {
-    let document = lopdf::Document::load_mem(bytes)?;
+    // What the document may hold: its own bytes, and the budget of what may decompress.
+    LOADED.set((0, bytes.len() + budget.bytes));
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(budget.bytes),
+        filter: Some(within_bound),
+        ..Default::default()
+    };
+    let document = lopdf::Document::load_mem_with_options(bytes, options)?;
     let mut text = String::new();
     // Page by page, each page's decompressed content bounded by what is left of the budget,
     // until enough text is read.
@@ -155,6 +184,8 @@ fn pdf_text(bytes: &[u8], max_text: usize, budget: &mut Budget) -> anyhow::Resul
         }
         match document.extract_text_with_limit(&[number], budget.bytes) {
             Ok(page) => {
+                // lopdf does not tell what a page decompressed (each page is bounded by what
+                // is left): its text is charged, and the deadline bounds the rest.
                 budget.spend(page.len().max(1));
                 text.push_str(&page);
             }
@@ -245,6 +276,22 @@ mod tests {
         );
         assert!(!is_readable("video/mp4", "clip.mp4"));
         assert!(is_readable("application/octet-stream", "notes.odt"));
+    }
+
+    #[test]
+    fn a_pdf_holds_no_more_than_its_bound_once_loaded() {
+        LOADED.set((0, 200));
+        let mut small = lopdf::Object::Integer(1);
+        assert!(within_bound((1, 0), &mut small).is_some());
+        let mut large = lopdf::Object::string_literal(vec![b'x'; 300]);
+        assert!(
+            within_bound((2, 0), &mut large).is_none(),
+            "over the bound: dropped"
+        );
+        assert!(
+            within_bound((3, 0), &mut small).is_none(),
+            "and everything after it"
+        );
     }
 
     #[test]

@@ -170,10 +170,16 @@ impl Service {
             }
             AppResult::Ok(Some(bytes))
         };
+        // Reading is under the same time bound as parsing: a stalled store stalls no worker.
+        let read = tokio::time::timeout(self.extraction.timeout, read);
         let bytes = match read.await {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Outcome::skipped(),
-            Err(err) => {
+            Ok(Ok(Some(bytes))) => bytes,
+            Ok(Ok(None)) => return Outcome::skipped(),
+            Err(_) => {
+                tracing::info!(version = %version.id, "reading content to extract took too long");
+                return Outcome::failed();
+            }
+            Ok(Err(err)) => {
                 tracing::warn!(version = %version.id, error = ?err, "reading content to extract failed");
                 return Outcome::failed();
             }

@@ -283,34 +283,49 @@ pub(super) async fn search<C: ConnectionTrait>(
     Ok(Page::read(hits, &request.page, total))
 }
 
-/// The extracted text of the rows whose name, description and tags do not match `asked` (the
-/// only ones whose highlight is in their content): one statement, none when all matched.
+/// How much of an extracted text a content highlight is looked for in, in characters, from a
+/// little before the first word's first match.
+const BODY_WINDOW: i64 = 400;
+
+/// Around the first match of the first asked word in the extracted text of the rows whose
+/// name, description and tags do not match `asked` (the only ones whose highlight is in their
+/// content; every word matched there): one statement reading `BODY_WINDOW` characters a row,
+/// none when all matched elsewhere.
 async fn content_of<C: ConnectionTrait>(
     db: &C,
     asked: &[String],
     rows: &[Row],
 ) -> AppResult<HashMap<Uuid, String>> {
-    let tags_of = |row: &item::Model| -> Vec<String> {
-        serde_json::from_value(row.tags.clone()).unwrap_or_default()
-    };
     let in_content: Vec<Uuid> = rows
         .iter()
         .filter(|row| {
             let row = &row.item;
-            !asked.is_empty()
-                && words::highlight(asked, &row.name, &row.description, &tags_of(row), "").is_none()
+            let tags: Vec<String> = serde_json::from_value(row.tags.clone()).unwrap_or_default();
+            !asked.is_empty() && !words::matches_meta(asked, &row.name, &row.description, &tags)
         })
         .map(|row| row.item.id)
         .collect();
-    if in_content.is_empty() {
+    let Some(first) = asked.first().filter(|_| !in_content.is_empty()) else {
         return Ok(HashMap::new());
-    }
+    };
+    // The body is folded words between single spaces: a word starts after a space.
+    let backend = db.get_database_backend();
+    let (position, larger) = match backend {
+        DatabaseBackend::Sqlite => ("instr", "max"),
+        _ => ("strpos", "greatest"),
+    };
+    let around = Expr::cust_with_values(
+        format!(
+            "substr(body, {larger}(1, {position}(' ' || body, ' ' || {}) - {}), {BODY_WINDOW})",
+            scope::one_value(backend),
+            BODY_WINDOW / 4
+        ),
+        [first.clone()],
+    );
     Ok(search_document::Entity::find()
         .select_only()
-        .columns([
-            search_document::Column::ItemId,
-            search_document::Column::Body,
-        ])
+        .column(search_document::Column::ItemId)
+        .expr(around)
         .filter(search_document::Column::ItemId.is_in(in_content))
         .into_tuple::<(Uuid, String)>()
         .all(db)

@@ -10,17 +10,24 @@
 //!
 //! and neither the row nor a folder above it is in the trash. The folders above a row are
 //! read from its `path` (PostgreSQL splits it into an array, SQLite through `json_each`), so
-//! each row costs look-ups by primary key, as many as it is deep.
+//! each row costs look-ups by primary key, as many as it is deep. A viewer who reads no drive
+//! whole (a guest, a tab holder, a link visitor) is first narrowed to the subtrees of their
+//! entries and link, by `path` ranges, so their search never walks the company row by row.
 
 use entity::{grant, item};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, JoinType};
-use uuid::Uuid;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
+};
 
-use super::super::{access, convert, public_links};
+use super::super::{access, convert, public_links, subtree};
 use crate::auth::Viewer;
 use crate::domain::{CompanyId, Level};
 use crate::error::AppResult;
+
+/// The stored levels that give read (what `convert::parse_level` reads as `read` or more):
+/// anything else, `none` or unknown, gives nothing, as in memory.
+const READABLE: &str = "'read', 'write', 'manage'";
 
 /// The ids of the row and of the folders above it, as a subquery on the outer `items` row.
 fn row_and_above(backend: DatabaseBackend) -> &'static str {
@@ -45,9 +52,14 @@ pub(super) fn one_value(backend: DatabaseBackend) -> &'static str {
     }
 }
 
+/// The most subtrees a viewer who reads nothing whole is narrowed to (`narrowed_to`); one who
+/// holds more entries is not narrowed (the condition alone decides, row by row).
+const MAX_NARROWING: u64 = 200;
+
 /// The condition that keeps the rows of `company` the viewer could open, or `None` when they
 /// could open none. One statement for a viewer who is neither an admin nor a visitor (their
-/// level on the Shared Drive), one for a visitor (its link's item), none otherwise.
+/// level on the Shared Drive), one for a visitor (its link's item), one more for a viewer who
+/// reads no drive whole (the items their entries are on).
 pub(super) async fn readable<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
@@ -58,7 +70,7 @@ pub(super) async fn readable<C: ConnectionTrait>(
     let value = one_value(backend);
     let cut = format!(
         "(SELECT max(length(cut.path)) FROM items AS cut \
-         WHERE cut.id IN {above} AND cut.folder_level = 'none')"
+         WHERE cut.id IN {above} AND cut.folder_level NOT IN ({READABLE}))"
     );
     let mut reaches = Condition::any();
     let mut any = false;
@@ -68,6 +80,7 @@ pub(super) async fn readable<C: ConnectionTrait>(
         .filter(|drive| access::sees_whole_drive(viewer, company, drive))
         .collect();
     let admin = whole.iter().any(|drive| drive == "root");
+    let mut reads_a_drive = !whole.is_empty();
     if !whole.is_empty() {
         reaches = reaches.add(item::Column::Drive.is_in(whole));
         any = true;
@@ -81,38 +94,39 @@ pub(super) async fn readable<C: ConnectionTrait>(
                     .add(Expr::cust(format!("{cut} IS NULL"))),
             );
             any = true;
+            reads_a_drive = true;
         }
     }
-    if !access::held_entries(viewer, company).is_empty() {
-        let granted = Query::select()
-            .expr(Expr::val(1))
-            .from(grant::Entity)
-            .join_as(
-                JoinType::InnerJoin,
-                item::Entity,
-                Alias::new("source"),
-                Expr::cust("source.id = grants.item_id"),
-            )
-            .cond_where(access::viewer_grants(viewer, company))
-            .and_where(grant::Column::Level.ne(Level::None.as_str()))
-            .and_where(Expr::cust(format!("grants.item_id IN {above}")))
-            .and_where(Expr::cust(format!(
-                "length(source.path) >= COALESCE({cut}, 0)"
-            )))
-            .to_owned();
-        reaches = reaches.add(Expr::exists(granted));
+    let holds_entries = !access::held_entries(viewer, company).is_empty();
+    if holds_entries {
+        reaches = reaches.add(Expr::exists(
+            granted(viewer, company)
+                .expr(Expr::val(1))
+                .join_as(
+                    JoinType::InnerJoin,
+                    item::Entity,
+                    Alias::new("source"),
+                    Expr::cust("source.id = grants.item_id"),
+                )
+                .and_where(Expr::cust(format!("grants.item_id IN {above}")))
+                .and_where(Expr::cust(format!(
+                    "length(source.path) >= COALESCE({cut}, 0)"
+                )))
+                .to_owned(),
+        ));
         any = true;
     }
-    if let Some(link) = live_link(db, viewer, company).await? {
+    let link = live_link(db, viewer, company).await?;
+    if let Some(link) = &link {
         reaches = reaches.add(
             Condition::all()
                 .add(Expr::cust_with_values(
                     format!("{value} IN {above}"),
-                    [link.0],
+                    [link.id],
                 ))
                 .add(Expr::cust_with_values(
                     format!("COALESCE({cut}, 0) <= {value}"),
-                    [link.1],
+                    [link.path.len() as i64],
                 )),
         );
         any = true;
@@ -123,26 +137,63 @@ pub(super) async fn readable<C: ConnectionTrait>(
     let trashed: SimpleExpr = Expr::cust(format!(
         "EXISTS (SELECT 1 FROM items AS above WHERE above.id IN {above} AND above.is_in_trash)"
     ));
-    Ok(Some(
-        Condition::all()
-            .add(item::Column::IsInTrash.eq(false))
-            .add(trashed.not())
-            .add(reaches),
-    ))
+    let mut kept = Condition::all()
+        .add(item::Column::IsInTrash.eq(false))
+        .add(trashed.not())
+        .add(reaches);
+    // A viewer who reads no drive whole reads only under their entries and their link: the
+    // rows are narrowed to those subtrees first, by `path` ranges an index reads, so a
+    // visitor's or a guest's search never walks the whole company row by row.
+    if !reads_a_drive {
+        let mut subtrees: Vec<item::Model> = link.into_iter().collect();
+        if holds_entries {
+            let tops = item::Entity::find()
+                .filter(item::Column::CompanyId.eq(company.0))
+                .filter(
+                    item::Column::Id.in_subquery(
+                        granted(viewer, company)
+                            .column(grant::Column::ItemId)
+                            .to_owned(),
+                    ),
+                )
+                .limit(MAX_NARROWING + 1)
+                .all(db)
+                .await?;
+            if tops.len() as u64 > MAX_NARROWING {
+                return Ok(Some(kept));
+            }
+            subtrees.extend(tops);
+        }
+        if subtrees.is_empty() {
+            return Ok(None);
+        }
+        kept = kept.add(
+            subtrees
+                .iter()
+                .fold(Condition::any(), |any, top| any.add(subtree::whole(top))),
+        );
+    }
+    Ok(Some(kept))
 }
 
-/// The item of the viewer's public link in `company` and the length of its `path`, while the
-/// link is live and gives at least read.
+/// The entries that apply to the viewer and give at least read.
+fn granted(viewer: &Viewer, company: CompanyId) -> SelectStatement {
+    Query::select()
+        .from(grant::Entity)
+        .cond_where(access::viewer_grants(viewer, company))
+        .and_where(Expr::cust(format!("grants.level IN ({READABLE})")))
+        .to_owned()
+}
+
+/// The item of the viewer's public link in `company`, while the link is live.
 async fn live_link<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
-) -> AppResult<Option<(Uuid, i64)>> {
+) -> AppResult<Option<item::Model>> {
     let Some(grant) = viewer.public.as_ref().filter(|g| g.company == company) else {
         return Ok(None);
     };
     let row = item::Entity::find_by_id(grant.item.0).one(db).await?;
-    Ok(row
-        .filter(|row| row.company_id == company.0 && public_links::is_live(row, grant))
-        .map(|row| (row.id, row.path.len() as i64)))
+    Ok(row.filter(|row| row.company_id == company.0 && public_links::is_live(row, grant)))
 }

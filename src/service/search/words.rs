@@ -77,20 +77,40 @@ pub fn keywords(text: &str, count: usize) -> String {
         .join(" ")
 }
 
-/// How much text a highlight shows around the first match in content, in characters.
+/// How much text a highlight shows before its first match, in characters (twice that after).
 const CONTEXT: usize = 60;
 
-/// Where `asked` words matched in `text`: the matched words' byte ranges, or `None`.
-fn matches(text: &str, asked: &[String]) -> Vec<std::ops::Range<usize>> {
-    words(text)
-        .filter(|(_, word)| {
-            let folded = fold(word);
-            folded
-                .split(' ')
-                .any(|part| asked.iter().any(|a| part.starts_with(a.as_str())))
-        })
+/// The most matches one highlight marks.
+const MAX_MARKS: usize = 16;
+
+/// Whether a word of a field matches one of the asked prefixes.
+fn is_match(word: &str, asked: &[String]) -> bool {
+    fold(word)
+        .split(' ')
+        .any(|part| asked.iter().any(|a| part.starts_with(a.as_str())))
+}
+
+/// Where `asked` matched first in `text`, shown in a window of `CONTEXT` characters before it
+/// (the whole text when it is short) with at most `MAX_MARKS` matches marked; `None` when
+/// nothing matched. Reads `text` up to the first match, then the window only.
+fn window(field: HighlightField, text: &str, asked: &[String]) -> Option<Highlight> {
+    let (first, _) = words(text).find(|(_, word)| is_match(word, asked))?;
+    let start = text[..first]
+        .char_indices()
+        .rev()
+        .nth(CONTEXT - 1)
+        .map_or(0, |(at, _)| at);
+    let end = text[first..]
+        .char_indices()
+        .nth(CONTEXT * 2)
+        .map_or(text.len(), |(at, _)| first + at);
+    let shown = &text[start..end];
+    let found: Vec<_> = words(shown)
+        .filter(|(_, word)| is_match(word, asked))
+        .take(MAX_MARKS)
         .map(|(at, word)| at..at + word.len())
-        .collect()
+        .collect();
+    Some(Highlight::new(field, shown, &found))
 }
 
 /// The first of the item's fields where the query's words matched (name, description, tags,
@@ -106,35 +126,23 @@ pub fn highlight(
         return None;
     }
     let tags = tags.join(" ");
-    for (field, text) in [
+    [
         (HighlightField::Name, name),
         (HighlightField::Description, description),
         (HighlightField::Tags, tags.as_str()),
-    ] {
-        let found = matches(text, asked);
-        if !found.is_empty() {
-            return Some(Highlight::new(field, text, &found));
-        }
-    }
-    // Content is stored folded: show the words around the first match.
-    let found = matches(content, asked);
-    let first = found.first()?.start;
-    let start = content[..first]
-        .char_indices()
-        .rev()
-        .nth(CONTEXT)
-        .map_or(0, |(at, _)| at);
-    let end = content[first..]
-        .char_indices()
-        .nth(CONTEXT * 2)
-        .map_or(content.len(), |(at, _)| first + at);
-    let window = &content[start..end];
-    let shifted: Vec<_> = found
+        (HighlightField::Content, content),
+    ]
+    .into_iter()
+    .find_map(|(field, text)| window(field, text, asked))
+}
+
+/// Whether the query's words match the item's name, description or tags (else they matched
+/// its content).
+pub fn matches_meta(asked: &[String], name: &str, description: &str, tags: &[String]) -> bool {
+    [name, description]
         .into_iter()
-        .filter(|range| range.start >= start && range.end <= end)
-        .map(|range| range.start - start..range.end - start)
-        .collect();
-    Some(Highlight::new(HighlightField::Content, window, &shifted))
+        .chain(tags.iter().map(String::as_str))
+        .any(|text| words(text).any(|(_, word)| is_match(word, asked)))
 }
 
 #[cfg(test)]
@@ -172,5 +180,13 @@ mod tests {
         assert_eq!(hit.field, HighlightField::Content);
         assert_eq!(hit.marked(), "le [rapport] annuel");
         assert!(highlight(&asked, "x", "y", &[], "z").is_none());
+        // A long field shows a window around its first match, a bounded number marked.
+        let long = format!("{} rapport {}", "mot ".repeat(1000), "rapp ".repeat(1000));
+        let hit = highlight(&asked, "x", &long, &[], "").expect("a match");
+        assert!(hit.text.chars().count() <= 3 * CONTEXT, "{}", hit.text);
+        assert!(hit.text.contains("rapport"));
+        assert_eq!(hit.ranges.len(), MAX_MARKS.min(hit.ranges.len()));
+        assert!(matches_meta(&asked, "Rapport", "", &[]));
+        assert!(!matches_meta(&asked, "x", "y", &["z".into()]));
     }
 }

@@ -151,7 +151,14 @@ async fn run_backend(
     options: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    // QUIRE_BENCH_KEEP keeps the server's log and database, to read them afterwards.
+    let keep = std::env::var_os("QUIRE_BENCH_KEEP").is_some();
+    let scratch = tempfile::Builder::new()
+        .disable_cleanup(keep)
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    if keep {
+        eprintln!("{backend}: keeping {}", scratch.path().display());
+    }
     let database_url = match database_url {
         "" => format!(
             "sqlite://{}?mode=rwc",

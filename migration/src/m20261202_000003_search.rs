@@ -28,13 +28,24 @@ enum SearchDocuments {
     Body,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Items {
     Table,
+    Id,
     CompanyId,
     Added,
     LastModified,
+    SortName,
+    Size,
 }
+
+/// The indexes of the orders a search without words reads a company in.
+const SEARCH_ORDERS: [(&str, Items); 4] = [
+    ("items_by_added", Items::Added),
+    ("items_by_last_modified", Items::LastModified),
+    ("items_by_sort_name", Items::SortName),
+    ("items_by_size", Items::Size),
+];
 
 /// SQLite: the words in an FTS5 index kept in step with `search_documents` by triggers (the
 /// external-content pattern of the FTS5 documentation).
@@ -132,11 +143,9 @@ impl MigrationTrait for Migration {
         for statement in engine {
             db.execute_unprepared(statement).await?;
         }
-        // Searches without words read a company's items by date.
-        for (name, column) in [
-            ("items_by_added", Items::Added),
-            ("items_by_last_modified", Items::LastModified),
-        ] {
+        // Searches without words read a company's items in the order asked for, to the page's
+        // end: each order's index holds the id that breaks its ties.
+        for (name, column) in SEARCH_ORDERS {
             manager
                 .create_index(
                     Index::create()
@@ -144,6 +153,7 @@ impl MigrationTrait for Migration {
                         .table(Items::Table)
                         .col(Items::CompanyId)
                         .col(column)
+                        .col(Items::Id)
                         .to_owned(),
                 )
                 .await?;
@@ -153,7 +163,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        for name in ["items_by_added", "items_by_last_modified"] {
+        for (name, _) in SEARCH_ORDERS {
             manager
                 .drop_index(Index::drop().name(name).table(Items::Table).to_owned())
                 .await?;

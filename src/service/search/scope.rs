@@ -15,7 +15,7 @@
 //! entries and link, by `path` ranges, so their search never walks the company row by row.
 
 use entity::{grant, item};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, JoinType, QueryFilter, QuerySelect,
 };
@@ -134,12 +134,14 @@ pub(super) async fn readable<C: ConnectionTrait>(
     if !any {
         return Ok(None);
     }
-    let trashed: SimpleExpr = Expr::cust(format!(
-        "EXISTS (SELECT 1 FROM items AS above WHERE above.id IN {above} AND above.is_in_trash)"
+    // A count, not `NOT EXISTS`: PostgreSQL turns the latter into an anti-join over every
+    // trashed item of the database, once per row.
+    let outside_the_trash: SimpleExpr = Expr::cust(format!(
+        "(SELECT count(*) FROM items AS above WHERE above.id IN {above} AND above.is_in_trash) = 0"
     ));
     let mut kept = Condition::all()
         .add(item::Column::IsInTrash.eq(false))
-        .add(trashed.not())
+        .add(outside_the_trash)
         .add(reaches);
     // A viewer who reads no drive whole reads only under their entries and their link: the
     // rows are narrowed to those subtrees first, by `path` ranges an index reads, so a

@@ -5,7 +5,9 @@
 //! `cargo bench --bench load` (options after `--`: `--items N` for the large company, default
 //! 1,000,000; `--seconds S` per load run, default 8; `--backends sqlite,postgres`;
 //! `--no-content` to skip the 1 GiB transfers; `--live` for the live drive alone: idle
-//! subscriptions, subscriber latency, the feed over 100,000 changes). PostgreSQL: `QUIRE_BENCH_POSTGRES_URL`
+//! subscriptions, subscriber latency, the feed over 100,000 changes; `--search` for search on
+//! the large company alone; `QUIRE_BENCH_KEEP=1` keeps each backend's scratch directory, its
+//! database and the server's log). PostgreSQL: `QUIRE_BENCH_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`), in a database `quire_bench` it recreates.
 
 mod content;

@@ -98,7 +98,7 @@ pub async fn measure(
             peak_rss_kib: None,
             versus: String::new(),
             goal: goal.map_or("report".into(), |ms| format!("p99 < {ms:.0} ms")),
-            met: goal.map(|ms| load.requests_per_second > 0.0 && load.p99_ms < ms),
+            met: goal.map(|ms| load.p99_ms > 0.0 && load.p99_ms < ms),
         });
     }
     Ok(())

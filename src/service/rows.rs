@@ -33,8 +33,7 @@ impl Row {
     }
 }
 
-/// The alias of the joined latest version.
-pub(super) const LATEST: &str = "latest";
+const LATEST: &str = "latest";
 const AUTHOR: &str = "author";
 
 /// Reads a row's columns in the order they were selected, by position: no column names to

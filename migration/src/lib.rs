@@ -13,6 +13,7 @@ mod m20261201_000004_password_attempts;
 mod m20261202_000001_revisions;
 mod m20261202_000002_change_sight;
 mod m20261202_000003_search;
+mod m20261203_000001_scope_indexes;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_revisions::Migration),
             Box::new(m20261202_000002_change_sight::Migration),
             Box::new(m20261202_000003_search::Migration),
+            Box::new(m20261203_000001_scope_indexes::Migration),
         ]
     }
 }

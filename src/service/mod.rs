@@ -179,11 +179,14 @@ pub fn connect_options(url: &str) -> ConnectOptions {
     } else {
         // Opened at start and kept: a steady load opens no PostgreSQL backend (each costs a
         // fork and a few milliseconds); they are recycled only after an hour.
+        // No JIT: its compilation of a statement the planner thinks costly (a search's access
+        // condition) took 650 ms where running it took 20 (BENCHMARKS.md, search).
         options
             .max_connections(16)
             .min_connections(16)
             .idle_timeout(Duration::from_secs(3600))
-            .max_lifetime(Duration::from_secs(3600));
+            .max_lifetime(Duration::from_secs(3600))
+            .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]));
     }
     options
 }

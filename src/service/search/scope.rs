@@ -9,8 +9,9 @@
 //! - the viewer's live public link on the row or a folder above it, at or below that cut;
 //!
 //! and neither the row nor a folder above it is in the trash. The folders above a row are
-//! read from its `path` (PostgreSQL splits it into an array, SQLite through `json_each`), so
-//! each row costs look-ups by primary key, as many as it is deep. A viewer who reads no drive
+//! read from its `path` (PostgreSQL splits it into an array, SQLite through `json_each`), and
+//! probed in two indexes that hold only the trashed and the cutting items, so each row costs
+//! as many probes of those small indexes as it is deep. A viewer who reads no drive
 //! whole (a guest, a tab holder, a link visitor) is first narrowed to the subtrees of their
 //! entries and link, by `path` ranges, so their search never walks the company row by row.
 
@@ -43,6 +44,16 @@ fn row_and_above(backend: DatabaseBackend) -> &'static str {
     }
 }
 
+/// The folders above a row are probed in the index that holds only the folders in question
+/// (the migration `scope_indexes`): PostgreSQL's planner finds it; SQLite's, without
+/// statistics, takes the primary key's and reads each folder's row, so it is told.
+fn indexed_by(backend: DatabaseBackend, index: &str) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => format!(" INDEXED BY {index}"),
+        _ => String::new(),
+    }
+}
+
 /// The placeholder of a custom expression's one value (sea-query reads `?` for SQLite,
 /// `$1` for PostgreSQL).
 pub(super) fn one_value(backend: DatabaseBackend) -> &'static str {
@@ -69,8 +80,9 @@ pub(super) async fn readable<C: ConnectionTrait>(
     let above = row_and_above(backend);
     let value = one_value(backend);
     let cut = format!(
-        "(SELECT max(length(cut.path)) FROM items AS cut \
-         WHERE cut.id IN {above} AND cut.folder_level NOT IN ({READABLE}))"
+        "(SELECT max(length(cut.path)) FROM items AS cut{} \
+         WHERE cut.id IN {above} AND cut.folder_level NOT IN ({READABLE}))",
+        indexed_by(backend, "items_cutting"),
     );
     let mut reaches = Condition::any();
     let mut any = false;
@@ -137,7 +149,9 @@ pub(super) async fn readable<C: ConnectionTrait>(
     // A count, not `NOT EXISTS`: PostgreSQL turns the latter into an anti-join over every
     // trashed item of the database, once per row.
     let outside_the_trash: SimpleExpr = Expr::cust(format!(
-        "(SELECT count(*) FROM items AS above WHERE above.id IN {above} AND above.is_in_trash) = 0"
+        "(SELECT count(*) FROM items AS above{} \
+         WHERE above.id IN {above} AND above.is_in_trash) = 0",
+        indexed_by(backend, "items_in_trash"),
     ));
     let mut kept = Condition::all()
         .add(item::Column::IsInTrash.eq(false))

@@ -6,11 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::answers;
 use super::content::{respond, zip_response};
 use super::error::RestError;
 use super::exec::run;
+use super::legacy::DownloadToken;
 use crate::auth::{Identity, Viewer};
 use crate::domain::{CompanyId, ItemId, VersionId};
 use crate::error::AppError;
@@ -38,7 +40,7 @@ pub async fn token(
     Path(company_id): Path<String>,
     Query(query): Query<TokenQuery>,
     caller: Identity,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<DownloadToken>, RestError> {
     let items = item_list(&query.items);
     if items.is_empty() {
         return Err(RestError::bad_input(
@@ -47,8 +49,11 @@ pub async fn token(
     }
     let variables =
         json!({ "companyId": company_id, "items": items, "versionId": query.version_id });
-    let data = run(&state, &caller, &state.rest.download_token, variables).await?;
-    Ok(Json(json!({ "token": data["downloadToken"] })))
+    let data: answers::DownloadToken =
+        run(&state, &caller, &state.rest.download_token, variables).await?;
+    Ok(Json(DownloadToken {
+        token: data.download_token,
+    }))
 }
 
 /// Who downloads, and whether a download token says so.

@@ -2,6 +2,7 @@
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Variables};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::RestError;
@@ -9,13 +10,14 @@ use crate::auth::Identity;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 
-/// Executes `document` as `caller`; `data` on success, the first error else.
-pub async fn run(
+/// Executes `document` as `caller`; its `data` read as `T` (`answers.rs`) on success, the first
+/// error else.
+pub async fn run<T: DeserializeOwned>(
     state: &AppState,
     caller: &Identity,
     document: &ExecutableDocument,
     variables: Value,
-) -> Result<Value, RestError> {
+) -> Result<T, RestError> {
     if let Some(err) = caller.failed() {
         return Err(RestError::from(err.clone()));
     }
@@ -41,8 +43,10 @@ pub async fn run(
             ..RestError::new(code, error.message.clone())
         });
     }
-    response
-        .data
-        .into_json()
-        .map_err(|_| RestError::new(ErrorCode::InternalServerError, "internal error"))
+    // A result that does not read as its type is the shim's bug (an operation and its type
+    // that disagree), never the caller's.
+    async_graphql::from_value(response.data).map_err(|err| {
+        tracing::error!(error = %err, "a fixed operation's result does not read as its type");
+        RestError::new(ErrorCode::InternalServerError, "internal error")
+    })
 }

@@ -8,10 +8,10 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use futures::TryStreamExt;
-use serde_json::{Value, json};
 
 use super::content::respond;
 use super::error::RestError;
+use super::legacy::{FileResource, FileResourceBody, UploadData, UploadMetadata};
 use crate::auth::{Identity, Viewer};
 use crate::body;
 use crate::domain::CompanyId;
@@ -28,23 +28,32 @@ fn viewer(caller: Identity) -> Result<Viewer, RestError> {
 }
 
 /// The reference's `resource` shape of an upload; link visitors see no uploader.
-fn resource(file: &UploadedFile, viewer: &Viewer) -> Value {
+fn resource(file: &UploadedFile, viewer: &Viewer) -> FileResource {
     let user_id = if viewer.is_visitor() {
-        ""
+        String::new()
     } else {
-        file.owner.as_str()
+        file.owner.clone()
     };
-    json!({ "resource": {
-        "company_id": file.company_id.to_string(),
-        "id": file.id.to_string(),
-        "user_id": user_id,
-        "application_id": Value::Null,
-        "updated_at": file.created_at,
-        "created_at": file.created_at,
-        "metadata": { "name": file.name, "mime": file.mime, "thumbnails_status": "done" },
-        "thumbnails": [],
-        "upload_data": { "size": file.size, "chunks": 1 },
-    }})
+    FileResource {
+        resource: FileResourceBody {
+            company_id: file.company_id.to_string(),
+            id: file.id.to_string(),
+            user_id,
+            application_id: None,
+            updated_at: file.created_at,
+            created_at: file.created_at,
+            metadata: UploadMetadata {
+                name: file.name.clone(),
+                mime: file.mime.clone(),
+                thumbnails_status: "done",
+            },
+            thumbnails: Vec::new(),
+            upload_data: UploadData {
+                size: file.size,
+                chunks: 1,
+            },
+        },
+    }
 }
 
 fn query_value(query: &str, names: &[&str]) -> Option<String> {
@@ -68,20 +77,29 @@ enum Stored {
 }
 
 impl Stored {
-    fn resource(&self, viewer: &Viewer) -> Value {
+    fn resource(&self, viewer: &Viewer) -> FileResource {
         match self {
             Stored::File(file) => resource(file, viewer),
-            Stored::Pending(upload) => json!({ "resource": {
-                "company_id": upload.company_id.to_string(),
-                "id": upload.id.to_string(),
-                "user_id": upload.owner,
-                "application_id": Value::Null,
-                "updated_at": upload.created_at,
-                "created_at": upload.created_at,
-                "metadata": { "name": upload.name, "mime": upload.mime, "thumbnails_status": "waiting" },
-                "thumbnails": [],
-                "upload_data": { "size": upload.total_size, "chunks": upload.total_chunks },
-            }}),
+            Stored::Pending(upload) => FileResource {
+                resource: FileResourceBody {
+                    company_id: upload.company_id.to_string(),
+                    id: upload.id.to_string(),
+                    user_id: upload.owner.clone(),
+                    application_id: None,
+                    updated_at: upload.created_at,
+                    created_at: upload.created_at,
+                    metadata: UploadMetadata {
+                        name: upload.name.clone(),
+                        mime: upload.mime.clone(),
+                        thumbnails_status: "waiting",
+                    },
+                    thumbnails: Vec::new(),
+                    upload_data: UploadData {
+                        size: upload.total_size,
+                        chunks: upload.total_chunks.into(),
+                    },
+                },
+            },
         }
     }
 }
@@ -263,7 +281,7 @@ pub async fn upload(
     Path(company_id): Path<String>,
     caller: Identity,
     request: Request,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<FileResource>, RestError> {
     let company = CompanyId::parse(&company_id)?;
     let viewer = viewer(caller)?;
     state
@@ -280,7 +298,7 @@ pub async fn chunk(
     Path((company_id, id)): Path<(String, String)>,
     caller: Identity,
     request: Request,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<FileResource>, RestError> {
     let company = CompanyId::parse(&company_id)?;
     let viewer = viewer(caller)?;
     let query = ChunkQuery::read(request.uri().query().unwrap_or_default())?;
@@ -297,7 +315,7 @@ pub async fn metadata(
     State(state): State<AppState>,
     Path((company_id, id)): Path<(String, String)>,
     caller: Identity,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<FileResource>, RestError> {
     let company = CompanyId::parse(&company_id)?;
     let viewer = viewer(caller)?;
     let file = state.service.get_file(&viewer, company, &id).await?;

@@ -9,9 +9,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::answers::{self, Done};
 use super::error::RestError;
 use super::exec::run;
-use super::{input, legacy, preconditions};
+use super::legacy::{BrowsePage, DriveFile, FileVersion, ItemDetails, NextPage, UserAccess};
+use super::{input, preconditions};
 use crate::auth::Identity;
 use crate::body;
 use crate::domain::{CompanyId, ItemRef};
@@ -49,16 +51,18 @@ pub async fn get(
     let item = target(&company_id, &id);
     // A client whose copy is current pays for the item's access, not for its listing.
     if preconditions::is_conditional(&headers) {
-        let data = run(&state, &caller, &state.rest.item_state, item.clone()).await?;
-        if let Some(etag) = data["item"]["etag"].as_str()
+        let data: answers::ItemState =
+            run(&state, &caller, &state.rest.item_state, item.clone()).await?;
+        if let Some(etag) = data.item.etag.as_deref()
             && preconditions::client_has(&headers, etag)
         {
             return Ok(preconditions::not_modified(etag));
         }
     }
-    let data = run(&state, &caller, &state.rest.get_item, item).await?;
-    let answer = Json(Value::Object(legacy::details(&data["item"]))).into_response();
-    Ok(preconditions::tagged(answer, &data["item"]["etag"]))
+    let data: answers::ItemDetails = run(&state, &caller, &state.rest.get_item, item).await?;
+    let etag = data.item.etag.clone();
+    let answer = Json(ItemDetails::from(data.item)).into_response();
+    Ok(preconditions::tagged(answer, etag.as_deref()))
 }
 
 /// `POST browse/:id`: a page of children, with `nextPage` to send back as `paginate`.
@@ -76,27 +80,15 @@ pub async fn browse(
     if page.offset > 0 {
         variables["after"] = json!(crate::graphql::offset_cursor(page.offset));
     }
-    let data = run(&state, &caller, &state.rest.browse, variables).await?;
-    let item = &data["item"];
-    let mut out = legacy::details(item);
-    let next = item["children"]["pageInfo"]["hasNextPage"]
-        .as_bool()
-        .unwrap_or(false);
-    let returned = out["children"].as_array().map_or(0, Vec::len) as u64;
-    out.insert(
-        "nextPage".into(),
-        if next {
-            json!({ "page": page.offset + returned, "limit": page.limit })
-        } else {
-            Value::Null
-        },
-    );
-    if id == "shared_with_me" {
-        out.remove("item");
-        out.remove("versions");
-        out.insert("path".into(), json!([]));
-    }
-    Ok(Json(Value::Object(out)).into_response())
+    let data: answers::ItemDetails = run(&state, &caller, &state.rest.browse, variables).await?;
+    let children = &data.item.children;
+    let has_next = children.page_info.as_ref().is_some_and(|p| p.has_next_page);
+    let next = has_next.then(|| NextPage {
+        page: page.offset + children.edges.len() as u64,
+        limit: page.limit,
+    });
+    let details = ItemDetails::from(data.item);
+    Ok(Json(BrowsePage::new(details, next, id == "shared_with_me")).into_response())
 }
 
 /// The JSON fields of a create or version request, from a JSON body or from multipart form
@@ -230,7 +222,7 @@ pub async fn create(
     }
     let created = async {
         let input = input::create_item(&company_id, &body, file.as_ref().map(|f| f.name.as_str()))?;
-        run(
+        run::<answers::CreateItem>(
             &state,
             &caller,
             &state.rest.create_item,
@@ -240,7 +232,7 @@ pub async fn create(
     }
     .await;
     let data = forget_if_refused(&state, file.as_ref(), created).await?;
-    Ok(Json(legacy::item(&data["createItem"]["item"])).into_response())
+    Ok(Json(DriveFile::from(data.create_item.item)).into_response())
 }
 
 /// `POST item/:id`: one update, trash or restore included, all or nothing.
@@ -254,8 +246,9 @@ pub async fn update(
     let mut input = input::update_item(&company_id, &id, &input::object(&body)?)?;
     input["ifRevision"] = preconditions::if_match(&headers)?;
     let variables = json!({ "input": input });
-    let data = run(&state, &caller, &state.rest.update_item, variables).await?;
-    Ok(Json(legacy::item(&data["updateItem"]["item"])).into_response())
+    let data: answers::UpdateItem =
+        run(&state, &caller, &state.rest.update_item, variables).await?;
+    Ok(Json(DriveFile::from(data.update_item.item)).into_response())
 }
 
 /// `DELETE item/:id`: to the trash, or for good when already there. 200, empty.
@@ -266,14 +259,15 @@ pub async fn delete(
     caller: Identity,
 ) -> Answer {
     let mut item = target(&company_id, &id);
-    let state_data = run(&state, &caller, &state.rest.item_state, item.clone()).await?;
-    let operation = if state_data["item"]["inTrash"].as_bool().unwrap_or(false) {
+    let current: answers::ItemState =
+        run(&state, &caller, &state.rest.item_state, item.clone()).await?;
+    let operation = if current.item.in_trash {
         &state.rest.delete_item
     } else {
         &state.rest.trash_item
     };
     item["ifRevision"] = preconditions::if_match(&headers)?;
-    run(&state, &caller, operation, json!({ "target": item })).await?;
+    run::<Done>(&state, &caller, operation, json!({ "target": item })).await?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -286,7 +280,7 @@ pub async fn restore(
 ) -> Answer {
     let mut item = target(&company_id, &id);
     item["ifRevision"] = preconditions::if_match(&headers)?;
-    run(
+    run::<Done>(
         &state,
         &caller,
         &state.rest.restore_item,
@@ -322,11 +316,11 @@ pub async fn create_version(
             "version": version,
             "ifRevision": if_revision,
         } });
-        run(&state, &caller, &state.rest.create_version, variables).await
+        run::<answers::CreateVersion>(&state, &caller, &state.rest.create_version, variables).await
     }
     .await;
     let data = forget_if_refused(&state, file.as_ref(), created).await?;
-    Ok(Json(legacy::version(&data["createVersion"]["version"])).into_response())
+    Ok(Json(FileVersion::from(data.create_version.version)).into_response())
 }
 /// `GET item/:id/user/:user_id/access`: `{access}` of another user, for callers who can read it.
 pub async fn user_access(
@@ -336,10 +330,8 @@ pub async fn user_access(
 ) -> Answer {
     let mut variables = target(&company_id, &id);
     variables["userId"] = json!(user_id);
-    let data = run(&state, &caller, &state.rest.user_access, variables).await?;
-    let level = data["item"]["levelOfUser"]
-        .as_str()
-        .unwrap_or("NONE")
-        .to_ascii_lowercase();
-    Ok(Json(json!({ "access": level })).into_response())
+    let data: answers::UserAccess =
+        run(&state, &caller, &state.rest.user_access, variables).await?;
+    let access = data.item.level_of_user;
+    Ok(Json(UserAccess { access }).into_response())
 }

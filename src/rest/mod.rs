@@ -2,6 +2,7 @@
 //! operation with the caller's identity and answers the reference's JSON. Never imports
 //! `sea_orm` or `entity`.
 
+mod answers;
 mod content;
 mod downloads;
 mod error;

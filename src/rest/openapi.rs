@@ -1,9 +1,10 @@
 //! The shim's OpenAPI 3.1 contract: every route with its parameters, bodies and answers in the
 //! reference's shapes. Served at `…/documents/v1/openapi.json`, committed as `openapi.json`.
 //!
-//! The handlers build the legacy JSON from GraphQL answers (`legacy.rs`), so the shapes here
-//! are declared for the document only; `tests/api/openapi.rs` checks that every documented
-//! operation reaches its handler, and CI fuzzes the live server against this document.
+//! The answers about items, versions, tabs and tokens are the types the handlers serialise
+//! (`legacy.rs`); the request bodies and the upload answers here are declared for the document
+//! only. `tests/api/openapi.rs` checks that every documented operation reaches its handler,
+//! and CI fuzzes the live server against this document.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -13,6 +14,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+use super::legacy::{
+    AccessInformation, AnonymousToken, BrowsePage, DownloadToken, DriveFile, FileResource,
+    FileVersion, ItemDetails, SearchPage, Tab, UserAccess,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,210 +73,6 @@ pub async fn serve() -> Json<Value> {
 }
 
 // ---- shapes ----
-
-/// An access level.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum Level {
-    None,
-    Read,
-    Write,
-    Manage,
-}
-
-/// One entry of an access list.
-#[derive(Serialize, ToSchema)]
-struct AccessEntity {
-    /// A user id, company id, channel id, or `parent` for the folder entry.
-    id: String,
-    #[serde(rename = "type")]
-    #[schema(pattern = "^(user|company|channel|folder)$")]
-    kind: String,
-    level: Level,
-    grantor: Option<String>,
-}
-
-/// The public link of an item (the password is never returned).
-#[derive(Serialize, ToSchema)]
-struct PublicAccess {
-    level: Level,
-    /// Always empty.
-    password: String,
-    /// Milliseconds since the epoch; 0 for never.
-    expiration: i64,
-    token: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-struct AccessInformation {
-    entities: Vec<AccessEntity>,
-    public: PublicAccess,
-}
-
-#[derive(Serialize, ToSchema)]
-struct FileMetadata {
-    source: Option<String>,
-    external_id: Option<String>,
-    name: Option<String>,
-    mime: Option<String>,
-    size: Option<i64>,
-    thumbnails: Vec<Value>,
-}
-
-/// A version of a file (`FileVersion`).
-#[derive(Serialize, ToSchema)]
-struct FileVersion {
-    id: String,
-    drive_item_id: String,
-    provider: Option<String>,
-    file_id: Option<String>,
-    file_metadata: FileMetadata,
-    /// Milliseconds since the epoch.
-    date_added: i64,
-    creator_id: Option<String>,
-    application_id: Option<String>,
-    realname: Option<String>,
-    file_size: Option<i64>,
-    filename: Option<String>,
-    data: BTreeMap<String, Value>,
-}
-
-/// An item (`DriveFile`). The special folders (`root`, `user_<id>`, `trash`, …) carry only
-/// `id`, `parent_id` (null), `name` and `size`.
-#[derive(Serialize, ToSchema)]
-struct DriveFile {
-    id: String,
-    name: String,
-    parent_id: Option<String>,
-    size: Option<i64>,
-    company_id: Option<String>,
-    is_in_trash: Option<bool>,
-    in_trash: Option<bool>,
-    is_directory: Option<bool>,
-    extension: Option<String>,
-    description: Option<String>,
-    tags: Option<Vec<String>>,
-    /// Milliseconds since the epoch.
-    added: Option<i64>,
-    /// Milliseconds since the epoch.
-    last_modified: Option<i64>,
-    access_info: Option<AccessInformation>,
-    editing_session_key: Option<String>,
-    content_keywords: Option<String>,
-    creator: Option<String>,
-    last_version_cache: Option<FileVersion>,
-    /// `shared` or `personal`.
-    scope: Option<String>,
-}
-
-/// An item with what surrounds it (`DriveItemDetails`).
-#[derive(Serialize, ToSchema)]
-struct ItemDetails {
-    /// The folders above the item, from its drive down, then the item.
-    path: Vec<DriveFile>,
-    item: DriveFile,
-    /// Newest first; empty for folders.
-    versions: Vec<FileVersion>,
-    /// Newest first, folders first; empty for files.
-    children: Vec<DriveFile>,
-    /// The caller's level on the item.
-    access: Level,
-}
-
-/// The page to ask for next.
-#[derive(Serialize, ToSchema)]
-struct NextPage {
-    page: u64,
-    limit: u64,
-}
-
-/// A page of a folder's children. For `shared_with_me`, as the reference: no `item`, no
-/// `versions`, an empty `path`.
-#[derive(Serialize, ToSchema)]
-struct BrowsePage {
-    path: Vec<DriveFile>,
-    item: Option<DriveFile>,
-    versions: Option<Vec<FileVersion>>,
-    children: Vec<DriveFile>,
-    access: Level,
-    /// Null on the last page.
-    #[serde(rename = "nextPage")]
-    next_page: Option<NextPage>,
-}
-
-/// `{access}`: a user's level on an item.
-#[derive(Serialize, ToSchema)]
-struct UserAccess {
-    access: Level,
-}
-
-/// `{token}`: a download token for `?token=`.
-#[derive(Serialize, ToSchema)]
-struct DownloadToken {
-    token: String,
-}
-
-/// A tab: a folder attached to a chat channel.
-#[derive(Serialize, ToSchema)]
-struct Tab {
-    company_id: String,
-    tab_id: String,
-    channel_id: String,
-    item_id: String,
-    level: Level,
-}
-
-#[derive(Serialize, ToSchema)]
-struct AccessToken {
-    /// Seconds since the epoch.
-    time: u64,
-    expiration: i64,
-    refresh_expiration: i64,
-    /// The visitor's bearer token.
-    value: String,
-    refresh: String,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-/// A public link opened: the visitor's token.
-#[derive(Serialize, ToSchema)]
-struct AnonymousToken {
-    access_token: AccessToken,
-}
-
-#[derive(Serialize, ToSchema)]
-struct UploadMetadata {
-    name: Option<String>,
-    mime: Option<String>,
-    /// `done` once every byte is stored, `waiting` while chunks are missing.
-    thumbnails_status: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct UploadData {
-    size: i64,
-    chunks: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-struct FileResourceBody {
-    company_id: String,
-    id: String,
-    user_id: String,
-    application_id: Option<String>,
-    updated_at: i64,
-    created_at: i64,
-    metadata: UploadMetadata,
-    thumbnails: Vec<Value>,
-    upload_data: UploadData,
-}
-
-/// An uploaded file: its id is the `external_id` a version points at.
-#[derive(Serialize, ToSchema)]
-struct FileResource {
-    resource: FileResourceBody,
-}
 
 /// Every error.
 #[derive(Serialize, ToSchema)]
@@ -450,29 +252,6 @@ struct SearchPagination {
     /// Results per page, 1 to 1000 (default 100).
     #[serde(rename = "limitStr")]
     limit_str: Option<String>,
-}
-
-/// A page of search results (`drive_files_dto`).
-#[derive(Serialize, ToSchema)]
-struct SearchPage {
-    /// `drive_files_dto`.
-    r#type: String,
-    /// `DriveFile`s in the default view; in the `shared_with_me` view `{id, name, parent_id,
-    /// is_directory, extension, added, last_modified, size, last_version_cache, created_by,
-    /// shared_by}` with the users as `{id, first_name, last_name, email}`; only `fields` when
-    /// given.
-    entities: Vec<BTreeMap<String, Value>>,
-    #[serde(rename = "nextPage")]
-    next_page: SearchNextPage,
-}
-
-/// Where the next page starts: `page_token` is null on the last page.
-#[derive(Serialize, ToSchema)]
-struct SearchNextPage {
-    page_token: Option<String>,
-    #[serde(rename = "limitStr")]
-    limit_str: String,
-    reversed: bool,
 }
 
 #[derive(Serialize, ToSchema)]

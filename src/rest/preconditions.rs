@@ -56,11 +56,8 @@ pub fn not_modified(etag: &str) -> Response {
 }
 
 /// Puts the item's ETag (the `etag` field an operation read) on an answer about it.
-pub fn tagged(mut response: Response, etag: &Value) -> Response {
-    if let Some(value) = etag
-        .as_str()
-        .and_then(|tag| HeaderValue::from_str(tag).ok())
-    {
+pub fn tagged(mut response: Response, etag: Option<&str>) -> Response {
+    if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(tag).ok()) {
         response.headers_mut().insert(ETAG, value);
     }
     response

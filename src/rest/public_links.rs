@@ -3,11 +3,13 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::answers;
 use super::error::RestError;
 use super::exec::run;
 use super::input;
+use super::legacy::{AccessToken, AnonymousToken};
 use crate::auth::{Identity, unix_now};
 use crate::state::AppState;
 
@@ -18,25 +20,25 @@ pub async fn anonymous_token(
     Path(company_id): Path<String>,
     caller: Identity,
     body: Bytes,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<AnonymousToken>, RestError> {
     let input = input::open_public_link(&company_id, &input::object(&body)?)?;
-    let data = run(
+    let data: answers::OpenPublicLink = run(
         &state,
         &caller,
         &state.rest.open_public_link,
         json!({ "input": input }),
     )
     .await?;
-    let opened = &data["openPublicLink"];
-    let expiration = opened["expiration"].as_i64().unwrap_or_default() / 1000;
-    Ok(Json(json!({
-        "access_token": {
-            "time": unix_now(),
-            "expiration": expiration,
-            "refresh_expiration": expiration,
-            "value": opened["accessToken"],
-            "refresh": "",
-            "type": "Bearer",
-        }
-    })))
+    let opened = data.open_public_link;
+    let expiration = opened.expiration / 1000;
+    Ok(Json(AnonymousToken {
+        access_token: AccessToken {
+            time: unix_now(),
+            expiration,
+            refresh_expiration: expiration,
+            value: opened.access_token,
+            refresh: "",
+            kind: "Bearer",
+        },
+    }))
 }

@@ -5,11 +5,15 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
+use super::answers;
 use super::error::RestError;
 use super::exec::run;
-use super::{input, legacy};
+use super::input;
+use super::legacy::{DriveFile, SearchNextPage, SearchPage, SharedWithMeEntity};
 use crate::auth::Identity;
 use crate::state::AppState;
 
@@ -22,41 +26,43 @@ pub async fn search(
     let search = input::search(&input::object(&body)?)?;
     let mut variables = search.variables;
     variables["companyId"] = json!(company_id);
-    let data = run(&state, &caller, &state.rest.search, variables).await?;
-    let found = &data["search"];
-    let entities: Vec<Value> = found["nodes"]
-        .as_array()
+    let data: answers::Search = run(&state, &caller, &state.rest.search, variables).await?;
+    let found = data.search;
+    let entities = found
+        .nodes
         .into_iter()
-        .flatten()
         .map(|node| {
             let entity = if search.shared_with_me_view {
-                legacy::shared_with_me_entity(node)
+                serde_json::to_value(SharedWithMeEntity::from(node))
             } else {
-                legacy::item(node)
+                serde_json::to_value(DriveFile::from(node))
             };
-            kept(entity, &search.fields)
+            kept(entity.unwrap_or_default(), &search.fields)
         })
         .collect();
-    let next = match found["pageInfo"]["hasNextPage"].as_bool() {
-        Some(true) => found["pageInfo"]["endCursor"].clone(),
-        _ => Value::Null,
-    };
-    Ok(Json(json!({
-        "type": "drive_files_dto",
-        "entities": entities,
-        "nextPage": { "page_token": next, "limitStr": search.limit.to_string(), "reversed": false },
-    }))
+    let page_token = found
+        .page_info
+        .end_cursor
+        .filter(|_| found.page_info.has_next_page);
+    Ok(Json(SearchPage {
+        kind: "drive_files_dto",
+        entities,
+        next_page: SearchNextPage {
+            page_token,
+            limit_str: search.limit.to_string(),
+            reversed: false,
+        },
+    })
     .into_response())
 }
 
-/// The entity with only `fields` (all of it when none are named).
-fn kept(entity: Value, fields: &[String]) -> Value {
+/// The entity's fields, only `fields` when some are named.
+fn kept(entity: Value, fields: &[String]) -> BTreeMap<String, Value> {
     match entity {
-        Value::Object(map) if !fields.is_empty() => Value::Object(
-            map.into_iter()
-                .filter(|(field, _)| fields.contains(field))
-                .collect(),
-        ),
-        other => other,
+        Value::Object(map) => map
+            .into_iter()
+            .filter(|(field, _)| fields.is_empty() || fields.contains(field))
+            .collect(),
+        _ => BTreeMap::new(),
     }
 }

@@ -3,11 +3,13 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::answers;
 use super::error::RestError;
 use super::exec::run;
-use super::{input, legacy};
+use super::input;
+use super::legacy::Tab;
 use crate::auth::Identity;
 use crate::state::AppState;
 
@@ -16,15 +18,15 @@ pub async fn get(
     State(state): State<AppState>,
     Path((company_id, tab_id)): Path<(String, String)>,
     caller: Identity,
-) -> Result<Json<Value>, RestError> {
-    let data = run(
+) -> Result<Json<Option<Tab>>, RestError> {
+    let data: answers::GetTab = run(
         &state,
         &caller,
         &state.rest.get_tab,
         json!({ "companyId": company_id, "tabId": tab_id }),
     )
     .await?;
-    Ok(Json(legacy::tab(&data["tab"])))
+    Ok(Json(data.tab.map(Tab::from)))
 }
 
 /// `POST tabs/:tab_id`: attach the tab; needs manage on its item.
@@ -33,14 +35,14 @@ pub async fn set(
     Path((company_id, tab_id)): Path<(String, String)>,
     caller: Identity,
     body: Bytes,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Tab>, RestError> {
     let input = input::set_tab(&company_id, &tab_id, &input::object(&body)?)?;
-    let data = run(
+    let data: answers::SetTab = run(
         &state,
         &caller,
         &state.rest.set_tab,
         json!({ "input": input }),
     )
     .await?;
-    Ok(Json(legacy::tab(&data["setTab"]["tab"])))
+    Ok(Json(data.set_tab.tab.into()))
 }

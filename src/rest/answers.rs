@@ -1,13 +1,16 @@
 //! The fixed operations' results as Rust types: each mirrors its operation's selection set
 //! (`operations/*.graphql`), field for field, and is read straight from the response's values.
 //! A field the shim reads but its operation does not select fails every REST test that runs
-//! it; a field renamed here fails to compile where `legacy.rs` reads it.
+//! it, and so does one selected that no type takes (`deny_unknown_fields`; the item that
+//! `Details` flattens is the exception: serde hands it only the fields it knows); a field
+//! renamed here fails to compile where `legacy.rs` reads it.
 
 use serde::Deserialize;
 
 /// An access level as GraphQL spells it (`READ`); the legacy JSON spells it `read`.
 #[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all(deserialize = "UPPERCASE", serialize = "lowercase"))]
+#[schema(rename_all = "lowercase")]
 pub enum Level {
     None,
     Read,
@@ -18,6 +21,7 @@ pub enum Level {
 /// Who an access entry is for, spelled as `Level` is.
 #[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all(deserialize = "UPPERCASE", serialize = "lowercase"))]
+#[schema(rename_all = "lowercase")]
 pub enum EntityKind {
     User,
     Company,
@@ -28,6 +32,7 @@ pub enum EntityKind {
 /// Whose drive an item is in.
 #[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all(deserialize = "UPPERCASE", serialize = "lowercase"))]
+#[schema(rename_all = "lowercase")]
 pub enum Scope {
     Shared,
     Personal,

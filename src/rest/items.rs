@@ -12,7 +12,9 @@ use serde_json::{Map, Value, json};
 use super::answers::{self, Done};
 use super::error::RestError;
 use super::exec::run;
-use super::legacy::{BrowsePage, DriveFile, FileVersion, ItemDetails, NextPage, UserAccess};
+use super::legacy::{
+    BrowsePage, DriveFile, FileVersion, ItemDetails, NextPage, Subject, UserAccess,
+};
 use super::{input, preconditions};
 use crate::auth::Identity;
 use crate::body;
@@ -248,7 +250,8 @@ pub async fn update(
     let variables = json!({ "input": input });
     let data: answers::UpdateItem =
         run(&state, &caller, &state.rest.update_item, variables).await?;
-    Ok(Json(DriveFile::from(data.update_item.item)).into_response())
+    // The Shared Drive's access list is updated through `root`: the answer is the special folder.
+    Ok(Json(Subject::from(data.update_item.item)).into_response())
 }
 
 /// `DELETE item/:id`: to the trash, or for good when already there. 200, empty.

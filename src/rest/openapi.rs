@@ -17,7 +17,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::legacy::{
     AccessInformation, AnonymousToken, BrowsePage, DownloadToken, DriveFile, FileResource,
-    FileVersion, ItemDetails, SearchPage, Tab, UserAccess,
+    FileVersion, ItemDetails, SearchPage, Subject, Tab, UserAccess,
 };
 
 #[derive(OpenApi)]
@@ -296,7 +296,7 @@ fn get_item() {}
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/item/{id}",
     tag = "items", params(("company_id" = uuid::Uuid, Path), ("id" = String, Path, description = "A UUID, or `root`, `trash`, `trash_<user>`, `user_<user>`, `shared_with_me`", pattern = "^(root|trash|shared_with_me|(trash_|user_)[^/]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"), ("If-Match" = Option<String>, Header, description = "The item's ETag (or its revision) as last read: the write happens only if it is still current, else 412 and nothing changes. `*` is no condition.")),
     request_body = UpdateItemBody,
-    responses((status = 200, body = DriveFile), Stale, Refusals))]
+    responses((status = 200, body = Subject), Stale, Refusals))]
 fn update_item() {}
 
 /// `DELETE item/:id`: to the trash; from the trash, for good.

@@ -60,6 +60,14 @@ on_both_backends! {
         assert_eq!(other["error"], "Not Found");
     }
 
+    async fn updating_the_shared_drive_answers_the_special_folder(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let body = json!({ "access_info": { "entities": [{ "type": "company", "id": app.company.to_string(), "level": "write" }] } });
+        let (status, root) = app.rest("POST", "item/root", Some(&admin), Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{root}");
+        assert_eq!(root, json!({ "id": "root", "parent_id": null, "name": "Shared Drive", "size": 0 }));
+    }
+
     async fn create_folder_and_file_with_the_reference_fields(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let (status, folder) = create_json(&app, &alice,

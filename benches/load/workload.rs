@@ -315,6 +315,14 @@ impl Workload<'_> {
 
 /// What a folder answer says apart from ids and dates: path depth, and each child's name,
 /// kind, size, latest version and access entries.
+/// A file's name without its random words (`<word>-<word>-<n>.txt` → `<n>.txt`): the two
+/// companies' files draw theirs from their own ids.
+fn numbered(name: &Value) -> &str {
+    name.as_str()
+        .and_then(|name| name.rsplit('-').next())
+        .unwrap_or_default()
+}
+
 fn folder_signature(answer: &Value) -> Vec<String> {
     let mut signature = vec![format!(
         "{} levels, {}",
@@ -325,10 +333,10 @@ fn folder_signature(answer: &Value) -> Vec<String> {
         let version = &child["last_version_cache"];
         signature.push(format!(
             "{} {} {} {} {} {}",
-            child["name"],
+            numbered(&child["name"]),
             child["is_directory"],
             child["size"],
-            version["file_metadata"]["name"],
+            numbered(&version["file_metadata"]["name"]),
             version["file_metadata"]["size"],
             child["access_info"]["entities"]
                 .as_array()

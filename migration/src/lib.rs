@@ -14,6 +14,7 @@ mod m20261202_000001_revisions;
 mod m20261202_000002_change_sight;
 mod m20261202_000003_search;
 mod m20261203_000001_scope_indexes;
+mod m20261203_000002_search_backfill;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_change_sight::Migration),
             Box::new(m20261202_000003_search::Migration),
             Box::new(m20261203_000001_scope_indexes::Migration),
+            Box::new(m20261203_000002_search_backfill::Migration),
         ]
     }
 }

@@ -509,6 +509,25 @@ on_both_backends! {
         assert!(costs[0] <= 5, "{costs:?}");
     }
 
+    async fn items_stored_before_search_are_indexed_once(app: TestApp) {
+        use sea_orm::{ConnectionTrait, EntityTrait};
+        let admin = app.token("ada", Role::Admin);
+        for i in 0..3 {
+            app.create(&admin, "root", &format!("ancient {i}.txt"), false).await;
+        }
+        // A database from before search: no documents, and its walk not made yet.
+        entity::search_document::Entity::delete_many().exec(&app.db).await.unwrap();
+        app.db.execute_unprepared("UPDATE search_backfill SET done = false, walked_to = NULL").await.unwrap();
+        assert!(found(&app, &admin, "ancient").await.is_empty());
+        assert_eq!(app.service.index_unindexed().await.unwrap(), 3);
+        assert_eq!(found(&app, &admin, "ancient").await.len(), 3);
+        // Done once: the next start reads nothing, even if a document went missing since.
+        entity::search_document::Entity::delete_many().exec(&app.db).await.unwrap();
+        let before = app.statements();
+        assert_eq!(app.service.index_unindexed().await.unwrap(), 0);
+        assert_eq!(app.statements() - before, 1, "one look at where the walk stands");
+    }
+
     async fn extraction_survives_a_crash_and_never_loops(app: TestApp) {
         let admin = app.token("ada", Role::Admin);
         let file = upload_file(&app, &admin, "root", "crashed.txt", "text/plain", b"phoenix rises").await;

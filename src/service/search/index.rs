@@ -4,7 +4,7 @@
 //! never indexed: every search reads them live.
 
 use entity::{item, search_document, version};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationDef, Set,
@@ -161,4 +161,38 @@ pub(super) async fn unindexed<C: ConnectionTrait>(
         .filter(|id| !indexed.contains(id))
         .collect();
     Ok((read, missing))
+}
+
+/// Where the walk over the items stored before search stands (`search_backfill`): `None` once
+/// it is done, else the last id it indexed (nil before the first).
+pub(super) async fn backfill_position<C: ConnectionTrait>(db: &C) -> AppResult<Option<Uuid>> {
+    let select = Query::select()
+        .columns([Alias::new("walked_to"), Alias::new("done")])
+        .from(Alias::new("search_backfill"))
+        .to_owned();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    if row.try_get::<bool>("", "done")? {
+        return Ok(None);
+    }
+    Ok(Some(
+        row.try_get::<Option<Uuid>>("", "walked_to")?
+            .unwrap_or_else(Uuid::nil),
+    ))
+}
+
+/// Records that the walk indexed every item up to `walked_to`, and whether it is done.
+pub(super) async fn backfill_reached<C: ConnectionTrait>(
+    db: &C,
+    walked_to: Uuid,
+    done: bool,
+) -> AppResult<()> {
+    let update = Query::update()
+        .table(Alias::new("search_backfill"))
+        .value(Alias::new("walked_to"), walked_to)
+        .value(Alias::new("done"), done)
+        .to_owned();
+    db.execute(&update).await?;
+    Ok(())
 }

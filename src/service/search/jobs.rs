@@ -94,20 +94,28 @@ impl Service {
         Ok(handled)
     }
 
-    /// Indexes the items that have no document yet, walking every item once in id order; how
-    /// many.
+    /// Indexes the items stored before search (those without a document), walking every item
+    /// once in id order, from where an earlier walk stopped; how many. Once the walk is done it
+    /// is never made again: every later write indexes what it changes.
     pub async fn index_unindexed(&self) -> AppResult<usize> {
-        let (mut indexed, mut after) = (0, uuid::Uuid::nil());
+        let Some(mut after) = index::backfill_position(self.db()).await? else {
+            return Ok(0);
+        };
+        let mut indexed = 0;
         loop {
             let txn = self.write().await?;
             let (read, missing) = index::unindexed(&*txn, after, BACKFILL).await?;
-            let Some(last) = read.last() else {
-                return Ok(indexed);
-            };
-            after = *last;
+            let done = read.len() < BACKFILL as usize;
+            if let Some(last) = read.last() {
+                after = *last;
+            }
             index::reindex(&*txn, &missing).await?;
+            index::backfill_reached(&*txn, after, done).await?;
             txn.commit().await?;
             indexed += missing.len();
+            if done {
+                return Ok(indexed);
+            }
         }
     }
 

@@ -8,8 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-pub use super::answers::Level;
-use super::answers::{self, DriveItem, DriveVersion, EntityKind, Scope};
+use super::answers::{self, DriveItem, DriveVersion, EntityKind, Level, Scope};
 
 /// An item id as REST sends it: a special folder's GraphQL global id (`root/<company>`) loses
 /// its company (`root`); a UUID stays.

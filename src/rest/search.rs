@@ -1,12 +1,13 @@
 //! `POST search`: the reference's search body run as GraphQL `search`, answered as its
 //! `drive_files_dto` list (`entities`, `nextPage`) in the default or `shared_with_me` view.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
-
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::answers;
@@ -31,13 +32,9 @@ pub async fn search(
     let entities = found
         .nodes
         .into_iter()
-        .map(|node| {
-            let entity = if search.shared_with_me_view {
-                serde_json::to_value(SharedWithMeEntity::from(node))
-            } else {
-                serde_json::to_value(DriveFile::from(node))
-            };
-            kept(entity.unwrap_or_default(), &search.fields)
+        .map(|node| match search.shared_with_me_view {
+            true => kept(SharedWithMeEntity::from(node), &search.fields),
+            false => kept(DriveFile::from(node), &search.fields),
         })
         .collect();
     let page_token = found
@@ -57,12 +54,12 @@ pub async fn search(
 }
 
 /// The entity's fields, only `fields` when some are named.
-fn kept(entity: Value, fields: &[String]) -> BTreeMap<String, Value> {
-    match entity {
-        Value::Object(map) => map
-            .into_iter()
-            .filter(|(field, _)| fields.is_empty() || fields.contains(field))
-            .collect(),
-        _ => BTreeMap::new(),
-    }
+fn kept(entity: impl Serialize, fields: &[String]) -> BTreeMap<String, Value> {
+    // The legacy types serialise to objects with string keys: this never comes out empty.
+    let Ok(Value::Object(map)) = serde_json::to_value(entity) else {
+        return BTreeMap::new();
+    };
+    map.into_iter()
+        .filter(|(field, _)| fields.is_empty() || fields.contains(field))
+        .collect()
 }

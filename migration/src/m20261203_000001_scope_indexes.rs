@@ -9,9 +9,10 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The stored levels that give read: an item whose `folder` entry is anything else cuts.
-/// The condition is spelled as `service::search::scope` spells it, so planners match it.
-const UP: [(&str, &str); 2] = [
+/// Each index and what it holds. An item cuts when its `folder` entry is a stored level that
+/// gives no read; the condition is spelled exactly as `service::search::scope` spells it
+/// (its `READABLE`), so that planners see the index answers it.
+const INDEXES: [(&str, &str); 2] = [
     ("items_in_trash", "(id) WHERE is_in_trash"),
     (
         "items_cutting",
@@ -23,7 +24,7 @@ const UP: [(&str, &str); 2] = [
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        for (name, definition) in UP {
+        for (name, definition) in INDEXES {
             db.execute_unprepared(&format!("CREATE INDEX {name} ON items {definition}"))
                 .await?;
         }
@@ -36,7 +37,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        for (name, _) in UP {
+        for (name, _) in INDEXES {
             db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
         }
         Ok(())

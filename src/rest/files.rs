@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 
 use super::content::respond;
 use super::error::RestError;
-use super::legacy::{FileResource, FileResourceBody, UploadData, UploadMetadata};
+use super::legacy::FileResource;
 use crate::auth::{Identity, Viewer};
 use crate::body;
 use crate::domain::CompanyId;
@@ -34,26 +34,7 @@ fn resource(file: &UploadedFile, viewer: &Viewer) -> FileResource {
     } else {
         file.owner.clone()
     };
-    FileResource {
-        resource: FileResourceBody {
-            company_id: file.company_id.to_string(),
-            id: file.id.to_string(),
-            user_id,
-            application_id: None,
-            updated_at: file.created_at,
-            created_at: file.created_at,
-            metadata: UploadMetadata {
-                name: file.name.clone(),
-                mime: file.mime.clone(),
-                thumbnails_status: "done",
-            },
-            thumbnails: Vec::new(),
-            upload_data: UploadData {
-                size: file.size,
-                chunks: 1,
-            },
-        },
-    }
+    FileResource::stored(file, user_id)
 }
 
 fn query_value(query: &str, names: &[&str]) -> Option<String> {
@@ -80,26 +61,7 @@ impl Stored {
     fn resource(&self, viewer: &Viewer) -> FileResource {
         match self {
             Stored::File(file) => resource(file, viewer),
-            Stored::Pending(upload) => FileResource {
-                resource: FileResourceBody {
-                    company_id: upload.company_id.to_string(),
-                    id: upload.id.to_string(),
-                    user_id: upload.owner.clone(),
-                    application_id: None,
-                    updated_at: upload.created_at,
-                    created_at: upload.created_at,
-                    metadata: UploadMetadata {
-                        name: upload.name.clone(),
-                        mime: upload.mime.clone(),
-                        thumbnails_status: "waiting",
-                    },
-                    thumbnails: Vec::new(),
-                    upload_data: UploadData {
-                        size: upload.total_size,
-                        chunks: upload.total_chunks.into(),
-                    },
-                },
-            },
+            Stored::Pending(upload) => FileResource::pending(upload),
         }
     }
 }

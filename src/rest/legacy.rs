@@ -7,8 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::answers::{self, DriveItem, DriveVersion, EntityKind, Level, Scope};
+use crate::domain::CompanyId;
+use crate::service::chunks::PendingUpload;
+use crate::service::files::UploadedFile;
 
 /// An item id as REST sends it: a special folder's GraphQL global id (`root/<company>`) loses
 /// its company (`root`); a UUID stays.
@@ -399,23 +403,43 @@ impl From<DriveItem> for SharedWithMeEntity {
 pub struct SearchPage {
     /// `drive_files_dto`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    kind: &'static str,
     /// `DriveFile`s in the default view; in the `shared_with_me` view `{id, name, parent_id,
     /// is_directory, extension, added, last_modified, size, last_version_cache, created_by,
     /// shared_by}` with the users as `{id, first_name, last_name, email}`; only `fields` when
     /// given.
-    pub entities: Vec<BTreeMap<String, Value>>,
+    entities: Vec<BTreeMap<String, Value>>,
     #[serde(rename = "nextPage")]
-    pub next_page: SearchNextPage,
+    next_page: SearchNextPage,
 }
 
 /// Where the next page starts: `page_token` is null on the last page.
 #[derive(Serialize, ToSchema)]
 pub struct SearchNextPage {
-    pub page_token: Option<String>,
+    page_token: Option<String>,
     #[serde(rename = "limitStr")]
-    pub limit_str: String,
-    pub reversed: bool,
+    limit_str: String,
+    /// Always false.
+    reversed: bool,
+}
+
+impl SearchPage {
+    /// A page of `entities` of at most `limit`, the next starting at `page_token` if any.
+    pub fn new(
+        entities: Vec<BTreeMap<String, Value>>,
+        page_token: Option<String>,
+        limit: u64,
+    ) -> Self {
+        SearchPage {
+            kind: "drive_files_dto",
+            entities,
+            next_page: SearchNextPage {
+                page_token,
+                limit_str: limit.to_string(),
+                reversed: false,
+            },
+        }
+    }
 }
 
 /// `{access}`: a user's level on an item.
@@ -455,58 +479,143 @@ impl From<answers::Tab> for Tab {
 #[derive(Serialize, ToSchema)]
 pub struct AccessToken {
     /// Seconds since the epoch.
-    pub time: u64,
+    time: u64,
     /// Seconds since the epoch.
-    pub expiration: i64,
-    pub refresh_expiration: i64,
+    expiration: i64,
+    refresh_expiration: i64,
     /// The visitor's bearer token.
-    pub value: String,
+    value: String,
     /// Always empty.
-    pub refresh: &'static str,
+    refresh: &'static str,
     /// `Bearer`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    kind: &'static str,
 }
 
 /// A public link opened: the visitor's token.
 #[derive(Serialize, ToSchema)]
 pub struct AnonymousToken {
-    pub access_token: AccessToken,
+    access_token: AccessToken,
+}
+
+impl AnonymousToken {
+    /// The visitor's bearer token `value`, issued at `now` and valid until `expiration`
+    /// (seconds since the epoch); there is no refresh token.
+    pub fn new(value: String, now: u64, expiration: i64) -> Self {
+        AnonymousToken {
+            access_token: AccessToken {
+                time: now,
+                expiration,
+                refresh_expiration: expiration,
+                value,
+                refresh: "",
+                kind: "Bearer",
+            },
+        }
+    }
 }
 
 /// What the files service says of an upload.
 #[derive(Serialize, ToSchema)]
 pub struct UploadMetadata {
-    pub name: String,
-    pub mime: String,
+    name: String,
+    mime: String,
     /// `done` once every byte is stored, `waiting` while chunks are missing.
-    pub thumbnails_status: &'static str,
+    thumbnails_status: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct UploadData {
-    pub size: i64,
-    pub chunks: i64,
+    size: i64,
+    chunks: i64,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct FileResourceBody {
-    pub company_id: String,
-    pub id: String,
+    company_id: String,
+    id: String,
     /// Empty for link visitors.
-    pub user_id: String,
+    user_id: String,
     /// Always null.
-    pub application_id: Option<String>,
-    pub updated_at: i64,
-    pub created_at: i64,
-    pub metadata: UploadMetadata,
+    application_id: Option<String>,
+    updated_at: i64,
+    created_at: i64,
+    metadata: UploadMetadata,
     /// Always empty.
-    pub thumbnails: Vec<Value>,
-    pub upload_data: UploadData,
+    thumbnails: Vec<Value>,
+    upload_data: UploadData,
 }
 
 /// An uploaded file: its id is the `external_id` a version points at.
 #[derive(Serialize, ToSchema)]
 pub struct FileResource {
-    pub resource: FileResourceBody,
+    resource: FileResourceBody,
+}
+
+impl FileResource {
+    /// A file whose every byte is stored, as `user_id` may see it (empty for link visitors).
+    pub fn stored(file: &UploadedFile, user_id: String) -> Self {
+        let metadata = UploadMetadata {
+            name: file.name.clone(),
+            mime: file.mime.clone(),
+            thumbnails_status: "done",
+        };
+        let data = UploadData {
+            size: file.size,
+            chunks: 1,
+        };
+        Self::of(
+            file.company_id,
+            file.id,
+            user_id,
+            file.created_at,
+            metadata,
+            data,
+        )
+    }
+
+    /// An upload whose chunks are still coming.
+    pub fn pending(upload: &PendingUpload) -> Self {
+        let metadata = UploadMetadata {
+            name: upload.name.clone(),
+            mime: upload.mime.clone(),
+            thumbnails_status: "waiting",
+        };
+        let data = UploadData {
+            size: upload.total_size,
+            chunks: upload.total_chunks.into(),
+        };
+        let owner = upload.owner.clone();
+        Self::of(
+            upload.company_id,
+            upload.id,
+            owner,
+            upload.created_at,
+            metadata,
+            data,
+        )
+    }
+
+    fn of(
+        company: CompanyId,
+        id: Uuid,
+        user_id: String,
+        created_at: i64,
+        metadata: UploadMetadata,
+        upload_data: UploadData,
+    ) -> Self {
+        FileResource {
+            resource: FileResourceBody {
+                company_id: company.to_string(),
+                id: id.to_string(),
+                user_id,
+                application_id: None,
+                updated_at: created_at,
+                created_at,
+                metadata,
+                thumbnails: Vec::new(),
+                upload_data,
+            },
+        }
+    }
 }

@@ -9,7 +9,7 @@ use super::answers;
 use super::error::RestError;
 use super::exec::run;
 use super::input;
-use super::legacy::{AccessToken, AnonymousToken};
+use super::legacy::AnonymousToken;
 use crate::auth::{Identity, unix_now};
 use crate::state::AppState;
 
@@ -30,15 +30,9 @@ pub async fn anonymous_token(
     )
     .await?;
     let opened = data.open_public_link;
-    let expiration = opened.expiration / 1000;
-    Ok(Json(AnonymousToken {
-        access_token: AccessToken {
-            time: unix_now(),
-            expiration,
-            refresh_expiration: expiration,
-            value: opened.access_token,
-            refresh: "",
-            kind: "Bearer",
-        },
-    }))
+    Ok(Json(AnonymousToken::new(
+        opened.access_token,
+        unix_now(),
+        opened.expiration / 1000,
+    )))
 }

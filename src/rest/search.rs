@@ -14,7 +14,7 @@ use super::answers;
 use super::error::RestError;
 use super::exec::run;
 use super::input;
-use super::legacy::{DriveFile, SearchNextPage, SearchPage, SharedWithMeEntity};
+use super::legacy::{DriveFile, SearchPage, SharedWithMeEntity};
 use crate::auth::Identity;
 use crate::state::AppState;
 
@@ -41,16 +41,7 @@ pub async fn search(
         .page_info
         .end_cursor
         .filter(|_| found.page_info.has_next_page);
-    Ok(Json(SearchPage {
-        kind: "drive_files_dto",
-        entities,
-        next_page: SearchNextPage {
-            page_token,
-            limit_str: search.limit.to_string(),
-            reversed: false,
-        },
-    })
-    .into_response())
+    Ok(Json(SearchPage::new(entities, page_token, search.limit)).into_response())
 }
 
 /// The entity's fields, only `fields` when some are named.

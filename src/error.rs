@@ -240,13 +240,20 @@ fn sql_state(err: &sea_orm::DbErr) -> Option<String> {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        // PostgreSQL's disk_full, SQLite's SQLITE_FULL.
-        if sql_state(&err).is_some_and(|state| matches!(state.as_str(), "53100" | "13")) {
-            return Self::InsufficientStorage(
+        match sql_state(&err).as_deref() {
+            // PostgreSQL's disk_full, SQLite's SQLITE_FULL.
+            Some("53100" | "13") => Self::InsufficientStorage(
                 "the database has no space left; nothing was kept".to_owned(),
-            );
+            ),
+            // PostgreSQL's query_canceled, SQLite's SQLITE_INTERRUPT: a statement ran past its
+            // time budget (`service::budget`).
+            Some("57014" | "9") => Self::PayloadTooLarge(
+                "the request ran past its time budget; narrow it (a search: more words, or \
+                 filters)"
+                    .to_owned(),
+            ),
+            _ => Self::Internal(err.into()),
         }
-        Self::Internal(err.into())
     }
 }
 

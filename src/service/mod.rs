@@ -5,6 +5,7 @@ mod access;
 mod access_list;
 pub mod archive;
 mod attempts;
+mod budget;
 mod changes;
 pub mod chunks;
 pub mod content;
@@ -66,6 +67,8 @@ pub struct Service {
     company_quota_bytes: Option<u64>,
     /// How long the change feed keeps a change, in days.
     changes_retention_days: u64,
+    /// Longest a search's statements may run.
+    search_timeout: Duration,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
     /// The tails that hand committed changes to subscriptions.
@@ -175,6 +178,9 @@ pub fn connect_options(url: &str) -> ConnectOptions {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_connect(|conn, _| Box::pin(budget::give_clock(conn)))
             });
     } else {
         // Opened at start and kept: a steady load opens no PostgreSQL backend (each costs a
@@ -242,6 +248,7 @@ impl Service {
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,
             changes_retention_days: limits.changes_retention_days,
+            search_timeout: Duration::from_millis(limits.search_timeout_ms),
             write_lock,
         }
     }

@@ -620,4 +620,19 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 413, "QUIRE_GRAPHQL_TIMEOUT_MS");
     blocker.rollback().await.unwrap();
+    drop(hurried);
+    // A search ranking 100,000 matches takes over a second; its budget stops it.
+    crate::search::crowd(&db, &folder, 100_000).await;
+    let searcher = crate::binary::Server::start(
+        crate::binary::serve(dir.path(), &[("QUIRE_SEARCH_TIMEOUT_MS", "100")]),
+        dir.path(),
+    );
+    let response = client
+        .post(searcher.documents("search"))
+        .bearer_auth(searcher.token("ada", Role::Admin))
+        .json(&json!({ "search": "crowd" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413, "QUIRE_SEARCH_TIMEOUT_MS");
 }

@@ -78,6 +78,11 @@ impl TestApp {
     }
 
     pub async fn postgres() -> Self {
+        Self::postgres_with_limits(test_limits()).await
+    }
+
+    /// A PostgreSQL app (in a schema of its own) with these limits.
+    pub async fn postgres_with_limits(limits: Limits) -> Self {
         let base = std::env::var("QUIRE_TEST_POSTGRES_URL")
             .expect("QUIRE_TEST_POSTGRES_URL names the PostgreSQL server to test on");
         let schema = format!("quire_test_{}", Uuid::new_v4().simple());
@@ -91,7 +96,7 @@ impl TestApp {
         let mut options = service::connect_options(&base);
         options.set_schema_search_path(schema).max_connections(8);
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::with_options(options, dir, test_limits()).await
+        Self::with_options(options, dir, limits).await
     }
 
     /// A SQLite app with these limits.

@@ -14,6 +14,7 @@ pub(crate) mod words;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::TransactionTrait;
 use tokio::sync::Notify;
 
 pub(crate) use index::reindex;
@@ -74,6 +75,12 @@ impl Service {
         company: CompanyId,
         request: SearchRequest,
     ) -> AppResult<Page<Hit>> {
-        query::search(self.db(), viewer, company, request).await
+        // What a search costs depends on its words: the database stops it past its budget.
+        let txn = self.db().begin().await?;
+        let budget = super::budget::start(&txn, self.search_timeout).await?;
+        let page = query::search(&txn, viewer, company, request).await?;
+        drop(budget);
+        txn.commit().await?;
+        Ok(page)
     }
 }

@@ -144,8 +144,11 @@ pub struct Limits {
     #[arg(long, env = "QUIRE_SEARCH_EXTRACT_TIMEOUT_MS", default_value_t = Limits::DEFAULT.search_extract_timeout_ms, global = true)]
     pub search_extract_timeout_ms: u64,
     /// Longest a search's statements may run, in milliseconds (then it is 413).
-    #[arg(long, env = "QUIRE_SEARCH_TIMEOUT_MS", default_value_t = Limits::DEFAULT.search_timeout_ms, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "QUIRE_SEARCH_TIMEOUT_MS", default_value_t = Limits::DEFAULT.search_timeout_ms, value_parser = clap::value_parser!(u64).range(1..=i32::MAX as u64), global = true)]
     pub search_timeout_ms: u64,
+    /// Most searches run at once; more wait their turn (as long as one may run, then 429).
+    #[arg(long, env = "QUIRE_SEARCH_CONCURRENCY", default_value_t = Limits::DEFAULT.search_concurrency, global = true)]
+    pub search_concurrency: usize,
     /// Workers extracting text from content, each one file at a time.
     #[arg(long, env = "QUIRE_SEARCH_WORKERS", default_value_t = Limits::DEFAULT.search_workers, global = true)]
     pub search_workers: usize,
@@ -176,6 +179,7 @@ impl Limits {
         search_max_text_bytes: 1 << 20,
         search_extract_timeout_ms: 30_000,
         search_timeout_ms: 5_000,
+        search_concurrency: 2,
         search_workers: 1,
         max_sockets: 10_000,
     };

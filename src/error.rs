@@ -211,6 +211,20 @@ impl AppError {
         })
     }
 
+    /// Whether the database stopped a statement at its time budget (PostgreSQL's
+    /// query_canceled, SQLite's SQLITE_INTERRUPT; `service::budget`).
+    pub fn ran_out_of_time(&self) -> bool {
+        let Self::Internal(source) = self else {
+            return false;
+        };
+        source.chain().any(|cause| {
+            cause
+                .downcast_ref::<sea_orm::DbErr>()
+                .and_then(sql_state)
+                .is_some_and(|state| matches!(state.as_str(), "57014" | "9"))
+        })
+    }
+
     /// Logs an internal error once, where it is turned into a response.
     pub fn log_if_internal(&self) {
         if let Self::Internal(source) = self {
@@ -240,20 +254,13 @@ fn sql_state(err: &sea_orm::DbErr) -> Option<String> {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        match sql_state(&err).as_deref() {
-            // PostgreSQL's disk_full, SQLite's SQLITE_FULL.
-            Some("53100" | "13") => Self::InsufficientStorage(
+        // PostgreSQL's disk_full, SQLite's SQLITE_FULL.
+        if sql_state(&err).is_some_and(|state| matches!(state.as_str(), "53100" | "13")) {
+            return Self::InsufficientStorage(
                 "the database has no space left; nothing was kept".to_owned(),
-            ),
-            // PostgreSQL's query_canceled, SQLite's SQLITE_INTERRUPT: a statement ran past its
-            // time budget (`service::budget`).
-            Some("57014" | "9") => Self::PayloadTooLarge(
-                "the request ran past its time budget; narrow it (a search: more words, or \
-                 filters)"
-                    .to_owned(),
-            ),
-            _ => Self::Internal(err.into()),
+            );
         }
+        Self::Internal(err.into())
     }
 }
 

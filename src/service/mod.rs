@@ -67,8 +67,8 @@ pub struct Service {
     company_quota_bytes: Option<u64>,
     /// How long the change feed keeps a change, in days.
     changes_retention_days: u64,
-    /// Longest a search's statements may run.
-    search_timeout: Duration,
+    /// What one search may cost, and how many run at once.
+    searching: search::Searching,
     /// SQLite has one writer: write transactions queue here instead of failing with SQLITE_BUSY.
     write_lock: Option<Arc<Mutex<()>>>,
     /// The tails that hand committed changes to subscriptions.
@@ -248,7 +248,7 @@ impl Service {
             unused_upload_ttl_secs: limits.unused_upload_ttl_secs,
             company_quota_bytes: limits.company_quota_bytes,
             changes_retention_days: limits.changes_retention_days,
-            search_timeout: Duration::from_millis(limits.search_timeout_ms),
+            searching: search::Searching::new(limits),
             write_lock,
         }
     }

@@ -592,6 +592,7 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
         .await
         .unwrap();
     assert_eq!(zip.status().as_u16(), 400, "QUIRE_ZIP_MAX_ENTRIES");
+    let company = server.company;
     drop(server);
     let hurried = crate::binary::Server::start(
         crate::binary::serve(dir.path(), &[("QUIRE_GRAPHQL_TIMEOUT_MS", "300")]),
@@ -623,10 +624,11 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
     drop(hurried);
     // A search ranking 100,000 matches takes over a second; its budget stops it.
     crate::search::crowd(&db, &folder, 100_000).await;
-    let searcher = crate::binary::Server::start(
+    let mut searcher = crate::binary::Server::start(
         crate::binary::serve(dir.path(), &[("QUIRE_SEARCH_TIMEOUT_MS", "100")]),
         dir.path(),
     );
+    searcher.company = company;
     let response = client
         .post(searcher.documents("search"))
         .bearer_auth(searcher.token("ada", Role::Admin))

@@ -14,17 +14,17 @@ pub(crate) mod words;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::TransactionTrait;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 pub(crate) use index::reindex;
 
 use super::Service;
+use super::budget::Budgeted;
 use crate::auth::Viewer;
 use crate::config::Limits;
 use crate::domain::search::{Hit, SearchRequest};
 use crate::domain::{CompanyId, Page};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// A version whose content waits for extraction.
 pub(super) const PENDING: &str = "pending";
@@ -67,20 +67,69 @@ impl Extraction {
     }
 }
 
+/// How searches are bounded: a time budget each, and turns.
+#[derive(Clone)]
+pub(crate) struct Searching {
+    /// Longest a search's statements may run.
+    timeout: Duration,
+    turns: Arc<Semaphore>,
+    concurrency: usize,
+}
+
+impl Searching {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        let concurrency = limits.search_concurrency.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            timeout: Duration::from_millis(limits.search_timeout_ms),
+            turns: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
+        }
+    }
+}
+
 impl Service {
-    /// A page of what the viewer may open in `company` that matches `request`.
+    /// A page of what the viewer may open in `company` that matches `request`. At most
+    /// `QUIRE_SEARCH_CONCURRENCY` searches run at once (the others wait their turn as long as
+    /// one search may run, then 429), and the database stops one past `QUIRE_SEARCH_TIMEOUT_MS`
+    /// (413): what a search costs depends on its words. A search runs to its end or its budget
+    /// in a task of its own, holding its turn, even when its request is given up.
     pub async fn search(
         &self,
         viewer: &Viewer,
         company: CompanyId,
         request: SearchRequest,
     ) -> AppResult<Page<Hit>> {
-        // What a search costs depends on its words: the database stops it past its budget.
-        let txn = self.db().begin().await?;
-        let budget = super::budget::start(&txn, self.search_timeout).await?;
-        let page = query::search(&txn, viewer, company, request).await?;
-        drop(budget);
-        txn.commit().await?;
-        Ok(page)
+        let Searching {
+            timeout,
+            turns,
+            concurrency,
+        } = &self.searching;
+        let turn = tokio::time::timeout(*timeout, turns.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::TooManyRequests {
+                message: format!("{concurrency} searches are running; retry in 1 s"),
+                retry_after: 1,
+            })?
+            .map_err(AppError::internal)?;
+        let (service, viewer, timeout) = (self.clone(), viewer.clone(), *timeout);
+        let search = tokio::spawn(async move {
+            let _turn = turn;
+            let search = Budgeted::begin(service.db(), timeout).await?;
+            let page = query::search(search.txn(), &viewer, company, request).await;
+            let ended = search.end().await;
+            let page = page.map_err(|err| {
+                if err.ran_out_of_time() {
+                    AppError::PayloadTooLarge(format!(
+                        "the search ran past its {} ms; narrow it with more words or filters",
+                        timeout.as_millis()
+                    ))
+                } else {
+                    err
+                }
+            })?;
+            ended?;
+            Ok(page)
+        });
+        search.await.map_err(AppError::internal)?
     }
 }

@@ -115,6 +115,14 @@ enum Refusals {
     Internal(ErrorBody),
 }
 
+/// What a route that takes turns (searches, zips) may answer.
+#[derive(IntoResponses)]
+enum Busy {
+    /// As many as may run at once are running: retry after `Retry-After` seconds.
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    TooManyRequests(ErrorBody),
+}
+
 /// What a conditional write may answer.
 #[derive(IntoResponses)]
 enum Stale {
@@ -336,7 +344,7 @@ fn browse() {}
 #[utoipa::path(post, path = "/internal/services/documents/v1/companies/{company_id}/search",
     tag = "items", params(("company_id" = uuid::Uuid, Path)),
     request_body = SearchBody,
-    responses((status = 200, body = SearchPage), Refusals))]
+    responses((status = 200, body = SearchPage), Busy, Refusals))]
 fn search() {}
 
 /// `GET item/download/token`: a token that downloads the items (and a version) for an hour.
@@ -358,7 +366,7 @@ fn download_token() {}
         (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 416, description = "Unsatisfiable range"),
-        Refusals))]
+        Busy, Refusals))]
 fn download_item() {}
 
 /// `GET item/download/zip`: the items, and what their folders hold, as one zip.
@@ -368,7 +376,7 @@ fn download_item() {}
         ("items" = String, Query, description = "Comma-separated item ids"),
         ("token" = Option<String>, Query)),
     responses((status = 200, description = "A zip, streamed", content_type = "application/zip"),
-        Refusals))]
+        Busy, Refusals))]
 fn download_zip() {}
 
 /// `GET tabs/:tab_id`: the folder a channel tab shows (null when none).

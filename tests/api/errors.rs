@@ -124,10 +124,10 @@ async fn a_failure_while_checking_credentials_is_a_logged_500_not_a_401() {
         .unwrap();
     let visitor = opened["access_token"]["value"].as_str().unwrap().to_owned();
     // The database breaks under the server.
-    let db = sea_orm::Database::connect(format!(
+    let db = sea_orm::Database::connect(quire::service::connect_options(&format!(
         "sqlite://{}?mode=rw",
         dir.path().join("quire.db").display()
-    ))
+    )))
     .await
     .unwrap();
     db.execute_unprepared("ALTER TABLE items RENAME TO items_gone")

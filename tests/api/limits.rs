@@ -600,10 +600,10 @@ async fn every_limit_is_read_from_the_environment_by_the_binary() {
     );
     // Another writer holds the database: the write below waits past its budget.
     use sea_orm::{ConnectionTrait, TransactionTrait};
-    let db = sea_orm::Database::connect(format!(
+    let db = sea_orm::Database::connect(quire::service::connect_options(&format!(
         "sqlite://{}?mode=rw",
         dir.path().join("quire.db").display()
-    ))
+    )))
     .await
     .unwrap();
     let blocker = db.begin().await.unwrap();

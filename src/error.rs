@@ -199,30 +199,23 @@ impl AppError {
     /// Whether the database gave up on the transaction because of another one (a deadlock or
     /// a serialization failure): running it again is the cure.
     pub fn is_transient(&self) -> bool {
-        let Self::Internal(source) = self else {
-            return false;
-        };
-        source.chain().any(|cause| {
-            cause.is::<Contention>()
-                || cause
-                    .downcast_ref::<sea_orm::DbErr>()
-                    .and_then(sql_state)
-                    .is_some_and(|state| matches!(state.as_str(), "40P01" | "40001"))
+        self.has_cause(|cause| {
+            cause.is::<Contention>() || database_state(cause, &["40P01", "40001"])
         })
     }
 
     /// Whether the database stopped a statement at its time budget (PostgreSQL's
     /// query_canceled, SQLite's SQLITE_INTERRUPT; `service::budget`).
     pub fn ran_out_of_time(&self) -> bool {
+        self.has_cause(|cause| database_state(cause, &["57014", "9"]))
+    }
+
+    /// Whether an internal error has a cause that `matches`.
+    fn has_cause(&self, matches: impl Fn(&(dyn std::error::Error + 'static)) -> bool) -> bool {
         let Self::Internal(source) = self else {
             return false;
         };
-        source.chain().any(|cause| {
-            cause
-                .downcast_ref::<sea_orm::DbErr>()
-                .and_then(sql_state)
-                .is_some_and(|state| matches!(state.as_str(), "57014" | "9"))
-        })
+        source.chain().any(matches)
     }
 
     /// Logs an internal error once, where it is turned into a response.
@@ -237,6 +230,14 @@ impl AppError {
 #[derive(Debug, thiserror::Error)]
 #[error("a concurrent write moved what this one was changing")]
 pub struct Contention;
+
+/// Whether `cause` is a database error with one of these SQLSTATEs (SQLite: result codes).
+fn database_state(cause: &(dyn std::error::Error + 'static), states: &[&str]) -> bool {
+    cause
+        .downcast_ref::<sea_orm::DbErr>()
+        .and_then(sql_state)
+        .is_some_and(|state| states.contains(&state.as_str()))
+}
 
 /// The SQLSTATE of a database error, when the database gave one.
 fn sql_state(err: &sea_orm::DbErr) -> Option<String> {

@@ -3,8 +3,9 @@
 //! shim's pages.
 
 use std::future::Future;
+use std::sync::Arc;
 
-use async_graphql::{ErrorExtensions, SimpleObject};
+use async_graphql::{ErrorExtensions, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -17,48 +18,91 @@ use crate::error::{AppError, AppResult};
 /// How many rows a connection returns when neither `first` nor `last` is given.
 const DEFAULT_PAGE: u64 = 100;
 
-/// A page as `paginate` builds it: each row with its cursor, where the page stands, and the
-/// listing's size.
+/// A page as `paginate` builds it: each row with where it stands, where the page stands, and
+/// the listing's size.
 pub struct Built<N> {
-    pub edges: Vec<(String, N)>,
+    pub edges: Vec<(RowKey, N)>,
     pub page_info: PageInfo,
     pub total: u64,
 }
 
-/// The connection and edge types of one kind of node.
+/// Where a row stands in its listing's order; made into a cursor only when a client asks for
+/// one (a page of 100 does not encode 100 cursors nobody reads).
+#[derive(Clone)]
+pub struct RowKey {
+    order: Arc<str>,
+    key: Key,
+}
+
+impl RowKey {
+    /// The row's opaque cursor.
+    pub fn cursor(&self) -> String {
+        key_cursor(&self.order, &self.key)
+    }
+}
+
+/// The connection and edge types of one kind of node. Resolved one field after another
+/// (`serial`): nothing in them waits, and async-graphql's concurrent resolution costs a task
+/// per field.
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
-        #[doc = concat!("A page of ", $what, ", in the order asked for, and where it stands in its listing.")]
-        #[derive(SimpleObject)]
         pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: PageInfo,
+            total_count: u64,
+        }
+
+        #[doc = concat!("A page of ", $what, ", in the order asked for, and where it stands in its listing.")]
+        #[Object(serial)]
+        impl $connection {
             /// The rows, each with the cursor to continue from it.
-            pub edges: Vec<$edge>,
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+
             /// The rows alone.
-            pub nodes: Vec<$node>,
+            async fn nodes(&self) -> Vec<&$node> {
+                self.edges.iter().map(|edge| &edge.node).collect()
+            }
+
             /// Whether rows come before and after this page, and the cursors at its ends.
-            pub page_info: PageInfo,
+            async fn page_info(&self) -> &PageInfo {
+                &self.page_info
+            }
+
             /// How many rows the whole listing has (counted only when asked for).
-            pub total_count: u64,
+            async fn total_count(&self) -> u64 {
+                self.total_count
+            }
+        }
+
+        pub struct $edge {
+            key: RowKey,
+            node: $node,
         }
 
         #[doc = concat!("One row of a page of ", $what, ", and its cursor.")]
-        #[derive(SimpleObject)]
-        pub struct $edge {
+        #[Object(serial)]
+        impl $edge {
             /// Where the listing continues after (or before) this row: pass it as `after` (or
             /// `before`). Opaque; it stays right while other rows come and go.
-            pub cursor: String,
+            async fn cursor(&self) -> String {
+                self.key.cursor()
+            }
+
             /// The row.
-            pub node: $node,
+            async fn node(&self) -> &$node {
+                &self.node
+            }
         }
 
         impl From<Built<$node>> for $connection {
             fn from(built: Built<$node>) -> Self {
                 Self {
-                    nodes: built.edges.iter().map(|(_, node)| node.clone()).collect(),
                     edges: built
                         .edges
                         .into_iter()
-                        .map(|(cursor, node)| $edge { cursor, node })
+                        .map(|(key, node)| $edge { key, node })
                         .collect(),
                     page_info: built.page_info,
                     total_count: built.total,
@@ -73,6 +117,7 @@ connection!(VersionConnection, VersionEdge, VersionObject, "versions");
 
 /// Where a page stands in its listing.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     /// Whether rows follow this page.
     pub has_next_page: bool,
@@ -238,17 +283,24 @@ where
 {
     let request = window.request(order).map_err(|e| e.extend())?;
     let page = fetch(request).await.map_err(|e| e.extend())?;
-    let edges: Vec<(String, N)> = page
+    let order: Arc<str> = order.into();
+    let edges: Vec<(RowKey, N)> = page
         .items
         .into_iter()
-        .map(|item| (key_cursor(order, &key_of(&item)), N::from(item)))
+        .map(|item| {
+            let key = RowKey {
+                order: order.clone(),
+                key: key_of(&item),
+            };
+            (key, N::from(item))
+        })
         .collect();
     Ok(Built {
         page_info: PageInfo {
             has_next_page: page.has_next,
             has_previous_page: page.has_previous,
-            start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
-            end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
+            start_cursor: edges.first().map(|(key, _)| key.cursor()),
+            end_cursor: edges.last().map(|(key, _)| key.cursor()),
         },
         total: page.total.unwrap_or(0),
         edges,

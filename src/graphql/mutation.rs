@@ -473,7 +473,7 @@ impl MutationRoot {
             .map_err(|e| e.extend());
         let (version, item) = upload::forget_if_refused(ctx, stored.as_ref(), created).await?;
         Ok(CreateVersionPayload {
-            version: VersionObject(version),
+            version: version.into(),
             item: ItemObject(item),
         })
     }

@@ -8,9 +8,7 @@ use super::connection::{Built, Window, paginate, wants_total};
 use super::context::ContextExt;
 use super::loaders::{Loaders, loader_error};
 use super::types::search::{self, SearchConnection, SearchFilterInput, SearchHit, SearchSort};
-use super::types::{
-    ChangeConnection, ItemObject, Node, TabObject, UserObject, VersionObject, decode_cursor,
-};
+use super::types::{ChangeConnection, ItemObject, Node, TabObject, UserObject, decode_cursor};
 use crate::domain::search::{Hit, SearchRequest};
 use crate::domain::{CompanyId, ItemId, ItemRef, VersionId};
 use crate::error::AppError;
@@ -208,7 +206,7 @@ impl QueryRoot {
                     Some(item) => Some(Node::Item(ItemObject(item.clone()))),
                     None => versions
                         .get(&VersionId(id.0))
-                        .map(|v| Node::Version(VersionObject(v.clone()))),
+                        .map(|v| Node::Version(v.clone().into())),
                 },
                 (Some(company), None) => folders
                     .get(&(company, id))
@@ -248,11 +246,11 @@ impl QueryRoot {
     /// The caller, as their token names them.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
         let viewer = ctx.viewer()?;
-        Ok(UserObject(crate::domain::User {
+        Ok(UserObject(std::sync::Arc::new(crate::domain::User {
             id: viewer.user_id.to_string(),
             name: viewer.name.clone(),
             email: viewer.email.clone(),
-        }))
+        })))
     }
 
     /// A download token for `?token=` on the download routes: lets a browser fetch these

@@ -146,11 +146,27 @@ struct GrantRow {
 }
 
 impl FromQueryResult for GrantRow {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            grant: grant::Model::from_query_result(res, pre)?,
-            applies: res.try_get(pre, "applies")?,
-        })
+    /// By position (`rows::Columns`): the entry's columns in `grant::Column` order, as
+    /// `grant::Entity::find()` selects them, then `applies`.
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        let mut at = rows::Columns::new(res);
+        let row = Self {
+            grant: grant::Model {
+                company_id: at.take()?,
+                item_id: at.take()?,
+                kind: at.take()?,
+                subject: at.take()?,
+                level: at.take()?,
+                grantor: at.take()?,
+            },
+            applies: at.take()?,
+        };
+        debug_assert_eq!(
+            at.position(),
+            <grant::Column as sea_orm::Iterable>::iter().count() + 1,
+            "a row decodes every column selected (a column was added to grants?)"
+        );
+        Ok(row)
     }
 }
 

@@ -38,16 +38,25 @@ const AUTHOR: &str = "author";
 
 /// Reads a row's columns in the order they were selected, by position: no column names to
 /// build and look up (that was an eighth of a folder listing's time).
-struct Columns<'a> {
+pub(super) struct Columns<'a> {
     res: &'a QueryResult,
     next: usize,
 }
 
-impl Columns<'_> {
-    fn take<T: TryGetable>(&mut self) -> Result<T, DbErr> {
+impl<'a> Columns<'a> {
+    pub fn new(res: &'a QueryResult) -> Self {
+        Self { res, next: 0 }
+    }
+
+    pub fn take<T: TryGetable>(&mut self) -> Result<T, DbErr> {
         let value = self.res.try_get_by_index(self.next);
         self.next += 1;
         value
+    }
+
+    /// The position of the next column: how many were read or skipped.
+    pub fn position(&self) -> usize {
+        self.next
     }
 
     /// Skips the `count` columns of a join that matched nothing.
@@ -60,7 +69,7 @@ impl FromQueryResult for Row {
     /// The columns as `find` selects them: the item's (in `item::Column` order, SeaORM's
     /// default), then the latest version's, then the creator's.
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
-        let mut at = Columns { res, next: 0 };
+        let mut at = Columns::new(res);
         let item = item::Model {
             id: at.take()?,
             company_id: at.take()?,

@@ -7,24 +7,36 @@ use crate::graphql::scalars::Timestamp;
 
 pub struct AccessInfoObject(pub AccessInfo);
 
+pub struct AccessEntityObject<'a>(&'a AccessEntity);
+
 /// One entry of an access list.
-#[derive(SimpleObject)]
-#[graphql(name = "AccessEntity")]
-pub struct AccessEntityObject {
+#[Object(name = "AccessEntity", serial)]
+impl AccessEntityObject<'_> {
     /// Who the entry is for.
     #[graphql(name = "type")]
-    pub kind: EntityKind,
+    async fn kind(&self) -> EntityKind {
+        self.0.kind
+    }
+
     /// The user, company or channel id; `parent` for the `FOLDER` entry.
-    pub id: String,
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+
     /// The level the entry gives.
-    pub level: Level,
+    async fn level(&self) -> Level {
+        self.0.level
+    }
+
     /// Who added the entry, when known.
-    pub grantor: Option<String>,
+    async fn grantor(&self) -> Option<&str> {
+        self.0.grantor.as_deref()
+    }
 }
 
 /// An item's public link. Only managers see its token; nobody sees its password.
 #[derive(SimpleObject)]
-#[graphql(name = "PublicLink")]
+#[graphql(name = "PublicLink", serial)]
 pub struct PublicLinkObject {
     /// The link's token; empty for viewers who may not manage the item, or when there is none.
     pub token: String,
@@ -37,20 +49,11 @@ pub struct PublicLinkObject {
 }
 
 /// Who may do what with an item.
-#[Object(name = "AccessInfo")]
+#[Object(name = "AccessInfo", serial)]
 impl AccessInfoObject {
     /// The entries, the `FOLDER` (inheritance) entry first.
-    async fn entities(&self) -> Vec<AccessEntityObject> {
-        self.0
-            .entities
-            .iter()
-            .map(|e| AccessEntityObject {
-                kind: e.kind,
-                id: e.id.clone(),
-                level: e.level,
-                grantor: e.grantor.clone(),
-            })
-            .collect()
+    async fn entities(&self) -> Vec<AccessEntityObject<'_>> {
+        self.0.entities.iter().map(AccessEntityObject).collect()
     }
 
     /// The public link.

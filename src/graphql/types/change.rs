@@ -77,7 +77,7 @@ impl ChangeObject {
     /// Who made it; null for a change to an item that left the viewer's sight, and for a
     /// link visitor, who sees no one's identity.
     async fn actor(&self) -> Option<UserObject> {
-        self.0.actor.as_deref().cloned().map(UserObject)
+        self.0.actor.clone().map(UserObject)
     }
 }
 

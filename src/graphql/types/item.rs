@@ -1,5 +1,7 @@
 //! `Item`: a file, a folder or a special folder, as the viewer sees it.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object};
 
 use super::{AccessExplanation, AccessInfoObject, UserObject, VersionObject};
@@ -39,10 +41,12 @@ pub struct ChildrenSort {
 
 // Fields that wait on the database box what they wait for: async-graphql moves every field's
 // future into a box the size of the type's largest one, so an unboxed `children` made each
-// `name` carry room for its pagination (BENCHMARKS.md, 12:05 run).
+// `name` carry room for its pagination (BENCHMARKS.md, 12:05 run). Fields are resolved one
+// after another (`serial`): most are ready at once, and concurrent resolution costs a task per
+// field; siblings in a list still run together, so loaders still batch across them.
 /// A drive item: a file, a folder, or one of the special folders (`root`, `user_<id>`,
 /// `trash`, `trash_<id>`, `shared_with_me`).
-#[Object(name = "Item")]
+#[Object(name = "Item", serial)]
 impl ItemObject {
     /// The item's global id, unique across companies: a stored item's UUID (the same string as
     /// in REST), or `<special>/<companyId>` for a special folder (`root/0b6f…`; REST says
@@ -135,7 +139,7 @@ impl ItemObject {
         if ctx.viewer()?.is_visitor() {
             return Ok(None);
         }
-        Ok(self.0.creator.as_deref().cloned().map(UserObject))
+        Ok(self.0.creator.clone().map(UserObject))
     }
 
     /// Who shared the item with the viewer: who granted the viewer's own entry on it, else
@@ -172,7 +176,7 @@ impl ItemObject {
             name: None,
             email: None,
         });
-        Ok(Some(UserObject(user)))
+        Ok(Some(UserObject(Arc::new(user))))
     }
 
     /// When the item was created.
@@ -330,7 +334,7 @@ impl ItemObject {
 
     /// The file's current version; null for folders.
     async fn latest_version(&self) -> Option<VersionObject> {
-        self.0.latest_version.as_deref().cloned().map(VersionObject)
+        self.0.latest_version.clone().map(VersionObject)
     }
 
     /// Who may do what with the item: link visitors see no entries, and who granted an entry

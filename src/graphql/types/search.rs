@@ -1,7 +1,7 @@
 //! `search`: its filter and order inputs, and its connection, whose edges carry where the
 //! words matched.
 
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ID, InputObject, Object, SimpleObject};
 use sha2::{Digest, Sha256};
 
 use super::ItemObject;
@@ -10,7 +10,7 @@ use crate::domain::search::{
 };
 use crate::domain::{CompanyId, ItemRef, PageRequest, SortOrder};
 use crate::error::{AppError, AppResult};
-use crate::graphql::connection::{Built, PageInfo};
+use crate::graphql::connection::{Built, PageInfo, RowKey};
 use crate::graphql::scalars::Timestamp;
 
 /// The most values a list filter takes.
@@ -167,43 +167,69 @@ impl From<Hit> for SearchHit {
     }
 }
 
-/// A page of search results, best first (or in the order asked for).
-#[derive(SimpleObject)]
 pub struct SearchConnection {
+    edges: Vec<SearchEdge>,
+    page_info: PageInfo,
+    total_count: u64,
+}
+
+/// A page of search results, best first (or in the order asked for).
+#[Object(serial)]
+impl SearchConnection {
     /// The results, each with its cursor and highlight.
-    pub edges: Vec<SearchEdge>,
+    async fn edges(&self) -> &[SearchEdge] {
+        &self.edges
+    }
+
     /// The items alone.
-    pub nodes: Vec<ItemObject>,
+    async fn nodes(&self) -> Vec<&ItemObject> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
     /// Whether results come before and after this page, and the cursors at its ends.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
     /// How many results the whole search has (counted only when asked for).
-    pub total_count: u64,
+    async fn total_count(&self) -> u64 {
+        self.total_count
+    }
+}
+
+pub struct SearchEdge {
+    key: RowKey,
+    node: ItemObject,
+    highlight: Option<HighlightObject>,
 }
 
 /// One search result, its cursor, and where the words matched.
-#[derive(SimpleObject)]
-pub struct SearchEdge {
+#[Object(serial)]
+impl SearchEdge {
     /// Where the results continue after (or before) this one. Opaque.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        self.key.cursor()
+    }
+
     /// The item.
-    pub node: ItemObject,
+    async fn node(&self) -> &ItemObject {
+        &self.node
+    }
+
     /// Where the words matched (name, description, tags or content); null without words.
-    pub highlight: Option<HighlightObject>,
+    async fn highlight(&self) -> Option<&HighlightObject> {
+        self.highlight.as_ref()
+    }
 }
 
 impl From<Built<SearchHit>> for SearchConnection {
     fn from(built: Built<SearchHit>) -> Self {
         Self {
-            nodes: built
-                .edges
-                .iter()
-                .map(|(_, hit)| hit.node.clone())
-                .collect(),
             edges: built
                 .edges
                 .into_iter()
-                .map(|(cursor, hit)| SearchEdge {
-                    cursor,
+                .map(|(key, hit)| SearchEdge {
+                    key,
                     node: hit.node,
                     highlight: hit.highlight,
                 })

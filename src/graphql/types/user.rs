@@ -1,13 +1,15 @@
 //! `User`: who made or shared something.
 
+use std::sync::Arc;
+
 use async_graphql::{ID, Object};
 
 use crate::domain::User;
 
-pub struct UserObject(pub User);
+pub struct UserObject(pub Arc<User>);
 
 /// A user, as the identity provider named them in their tokens.
-#[Object(name = "User")]
+#[Object(name = "User", serial)]
 impl UserObject {
     /// The user's id at the identity provider.
     async fn id(&self) -> ID {

@@ -1,5 +1,7 @@
 //! `Version`: one version of a file's content.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use crate::graphql::context::ContextExt;
@@ -8,17 +10,18 @@ use crate::domain::Version;
 use crate::domain::search::SearchStatus;
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
+/// Shared, not copied: an item's latest version is the one its row was read with.
 #[derive(Clone)]
-pub struct VersionObject(pub Version);
+pub struct VersionObject(pub Arc<Version>);
 
 impl From<Version> for VersionObject {
     fn from(version: Version) -> Self {
-        Self(version)
+        Self(Arc::new(version))
     }
 }
 
 /// One version of a file's content.
-#[Object(name = "Version")]
+#[Object(name = "Version", serial)]
 impl VersionObject {
     /// The version's id (a UUID, the same string as in REST).
     pub async fn id(&self) -> ID {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::{self, SqliteConnection};
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    Statement, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+    TransactionTrait,
 };
 
 use crate::error::{AppError, AppResult};
@@ -100,12 +100,14 @@ pub(crate) struct Budgeted {
 impl Budgeted {
     pub(crate) async fn begin(db: &DatabaseConnection, budget: Duration) -> AppResult<Self> {
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            let txn = db
-                .begin_with_config(None, Some(AccessMode::ReadOnly))
-                .await?;
+            // Both settings in one round trip (`begin_with_config` would spend one on
+            // `SET TRANSACTION` alone).
+            let txn = db.begin().await?;
             let millis = budget.as_millis().max(1);
-            txn.execute_unprepared(&format!("SET LOCAL statement_timeout = {millis}"))
-                .await?;
+            txn.execute_unprepared(&format!(
+                "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {millis}"
+            ))
+            .await?;
             return Ok(Self { txn, clock: None });
         }
         let txn = db.begin().await?;
@@ -183,6 +185,39 @@ mod tests {
         assert!(err.ran_out_of_time(), "{err:?}");
         read.end().await.unwrap();
         every_connection_is_free(&db).await;
+    }
+
+    /// On PostgreSQL (where `QUIRE_TEST_POSTGRES_URL` names one, as in CI): the transaction is
+    /// read-only and each statement has the budget.
+    #[tokio::test]
+    async fn a_postgres_budget_is_a_read_only_transaction_with_a_statement_timeout() {
+        let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
+            eprintln!("QUIRE_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+            return;
+        };
+        let db = sea_orm::Database::connect(super::super::connect_options(&url))
+            .await
+            .unwrap();
+        let read = Budgeted::begin(&db, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let txn = read.txn();
+        let setting = |name: &'static str| async move {
+            txn.query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                format!("SELECT current_setting('{name}') AS value"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<String>("", "value")
+            .unwrap()
+        };
+        assert_eq!(setting("transaction_read_only").await, "on");
+        assert_eq!(setting("statement_timeout").await, "50ms");
+        let err = AppError::from(read.txn().execute_unprepared(ENDLESS).await.unwrap_err());
+        assert!(err.ran_out_of_time(), "{err:?}");
+        read.end().await.unwrap();
     }
 
     #[tokio::test]

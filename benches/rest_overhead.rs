@@ -1,5 +1,6 @@
-//! What the REST shim's translation costs on `GET item/:id` (a folder of 100 files), against
-//! the service called directly and the same GraphQL operation executed in process.
+//! What the REST shim's translation costs on `GET item/:id` (a folder of 100 files, or with
+//! `QUIRE_BENCH_ITEM=file` one of its files), against the service called directly and the same
+//! GraphQL operation executed in process.
 //!
 //! `cargo bench --bench rest_overhead` (SQLite in a temp dir; prints microseconds per call).
 
@@ -23,6 +24,11 @@ fn iterations() -> u32 {
         .ok()
         .and_then(|calls| calls.parse().ok())
         .unwrap_or(2000)
+}
+
+/// Whether the calls read one of the folder's files instead of the folder.
+fn reads_a_file() -> bool {
+    std::env::var("QUIRE_BENCH_ITEM").is_ok_and(|item| item == "file")
 }
 
 /// The same allocator as the `quire` binary.
@@ -67,6 +73,7 @@ async fn main() {
         )
         .await
         .unwrap();
+    let mut files = Vec::new();
     for i in 0..100 {
         let input = CreateItem {
             parent: folder.id.clone(),
@@ -80,37 +87,47 @@ async fn main() {
                 ..Default::default()
             }),
         };
-        service.create_item(&viewer, company, input).await.unwrap();
+        files.push(service.create_item(&viewer, company, input).await.unwrap());
     }
+    let (read, what) = if reads_a_file() {
+        (&files[0], "one of its files")
+    } else {
+        (&folder, "a folder of 100 files")
+    };
     let state = AppState::new(service.clone(), keys.clone(), Limits::default());
     let router = quire::app(state.clone());
     let uri = format!(
         "/internal/services/documents/v1/companies/{company}/item/{}",
-        folder.id
+        read.id
     );
 
     let direct = time(|| async {
-        let item = service
-            .get_item(&viewer, company, &folder.id)
-            .await
-            .unwrap();
-        let children = service
-            .children_of(
-                &viewer,
-                &item,
-                Sorting::default(),
-                PageRequest::new(0, 1000),
-            )
-            .await
-            .unwrap();
-        // Latest versions, access lists and creators come with the children.
-        assert_eq!(children.items.len(), 100);
-        assert!(children.items.iter().all(|c| c.latest_version.is_some()));
+        let item = service.get_item(&viewer, company, &read.id).await.unwrap();
+        if item.is_directory {
+            let children = service
+                .children_of(
+                    &viewer,
+                    &item,
+                    Sorting::default(),
+                    PageRequest::new(0, 1000),
+                )
+                .await
+                .unwrap();
+            // Latest versions, access lists and creators come with the children.
+            assert_eq!(children.items.len(), 100);
+            assert!(children.items.iter().all(|c| c.latest_version.is_some()));
+        } else {
+            let versions = service
+                .versions_of(&item, PageRequest::new(0, 1000))
+                .await
+                .unwrap();
+            assert_eq!(versions.items.len(), 1);
+        }
     })
     .await;
-    let operation = state.rest.get_item.clone();
+    let operation = state.rest.get_item.document.clone();
     let variables =
-        serde_json::json!({ "companyId": company.to_string(), "id": folder.id.to_string() });
+        serde_json::json!({ "companyId": company.to_string(), "id": read.id.to_string() });
     let graphql = time(|| async {
         let mut request = async_graphql::Request::new("")
             .variables(async_graphql::Variables::from_json(variables.clone()));
@@ -130,11 +147,11 @@ async fn main() {
             .unwrap();
         let response = router.clone().oneshot(request).await.unwrap();
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert!(body.len() > 10_000);
+        assert!(body.len() > if read.is_directory { 10_000 } else { 1_000 });
     })
     .await;
     println!(
-        "GET item/:id, a folder of 100 files, {} calls each, one at a time:",
+        "GET item/:id, {what}, {} calls each, one at a time:",
         iterations()
     );
     println!("  service called directly (same data, no JSON)       : {direct:>8.1} µs/call");

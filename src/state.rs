@@ -39,13 +39,14 @@ impl AppState {
         let persisted = limits.persisted_queries;
         let sockets = Arc::new(tokio::sync::Semaphore::new(limits.max_sockets));
         let shapes = Arc::new(Shapes::of(&schema.sdl()));
+        let rest = Arc::new(Operations::new(&limits));
         Self {
             service,
             keys,
             schema,
             shapes,
             limits: Arc::new(limits),
-            rest: Arc::new(Operations::parse_all()),
+            rest,
             metrics: Metrics::default(),
             proxies: Arc::default(),
             persisted: Arc::new(Persisted::automatic(persisted)),

@@ -1,29 +1,33 @@
 //! Runs a fixed operation with the caller's identity and turns GraphQL errors into REST ones.
 
-use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Variables};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::RestError;
+use super::operations::Fixed;
 use crate::auth::Identity;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 
-/// Executes `document` as `caller`; its `data` read as `T` (`answers.rs`) on success, the first
+/// Executes `operation` as `caller`; its `data` read as `T` (`answers.rs`) on success, the first
 /// error else.
 pub async fn run<T: DeserializeOwned>(
     state: &AppState,
     caller: &Identity,
-    document: &ExecutableDocument,
+    operation: &Fixed,
     variables: Value,
 ) -> Result<T, RestError> {
     if let Some(err) = caller.failed() {
         return Err(RestError::from(err.clone()));
     }
     let mut request = Request::new("").variables(Variables::from_json(variables));
-    request.set_parsed_query(document.clone());
-    let response = crate::graphql::run(state, caller, request).await;
+    request.set_parsed_query(operation.document.clone());
+    let schema = operation.schema(&state.schema, &state.rest);
+    let response = crate::graphql::run_on(schema, state, caller, request).await;
+    if response.errors.is_empty() {
+        operation.passed();
+    }
     if let Some(error) = response.errors.first() {
         // Errors without a code come from GraphQL validation of what the shim built from the
         // caller's input (an unknown enum value, a wrong type): bad input.

@@ -1,29 +1,64 @@
-//! The fixed GraphQL operations the shim runs, one per route, parsed once at start-up. The
-//! `.graphql` files double as client fixtures.
+//! The fixed GraphQL operations the shim runs, one per route, parsed once at start-up and
+//! validated in full until a run of each passes. The `.graphql` files double as client
+//! fixtures.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::parser::{parse_query, types::ExecutableDocument};
+
+use crate::config::Limits;
+use crate::graphql::{self, QuireSchema};
 
 const DRIVE_ITEM: &str = include_str!("operations/drive_item.fragment.graphql");
 const DRIVE_VERSION: &str = include_str!("operations/drive_version.fragment.graphql");
 
-/// Every operation of the shim, parsed.
-#[derive(Clone)]
+/// One fixed operation: its document, and whether a run of it passed the schema's whole
+/// validation in this process (what the validation checks of a fixed document does not change
+/// from one request to the next; what depends on the request is checked on every run).
+pub struct Fixed {
+    pub document: ExecutableDocument,
+    validated: AtomicBool,
+}
+
+impl Fixed {
+    /// The schema to run it on: the whole validation until a run passed it, then the
+    /// prevalidated twin.
+    pub fn schema<'a>(
+        &self,
+        validating: &'a QuireSchema,
+        operations: &'a Operations,
+    ) -> &'a QuireSchema {
+        if self.validated.load(Ordering::Relaxed) {
+            &operations.prevalidated
+        } else {
+            validating
+        }
+    }
+
+    /// Remembers that a run passed (a run without errors passed the validation, too).
+    pub fn passed(&self) {
+        self.validated.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Every operation of the shim, parsed, and the schema they run on once validated.
 pub struct Operations {
-    pub get_item: ExecutableDocument,
-    pub browse: ExecutableDocument,
-    pub item_state: ExecutableDocument,
-    pub create_item: ExecutableDocument,
-    pub update_item: ExecutableDocument,
-    pub trash_item: ExecutableDocument,
-    pub delete_item: ExecutableDocument,
-    pub restore_item: ExecutableDocument,
-    pub create_version: ExecutableDocument,
-    pub get_tab: ExecutableDocument,
-    pub set_tab: ExecutableDocument,
-    pub open_public_link: ExecutableDocument,
-    pub user_access: ExecutableDocument,
-    pub download_token: ExecutableDocument,
-    pub search: ExecutableDocument,
+    pub get_item: Fixed,
+    pub browse: Fixed,
+    pub item_state: Fixed,
+    pub create_item: Fixed,
+    pub update_item: Fixed,
+    pub trash_item: Fixed,
+    pub delete_item: Fixed,
+    pub restore_item: Fixed,
+    pub create_version: Fixed,
+    pub get_tab: Fixed,
+    pub set_tab: Fixed,
+    pub open_public_link: Fixed,
+    pub user_access: Fixed,
+    pub download_token: Fixed,
+    pub search: Fixed,
+    prevalidated: QuireSchema,
 }
 
 /// Every operation's source, in the order `parse_all` names them.
@@ -58,15 +93,19 @@ fn with_fragments(source: &str) -> String {
 }
 
 /// Parses an operation with the fragments it uses.
-fn parse(source: &str) -> ExecutableDocument {
+fn parse(source: &str) -> Fixed {
     // The operations are compiled in and covered by every REST test: failing here is a bug
     // found at start-up, never on a request.
-    parse_query(with_fragments(source))
-        .unwrap_or_else(|err| panic!("a fixed REST operation does not parse: {err}"))
+    let document = parse_query(with_fragments(source))
+        .unwrap_or_else(|err| panic!("a fixed REST operation does not parse: {err}"));
+    Fixed {
+        document,
+        validated: AtomicBool::new(false),
+    }
 }
 
 impl Operations {
-    pub fn parse_all() -> Self {
+    pub fn new(limits: &Limits) -> Self {
         let [
             get_item,
             browse,
@@ -100,6 +139,7 @@ impl Operations {
             user_access,
             download_token,
             search,
+            prevalidated: graphql::build_prevalidated_schema(limits),
         }
     }
 

@@ -151,3 +151,27 @@ impl Operations {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operation_is_validated_in_full_until_a_run_of_it_passes() {
+        let limits = Limits::default();
+        let operations = Operations::new(&limits);
+        let validating = graphql::build_schema(&limits);
+        let on = |fixed: &Fixed| fixed.schema(&validating, &operations) as *const QuireSchema;
+        assert_eq!(on(&operations.get_item), &validating as *const _);
+        operations.get_item.passed();
+        assert_eq!(
+            on(&operations.get_item),
+            &operations.prevalidated as *const _
+        );
+        assert_eq!(
+            on(&operations.browse),
+            &validating as *const _,
+            "each on its own"
+        );
+    }
+}

@@ -54,9 +54,13 @@ impl<'a> Columns<'a> {
         value
     }
 
-    /// The position of the next column: how many were read or skipped.
-    pub fn position(&self) -> usize {
-        self.next
+    /// Checks (in debug builds) that every one of the `selected` columns was read or
+    /// skipped: a column added to an entity and selected but not decoded shifts the rest.
+    pub fn all_read(&self, selected: usize) {
+        debug_assert_eq!(
+            self.next, selected,
+            "a row decodes every column selected (a column was added to an entity?)"
+        );
     }
 
     /// Skips the `count` columns of a join that matched nothing.
@@ -132,12 +136,10 @@ impl FromQueryResult for Row {
                 seen_at: at.take()?,
             }),
         };
-        debug_assert_eq!(
-            at.next,
+        at.all_read(
             item::Column::iter().count()
                 + version::Column::iter().count()
                 + user::Column::iter().count(),
-            "a row decodes every column `find` selects (a column was added to an entity?)"
         );
         Ok(Self {
             item,

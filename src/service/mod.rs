@@ -25,6 +25,7 @@ mod rows;
 pub mod search;
 mod sizes;
 mod sqlite_memory;
+mod sqlite_plans;
 mod subtree;
 mod tabs;
 mod users;
@@ -182,7 +183,12 @@ pub fn connect_options(url: &str) -> ConnectOptions {
                     .foreign_keys(true)
             })
             .map_sqlx_sqlite_pool_opts(|pool| {
-                pool.after_connect(|conn, _| Box::pin(budget::give_clock(conn)))
+                pool.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlite_plans::keep_plans(conn).await?;
+                        budget::give_clock(conn).await
+                    })
+                })
             });
     } else {
         // Opened at start and kept: a steady load opens no PostgreSQL backend (each costs a

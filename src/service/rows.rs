@@ -1,6 +1,8 @@
 //! Item rows as every answer reads them: each with its file's latest version and its creator,
 //! joined in the same statement, and an item's folders above it fetched with it.
 
+use std::sync::LazyLock;
+
 use entity::{item, user, version};
 use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
@@ -149,31 +151,48 @@ impl FromQueryResult for Row {
     }
 }
 
-/// Every column of `E` from the join aliased `alias`, named `<alias>_<column>`.
-fn joined<E: EntityTrait>(select: Select<item::Entity>, alias: &str) -> Select<item::Entity> {
-    E::Column::iter().fold(select, |select, column| {
-        select.column_as(
-            Expr::col((Alias::new(alias), column)),
-            format!("{alias}_{}", column.as_str()),
-        )
+/// Every column of `E` from the table or join named `table`, for a select list written out;
+/// each named `<prefix>_<column>` when a prefix is given.
+fn columns_of<E: EntityTrait>(table: &str, prefix: Option<&str>) -> impl Iterator<Item = String> {
+    E::Column::iter().map(move |column| {
+        let column = column.as_str();
+        match prefix {
+            Some(prefix) => format!(r#""{table}"."{column}" AS "{prefix}_{column}""#),
+            None => format!(r#""{table}"."{column}""#),
+        }
     })
 }
 
 /// Items, each with its latest version and creator: the start of every read that answers with
 /// items. Filters and orders name `items` columns as usual; decode with `into_model::<Row>()`.
+///
+/// Built once and cloned: its 41 columns are one select list written out (a column built
+/// per request, its alias formatted, then rendered again, was a sixth of a file read's
+/// instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find() -> Select<item::Entity> {
-    let latest = item::Entity::belongs_to(version::Entity)
-        .from(item::Column::LastVersionId)
-        .to(version::Column::Id)
-        .into();
-    let author = item::Entity::belongs_to(user::Entity)
-        .from(item::Column::Creator)
-        .to(user::Column::Id)
-        .into();
-    let select = item::Entity::find()
-        .join_as(JoinType::LeftJoin, latest, Alias::new(LATEST))
-        .join_as(JoinType::LeftJoin, author, Alias::new(AUTHOR));
-    joined::<user::Entity>(joined::<version::Entity>(select, LATEST), AUTHOR)
+    static LIST: LazyLock<String> = LazyLock::new(|| {
+        let columns: Vec<String> = columns_of::<item::Entity>(&item::Entity.to_string(), None)
+            .chain(columns_of::<version::Entity>(LATEST, Some(LATEST)))
+            .chain(columns_of::<user::Entity>(AUTHOR, Some(AUTHOR)))
+            .collect();
+        columns.join(", ")
+    });
+    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| {
+        let latest = item::Entity::belongs_to(version::Entity)
+            .from(item::Column::LastVersionId)
+            .to(version::Column::Id)
+            .into();
+        let author = item::Entity::belongs_to(user::Entity)
+            .from(item::Column::Creator)
+            .to(user::Column::Id)
+            .into();
+        item::Entity::find()
+            .select_only()
+            .expr(Expr::cust(LIST.as_str()))
+            .join_as(JoinType::LeftJoin, latest, Alias::new(LATEST))
+            .join_as(JoinType::LeftJoin, author, Alias::new(AUTHOR))
+    });
+    FIND.clone()
 }
 
 /// The rows of `ids` in a company and of every folder above them, in one statement whatever

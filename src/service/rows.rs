@@ -166,8 +166,8 @@ fn columns_of<E: EntityTrait>(table: &str, prefix: Option<&str>) -> impl Iterato
 /// Items, each with its latest version and creator: the start of every read that answers with
 /// items. Filters and orders name `items` columns as usual; decode with `into_model::<Row>()`.
 ///
-/// Built once and cloned: its 41 columns are one select list written out (a column built
-/// per request, its alias formatted, then rendered again, was a sixth of a file read's
+/// Built once and cloned: its 41 columns are one select list written out (each column built
+/// per request, its alias formatted, then rendered, was an eighth of a REST file read's
 /// instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find() -> Select<item::Entity> {
     static LIST: LazyLock<String> = LazyLock::new(|| {

@@ -9,28 +9,35 @@
 
 use std::ffi::c_int;
 
+use sea_orm::sqlx::sqlite::LockedSqliteHandle;
 use sea_orm::sqlx::{self, SqliteConnection};
 
 /// Turns the guarantee on for `conn`.
 pub(super) async fn keep_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
-    let mut enabled: c_int = 0;
-    // SAFETY: the handle is this connection's open database, locked for the call; the option
-    // takes an int and a pointer to an int, which SQLite writes the new setting into.
+    match guarantee(&mut handle, 1) {
+        (libsqlite3_sys::SQLITE_OK, 1) => Ok(()),
+        (answer, _) => Err(sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability guarantee ({answer})").into(),
+        )),
+    }
+}
+
+/// Sets the guarantee of the connection `handle` locks (1 on, 0 off, negative: left as it
+/// is); SQLite's answer and the setting in force after it.
+fn guarantee(handle: &mut LockedSqliteHandle<'_>, setting: c_int) -> (c_int, c_int) {
+    let mut enabled: c_int = -1;
+    // SAFETY: the handle is its connection's open database, locked while it lives; the option
+    // takes an int and a pointer to an int, which SQLite writes the setting in force into.
     let answer = unsafe {
         libsqlite3_sys::sqlite3_db_config(
             handle.as_raw_handle().as_ptr(),
             libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as c_int,
+            setting,
             &mut enabled as *mut c_int,
         )
     };
-    if answer != libsqlite3_sys::SQLITE_OK || enabled != 1 {
-        return Err(sqlx::Error::Configuration(
-            format!("SQLite refused the query planner stability guarantee ({answer})").into(),
-        ));
-    }
-    Ok(())
+    (answer, enabled)
 }
 
 #[cfg(test)]
@@ -39,20 +46,8 @@ mod tests {
 
     use super::*;
 
-    /// Reads the guarantee's setting on `conn` without changing it.
     async fn keeps_plans(conn: &mut SqliteConnection) -> bool {
-        let mut handle = conn.lock_handle().await.unwrap();
-        let mut enabled: c_int = -1;
-        // SAFETY: as in `keep_plans`; a negative first argument leaves the setting unchanged.
-        unsafe {
-            libsqlite3_sys::sqlite3_db_config(
-                handle.as_raw_handle().as_ptr(),
-                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-                -1 as c_int,
-                &mut enabled as *mut c_int,
-            );
-        }
-        enabled == 1
+        guarantee(&mut conn.lock_handle().await.unwrap(), -1).1 == 1
     }
 
     /// Every connection the service's pool opens keeps its plans; a bare one does not.

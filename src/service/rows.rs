@@ -72,8 +72,8 @@ impl<'a> Columns<'a> {
 }
 
 impl FromQueryResult for Row {
-    /// The columns as `find` selects them: the item's (in `item::Column` order, SeaORM's
-    /// default), then the latest version's, then the creator's.
+    /// The columns as `find` selects them: the item's, then the latest version's, then the
+    /// creator's, each entity's in its `Column` order.
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
         let mut at = Columns::new(res);
         let item = item::Model {
@@ -170,6 +170,7 @@ fn columns_of<E: EntityTrait>(table: &str, prefix: Option<&str>) -> impl Iterato
 /// per request, its alias formatted, then rendered, was an eighth of a REST file read's
 /// instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find() -> Select<item::Entity> {
+    // A static of its own, so that each clone of the select borrows the list, not copies it.
     static LIST: LazyLock<String> = LazyLock::new(|| {
         let columns: Vec<String> = columns_of::<item::Entity>(&item::Entity.to_string(), None)
             .chain(columns_of::<version::Entity>(LATEST, Some(LATEST)))

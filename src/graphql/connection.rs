@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+use super::inline::Inline;
 use super::types::{ItemObject, VersionObject};
 use crate::domain::page::MAX_PAGE;
 use crate::domain::{Key, KeyValue, Page, PageRequest, Position};
@@ -56,13 +57,13 @@ macro_rules! connection {
         #[Object(serial)]
         impl $connection {
             /// The rows, each with the cursor to continue from it.
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
+            async fn edges(&self) -> Vec<Inline<&$edge>> {
+                self.edges.iter().map(Inline).collect()
             }
 
             /// The rows alone.
-            async fn nodes(&self) -> Vec<&$node> {
-                self.edges.iter().map(|edge| &edge.node).collect()
+            async fn nodes(&self) -> Vec<Inline<&$node>> {
+                self.edges.iter().map(|edge| Inline(&edge.node)).collect()
             }
 
             /// Whether rows come before and after this page, and the cursors at its ends.
@@ -91,8 +92,8 @@ macro_rules! connection {
             }
 
             /// The row.
-            async fn node(&self) -> &$node {
-                &self.node
+            async fn node(&self) -> Inline<&$node> {
+                Inline(&self.node)
             }
         }
 

@@ -5,6 +5,7 @@ mod admission;
 mod connection;
 mod context;
 pub mod handler;
+mod inline;
 mod loaders;
 mod multipart;
 mod mutation;
@@ -57,6 +58,7 @@ pub fn build_prevalidated_schema(limits: &Limits) -> QuireSchema {
     build(limits, ValidationMode::Fast)
 }
 
+// No extensions and no custom directives: `Inline` objects do not call them around a field.
 fn build(limits: &Limits, validation: ValidationMode) -> QuireSchema {
     Schema::build(
         query::QueryRoot,

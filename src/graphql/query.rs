@@ -6,6 +6,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use super::connection::{Built, Window, paginate, wants_total};
 use super::context::ContextExt;
+use super::inline::Inline;
 use super::loaders::{Loaders, loader_error};
 use super::types::search::{self, SearchConnection, SearchFilterInput, SearchHit, SearchSort};
 use super::types::{ChangeConnection, ItemObject, Node, TabObject, UserObject, decode_cursor};
@@ -38,14 +39,14 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The company (a UUID).")] company_id: ID,
         #[graphql(desc = "The item's id or a special folder's id (REST or global form).")] id: ID,
-    ) -> async_graphql::Result<ItemObject> {
+    ) -> async_graphql::Result<Inline<ItemObject>> {
         let viewer = ctx.viewer()?;
         let company = CompanyId::parse(&company_id).map_err(|e| e.extend())?;
         let id = ItemRef::parse_in(&id, company).map_err(|e| e.extend())?;
         ctx.service()?
             .get_item(viewer, company, &id)
             .await
-            .map(ItemObject)
+            .map(|item| Inline(ItemObject(item)))
             .map_err(|e| e.extend())
     }
 

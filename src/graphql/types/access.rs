@@ -3,6 +3,7 @@
 use async_graphql::{Enum, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::{AccessEntity, AccessInfo, AccessSource, EntityKind, Item, ItemRef, Level};
+use crate::graphql::inline::Inline;
 use crate::graphql::scalars::Timestamp;
 
 pub struct AccessInfoObject(pub AccessInfo);
@@ -52,19 +53,22 @@ pub struct PublicLinkObject {
 #[Object(name = "AccessInfo", serial)]
 impl AccessInfoObject {
     /// The entries, the `FOLDER` (inheritance) entry first.
-    async fn entities(&self) -> Vec<AccessEntityObject<'_>> {
-        self.0.entities.iter().map(AccessEntityObject).collect()
+    async fn entities(&self) -> Vec<Inline<AccessEntityObject<'_>>> {
+        let entities = self.0.entities.iter();
+        entities
+            .map(|entity| Inline(AccessEntityObject(entity)))
+            .collect()
     }
 
     /// The public link.
-    async fn public(&self) -> PublicLinkObject {
+    async fn public(&self) -> Inline<PublicLinkObject> {
         let link = &self.0.public;
-        PublicLinkObject {
+        Inline(PublicLinkObject {
             token: link.token.clone(),
             level: link.level,
             expiration: Timestamp(link.expiration),
             has_password: link.has_password,
-        }
+        })
     }
 }
 

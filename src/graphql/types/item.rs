@@ -12,6 +12,7 @@ use crate::graphql::connection::{
     Built, ItemConnection, VersionConnection, Window, paginate, wants_total,
 };
 use crate::graphql::context::ContextExt;
+use crate::graphql::inline::Inline;
 use crate::graphql::loaders::{Loaders, loader_error};
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
@@ -135,11 +136,14 @@ impl ItemObject {
 
     /// Who created the item; null for special folders, and for link visitors (who see no
     /// one's identity).
-    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
+    async fn creator(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Inline<UserObject>>> {
         if ctx.viewer()?.is_visitor() {
             return Ok(None);
         }
-        Ok(self.0.creator.clone().map(UserObject))
+        Ok(self.0.creator.clone().map(|user| Inline(UserObject(user))))
     }
 
     /// Who shared the item with the viewer: who granted the viewer's own entry on it, else
@@ -236,8 +240,12 @@ impl ItemObject {
     /// The folders above the item that the viewer may read (from the drive down), then the
     /// item itself. Costs its selection once per level folders may nest.
     #[graphql(complexity = "crate::graphql::cost(PATH_COST, child_complexity)")]
-    async fn path(&self) -> Vec<ItemObject> {
-        self.0.path().into_iter().map(ItemObject).collect()
+    async fn path(&self) -> Vec<Inline<ItemObject>> {
+        self.0
+            .path()
+            .into_iter()
+            .map(|item| Inline(ItemObject(item)))
+            .collect()
     }
 
     /// What the folder holds (outside the trash), folders first; for `trash`, `trash_<id>`
@@ -333,20 +341,26 @@ impl ItemObject {
     }
 
     /// The file's current version; null for folders.
-    async fn latest_version(&self) -> Option<VersionObject> {
-        self.0.latest_version.clone().map(VersionObject)
+    async fn latest_version(&self) -> Option<Inline<VersionObject>> {
+        self.0
+            .latest_version
+            .clone()
+            .map(|v| Inline(VersionObject(v)))
     }
 
     /// Who may do what with the item: link visitors see no entries, and who granted an entry
     /// is for the item's managers.
-    async fn access_info(&self, ctx: &Context<'_>) -> async_graphql::Result<AccessInfoObject> {
+    async fn access_info(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Inline<AccessInfoObject>> {
         if self.0.level < Level::Read {
             return Err(crate::error::AppError::not_found(format!("item {}", self.0.id)).extend());
         }
-        Ok(AccessInfoObject(AccessInfo::shown_to(
+        Ok(Inline(AccessInfoObject(AccessInfo::shown_to(
             &self.0,
             self.0.access.to_vec(),
             ctx.viewer()?,
-        )))
+        ))))
     }
 }

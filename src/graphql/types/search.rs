@@ -11,6 +11,7 @@ use crate::domain::search::{
 use crate::domain::{CompanyId, ItemRef, PageRequest, SortOrder};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{Built, PageInfo, RowKey};
+use crate::graphql::inline::Inline;
 use crate::graphql::scalars::Timestamp;
 
 /// The most values a list filter takes.
@@ -177,13 +178,13 @@ pub struct SearchConnection {
 #[Object(serial)]
 impl SearchConnection {
     /// The results, each with its cursor and highlight.
-    async fn edges(&self) -> &[SearchEdge] {
-        &self.edges
+    async fn edges(&self) -> Vec<Inline<&SearchEdge>> {
+        self.edges.iter().map(Inline).collect()
     }
 
     /// The items alone.
-    async fn nodes(&self) -> Vec<&ItemObject> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self) -> Vec<Inline<&ItemObject>> {
+        self.edges.iter().map(|edge| Inline(&edge.node)).collect()
     }
 
     /// Whether results come before and after this page, and the cursors at its ends.
@@ -212,8 +213,8 @@ impl SearchEdge {
     }
 
     /// The item.
-    async fn node(&self) -> &ItemObject {
-        &self.node
+    async fn node(&self) -> Inline<&ItemObject> {
+        Inline(&self.node)
     }
 
     /// Where the words matched (name, description, tags or content); null without words.

@@ -1,6 +1,8 @@
 //! The blob store: bytes by key over `object_store` — the local filesystem (`file://`, the
 //! default) or S3 (`s3://bucket/prefix`). Writes stream and hash; reads stream, with ranges.
 
+mod digest;
+
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -14,11 +16,11 @@ use object_store::prefix::PrefixStore;
 use object_store::{
     GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart,
 };
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
 
 use crate::error::{AppError, AppResult};
+use digest::Digesting;
 
 /// How much a local read hands over at a time.
 const READ_BLOCK: usize = 256 << 10;
@@ -119,10 +121,10 @@ impl BlobStore {
             .await
             .map_err(storage_error)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
-        let mut hasher = Sha256::new();
+        let mut digest = Digesting::start();
         let mut size: u64 = 0;
         let mut body = std::pin::pin!(body);
-        let outcome: AppResult<()> = async {
+        let outcome: AppResult<String> = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(Into::into)?;
                 size += chunk.len() as u64;
@@ -131,19 +133,19 @@ impl BlobStore {
                         "the upload is larger than the {max} bytes allowed"
                     )));
                 }
-                hasher.update(&chunk);
+                digest.update(&chunk).await?;
                 writer.wait_for_capacity(4).await.map_err(storage_error)?;
                 writer.put(chunk);
             }
-            Ok(())
+            digest.finish().await
         }
         .await;
         match outcome {
-            Ok(()) => {
+            Ok(sha256) => {
                 writer.finish().await.map_err(storage_error)?;
                 Ok(Written {
                     size: size as i64,
-                    sha256: hex::encode(hasher.finalize()),
+                    sha256,
                 })
             }
             Err(err) => {

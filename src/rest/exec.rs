@@ -55,7 +55,7 @@ pub async fn run<T: DeserializeOwned>(
     }
     // A result that does not read as its type is the shim's bug (an operation and its type
     // that disagree), never the caller's.
-    async_graphql::from_value(response.data).map_err(|err| {
+    super::results::read(response.data).map_err(|err| {
         tracing::error!(error = %err, "a fixed operation's result does not read as its type");
         RestError::new(ErrorCode::InternalServerError, "internal error")
     })

@@ -15,6 +15,7 @@ pub mod openapi;
 mod operations;
 mod preconditions;
 mod public_links;
+mod results;
 mod search;
 mod tabs;
 

@@ -58,7 +58,7 @@ pub fn build_prevalidated_schema(limits: &Limits) -> QuireSchema {
     build(limits, ValidationMode::Fast)
 }
 
-// No extensions and no custom directives: `Inline` objects do not call them around a field.
+// No extensions: `Inline` objects (inline.rs) resolve their fields without calling them.
 fn build(limits: &Limits, validation: ValidationMode) -> QuireSchema {
     Schema::build(
         query::QueryRoot,

@@ -54,10 +54,8 @@ pub struct PublicLinkObject {
 impl AccessInfoObject {
     /// The entries, the `FOLDER` (inheritance) entry first.
     async fn entities(&self) -> Vec<Inline<AccessEntityObject<'_>>> {
-        let entities = self.0.entities.iter();
-        entities
-            .map(|entity| Inline(AccessEntityObject(entity)))
-            .collect()
+        let entity = |entity| Inline(AccessEntityObject(entity));
+        self.0.entities.iter().map(entity).collect()
     }
 
     /// The public link.

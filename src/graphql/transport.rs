@@ -3,6 +3,8 @@
 //! `application/graphql-response+json`), which status it carries, and that every error has a
 //! code.
 
+use std::collections::BTreeMap;
+
 use async_graphql::{ErrorExtensionValues, Value};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -139,31 +141,23 @@ impl Media {
                 extensions.set("code", code.as_str());
             }
         }
-        let mut body = serde_json::Map::new();
-        if !request_error {
-            body.insert(
-                "data".into(),
-                response.data.clone().into_json().unwrap_or_default(),
-            );
-        }
-        if !response.errors.is_empty() {
-            body.insert(
-                "errors".into(),
-                serde_json::to_value(&response.errors).unwrap_or_default(),
-            );
-        }
-        if !response.extensions.is_empty() {
-            body.insert(
-                "extensions".into(),
-                serde_json::to_value(&response.extensions).unwrap_or_default(),
-            );
-        }
+        let body = Answer {
+            data: (!request_error).then_some(&response.data),
+            errors: &response.errors,
+            extensions: &response.extensions,
+        };
+        // Written straight from the response's own values: in selection order, and with no
+        // copy of the data into `serde_json`'s types first.
+        let body = serde_json::to_vec(&body);
         let status = if request_error {
             self.request_error_status()
         } else {
             StatusCode::OK
         };
-        let mut answer = (status, serde_json::Value::Object(body).to_string()).into_response();
+        let mut answer = match body {
+            Ok(body) => (status, body).into_response(),
+            Err(err) => return self.refuse(&AppError::internal(err)),
+        };
         let headers = answer.headers_mut();
         headers.insert(header::CONTENT_TYPE, self.content_type());
         if response.is_ok()
@@ -175,6 +169,18 @@ impl Media {
         headers.extend(response.http_headers);
         answer
     }
+}
+
+/// An answer's body: `data` unless the request failed, then `errors` and `extensions` when
+/// there are any.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, Value>,
 }
 
 #[cfg(test)]

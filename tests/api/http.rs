@@ -37,6 +37,17 @@ on_both_backends! {
         assert!(app.child_names(&admin, "root").await.is_empty());
     }
 
+    async fn an_answer_keeps_the_order_of_the_selection(app: TestApp) {
+        let admin = app.token("ada", Role::Admin);
+        let query = format!("{{ item(companyId: \"{}\", id: \"root\") {{ size name isDirectory id }} }}", app.company);
+        let uri = format!("/graphql?query={}", urlencode(&query));
+        let (status, body, _) = app.send(Request::get(&uri).header("authorization", format!("Bearer {admin}")).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let body = String::from_utf8(body).unwrap();
+        let at = |key: &str| body.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {body}"));
+        assert!(at("size") < at("name") && at("name") < at("isDirectory") && at("isDirectory") < at("id"), "{body}");
+    }
+
     async fn depth_limit_rejects_with_a_clear_error_but_introspection_passes(app: TestApp) {
         let admin = app.token("ada", Role::Admin);
         let mut selection = "name".to_owned();

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use quire::auth::{Keys, Role};
 use quire::config::Limits;
 use quire::domain::inputs::{CreateItem, NewVersion};
-use quire::domain::{CompanyId, ItemRef, PageRequest, Sorting};
+use quire::domain::{CompanyId, Detail, ItemRef, PageRequest, Sorting};
 use quire::service::{self, Service};
 use quire::state::AppState;
 use quire::storage::BlobStore;
@@ -110,6 +110,7 @@ async fn main() {
                     &item,
                     Sorting::default(),
                     PageRequest::new(0, 1000),
+                    Detail::Full,
                 )
                 .await
                 .unwrap();

@@ -17,7 +17,7 @@ pub use change::{Change, ChangeCursor, ChangeKind, ChangePage};
 pub use ids::{CompanyId, ItemId, ItemRef, UserId, VersionId};
 pub use item::{Item, Scope, Tab, User, Version};
 pub use level::Level;
-pub use page::{Key, KeyValue, Page, PageRequest, Position, SortBy, SortOrder, Sorting};
+pub use page::{Detail, Key, KeyValue, Page, PageRequest, Position, SortBy, SortOrder, Sorting};
 pub use revision::Revision;
 pub use viewer::{PublicGrant, Role, Viewer};
 

@@ -36,6 +36,19 @@ pub struct Sorting {
     pub order: SortOrder,
 }
 
+/// How much of each row a listing reads.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Every column: what REST answers and any GraphQL selection can ask for.
+    #[default]
+    Full,
+    /// What a list of files shows, without the columns only an item's own page reads
+    /// (`ItemObject::LISTED` names the fields it answers): its extension, description, tags
+    /// and creation date, its path and sort name, the latest version's content keywords,
+    /// the creator's last sighting. Those fields read as empty.
+    Listing,
+}
+
 /// The largest page any listing returns.
 pub const MAX_PAGE: u64 = 1000;
 

@@ -6,6 +6,7 @@ mod connection;
 mod context;
 pub mod handler;
 mod inline;
+mod listing;
 mod loaders;
 mod multipart;
 mod mutation;

@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use crate::auth::{Keys, Role};
     use crate::config::Limits;
-    use crate::domain::{CompanyId, ItemRef, PageRequest, Sorting};
+    use crate::domain::{CompanyId, Detail, ItemRef, PageRequest, Sorting};
     use crate::service::{self, Service};
     use crate::storage::BlobStore;
 
@@ -133,7 +133,13 @@ mod tests {
             .await
             .unwrap();
         let children = service
-            .children_of(&viewer, &root, Sorting::default(), PageRequest::new(0, 100))
+            .children_of(
+                &viewer,
+                &root,
+                Sorting::default(),
+                PageRequest::new(0, 100),
+                Detail::Full,
+            )
             .await
             .unwrap();
         assert_eq!(children.items.len(), 1, "only the first folder was made");

@@ -5,15 +5,17 @@ use std::sync::Arc;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
+};
 
 use super::access::{self, Granted, scope};
-use super::rows::{self, Row};
+use super::rows::{self, Listed, Row};
 use super::{Service, by_company, convert, keyset};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
-    AccessSource, CompanyId, Item, ItemId, ItemRef, Level, Page, PageRequest, Position, SortBy,
-    SortOrder, Sorting, UserId,
+    AccessSource, CompanyId, Detail, Item, ItemId, ItemRef, Level, Page, PageRequest, Position,
+    SortBy, SortOrder, Sorting, UserId,
 };
 use crate::error::{AppError, AppResult};
 
@@ -97,51 +99,69 @@ impl Service {
         page: PageRequest,
     ) -> AppResult<Page<Item>> {
         let parent = get(self.db(), viewer, company, id).await?;
-        self.children_of(viewer, &parent, sorting, page).await
+        self.children_of(viewer, &parent, sorting, page, Detail::Full)
+            .await
     }
 
-    /// `list_children` for an item the service already handed this viewer.
+    /// `list_children` for an item the service already handed this viewer, a folder's
+    /// children read to `detail` (the special listings read every column).
     pub async fn children_of(
         &self,
         viewer: &Viewer,
         parent: &Item,
         sorting: Sorting,
         page: PageRequest,
+        detail: Detail,
     ) -> AppResult<Page<Item>> {
         if parent.level < Level::Read {
             return Err(AppError::not_found(format!("item {}", parent.id)));
         }
         let db = self.db();
         let company = parent.company_id;
-        let in_company = rows::find().filter(item::Column::CompanyId.eq(company.0));
+        let in_company =
+            |columns: Select<item::Entity>| columns.filter(item::Column::CompanyId.eq(company.0));
         match &parent.id {
             id @ (ItemRef::Root | ItemRef::UserDrive(_) | ItemRef::Item(_)) => {
                 if !parent.is_directory {
                     return Ok(Page::empty());
                 }
-                let mut select = in_company
+                let columns = match detail {
+                    Detail::Full => rows::find(),
+                    Detail::Listing => rows::find_listed(),
+                };
+                let mut select = in_company(columns)
                     .filter(item::Column::ParentId.eq(id.to_string()))
                     .filter(item::Column::IsInTrash.eq(false));
                 if let Some(visible) = access::visible_children(viewer, company, &parent.drive) {
                     select = select.filter(visible);
                 }
-                exact_page(db, viewer, company, select, sorting, page, Some(parent)).await
+                let parent = Some(parent);
+                match detail {
+                    Detail::Full => {
+                        exact_page::<_, Row>(db, viewer, company, select, sorting, page, parent)
+                            .await
+                    }
+                    Detail::Listing => {
+                        exact_page::<_, Listed>(db, viewer, company, select, sorting, page, parent)
+                            .await
+                    }
+                }
             }
             ItemRef::Trash => {
-                let select = in_company
+                let select = in_company(rows::find())
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq("root"));
                 if viewer.role(company).is_admin() {
-                    exact_page(db, viewer, company, select, sorting, page, None).await
+                    exact_page::<_, Row>(db, viewer, company, select, sorting, page, None).await
                 } else {
                     scanned_page(db, viewer, company, select, sorting, page, |_| true).await
                 }
             }
             ItemRef::UserTrash(owner) => {
-                let select = in_company
+                let select = in_company(rows::find())
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq(convert::user_drive(owner)));
-                exact_page(db, viewer, company, select, sorting, page, None).await
+                exact_page::<_, Row>(db, viewer, company, select, sorting, page, None).await
             }
             ItemRef::SharedWithMe => {
                 let shared = Query::select()
@@ -152,7 +172,7 @@ impl Service {
                     .and_where(Expr::col(grant::Column::Subject).eq(viewer.user_id.as_str()))
                     .and_where(Expr::col(grant::Column::Level).ne("none"))
                     .to_owned();
-                let select = in_company
+                let select = in_company(rows::find())
                     .filter(item::Column::Id.in_subquery(shared))
                     .filter(item::Column::Drive.ne(convert::user_drive(&viewer.user_id)));
                 scanned_page(db, viewer, company, select, sorting, page, |item| {
@@ -264,8 +284,9 @@ fn order(sorting: Sorting) -> keyset::Order<item::Column> {
 }
 
 /// A page where the query already returns exactly what the viewer may see: paginated in SQL,
-/// and scoped from `parent` when the rows are its children.
-async fn exact_page<C: ConnectionTrait>(
+/// and scoped from `parent` when the rows are its children; decoded as `M` (`Row`, or
+/// `Listed` for a select of `rows::find_listed`).
+async fn exact_page<C: ConnectionTrait, M: FromQueryResult + Into<Row> + Send + Sync>(
     db: &C,
     viewer: &Viewer,
     company: CompanyId,
@@ -274,7 +295,8 @@ async fn exact_page<C: ConnectionTrait>(
     page: PageRequest,
     parent: Option<&Item>,
 ) -> AppResult<Page<Item>> {
-    let (rows, total) = keyset::read::<_, _, Row>(db, select, &order(sorting), &page).await?;
+    let (rows, total) = keyset::read::<_, _, M>(db, select, &order(sorting), &page).await?;
+    let rows = rows.into_iter().map(Into::into).collect();
     let items = match parent {
         Some(parent) => access::scope_children(db, viewer, parent, rows).await?,
         None => scope(db, viewer, company, rows).await?,

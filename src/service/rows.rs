@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::CompanyId;
+use crate::domain::{CompanyId, Detail};
 use crate::error::AppResult;
 
 /// An item row with what is joined to it.
@@ -56,6 +56,14 @@ impl<'a> Columns<'a> {
         value
     }
 
+    /// The next column when `selected`, else the value a listing reads it as (empty).
+    pub fn take_if<T: TryGetable + Default>(&mut self, selected: bool) -> Result<T, DbErr> {
+        match selected {
+            true => self.take(),
+            false => Ok(T::default()),
+        }
+    }
+
     /// Checks (in debug builds) that every one of the `selected` columns was read or
     /// skipped: a column added to an entity and selected but not decoded shifts the rest.
     pub fn all_read(&self, selected: usize) {
@@ -71,26 +79,54 @@ impl<'a> Columns<'a> {
     }
 }
 
-impl FromQueryResult for Row {
-    /// The columns as `find` selects them: the item's, then the latest version's, then the
-    /// creator's, each entity's in its `Column` order.
-    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+/// What a listing's rows leave out of each entity (`Detail::Listing`); a listing decodes
+/// these fields as empty.
+const ITEM_UNLISTED: [item::Column; 6] = [
+    item::Column::Path,
+    item::Column::SortName,
+    item::Column::Extension,
+    item::Column::Description,
+    item::Column::Tags,
+    item::Column::Added,
+];
+const VERSION_UNLISTED: [version::Column; 3] = [
+    version::Column::ContentKeywords,
+    version::Column::SearchAttempts,
+    version::Column::SearchClaimedAt,
+];
+const USER_UNLISTED: [user::Column; 1] = [user::Column::SeenAt];
+
+/// The columns of `E` rows of `detail` select, in `Column` order.
+fn selected<E: EntityTrait>(detail: Detail, unlisted: &[E::Column]) -> Vec<E::Column> {
+    E::Column::iter()
+        .filter(|column| {
+            detail == Detail::Full || !unlisted.iter().any(|left| left.as_str() == column.as_str())
+        })
+        .collect()
+}
+
+impl Row {
+    /// The columns as `select` lists them for `detail`: the item's, then the latest
+    /// version's, then the creator's, each entity's in its `Column` order, without what a
+    /// listing leaves out (read as empty).
+    fn decode(res: &QueryResult, detail: Detail) -> Result<Self, DbErr> {
+        let full = detail == Detail::Full;
         let mut at = Columns::new(res);
         let item = item::Model {
             id: at.take()?,
             company_id: at.take()?,
             parent_id: at.take()?,
             drive: at.take()?,
-            path: at.take()?,
+            path: at.take_if(full)?,
             name: at.take()?,
-            sort_name: at.take()?,
-            extension: at.take()?,
-            description: at.take()?,
-            tags: at.take()?,
+            sort_name: at.take_if(full)?,
+            extension: at.take_if(full)?,
+            description: at.take_if(full)?,
+            tags: at.take_if(full)?,
             is_directory: at.take()?,
             is_in_trash: at.take()?,
             creator: at.take()?,
-            added: at.take()?,
+            added: at.take_if(full)?,
             last_modified: at.take()?,
             size: at.take()?,
             folder_level: at.take()?,
@@ -102,9 +138,10 @@ impl FromQueryResult for Row {
             last_version_id: at.take()?,
             revision: at.take()?,
         };
+        let version_columns = selected::<version::Entity>(detail, &VERSION_UNLISTED).len();
         let latest = match at.take::<Option<Uuid>>()? {
             None => {
-                at.skip(version::Column::iter().count() - 1);
+                at.skip(version_columns - 1);
                 None
             }
             Some(id) => Some(version::Model {
@@ -120,28 +157,27 @@ impl FromQueryResult for Row {
                 creator: at.take()?,
                 application_id: at.take()?,
                 date_added: at.take()?,
-                content_keywords: at.take()?,
+                content_keywords: at.take_if(full)?,
                 search_status: at.take()?,
-                search_attempts: at.take()?,
-                search_claimed_at: at.take()?,
+                search_attempts: at.take_if(full)?,
+                search_claimed_at: at.take_if(full)?,
             }),
         };
+        let user_columns = selected::<user::Entity>(detail, &USER_UNLISTED).len();
         let creator = match at.take::<Option<String>>()? {
             None => {
-                at.skip(user::Column::iter().count() - 1);
+                at.skip(user_columns - 1);
                 None
             }
             Some(id) => Some(user::Model {
                 id,
                 name: at.take()?,
                 email: at.take()?,
-                seen_at: at.take()?,
+                seen_at: at.take_if(full)?,
             }),
         };
         at.all_read(
-            item::Column::iter().count()
-                + version::Column::iter().count()
-                + user::Column::iter().count(),
+            selected::<item::Entity>(detail, &ITEM_UNLISTED).len() + version_columns + user_columns,
         );
         Ok(Self {
             item,
@@ -151,10 +187,36 @@ impl FromQueryResult for Row {
     }
 }
 
-/// Every column of `E` from the table or join named `table`, for a select list written out;
-/// each named `<prefix>_<column>` when a prefix is given.
-fn columns_of<E: EntityTrait>(table: &str, prefix: Option<&str>) -> impl Iterator<Item = String> {
-    E::Column::iter().map(move |column| {
+impl FromQueryResult for Row {
+    /// A row of `find`.
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Row::decode(res, Detail::Full)
+    }
+}
+
+/// A row of `find_listed`, the fields it leaves out empty.
+pub(super) struct Listed(Row);
+
+impl From<Listed> for Row {
+    fn from(listed: Listed) -> Self {
+        listed.0
+    }
+}
+
+impl FromQueryResult for Listed {
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Row::decode(res, Detail::Listing).map(Listed)
+    }
+}
+
+/// `columns` of the table or join named `table`, for a select list written out; each named
+/// `<prefix>_<column>` when a prefix is given.
+fn columns_of<C: IdenStatic>(
+    table: &str,
+    prefix: Option<&str>,
+    columns: Vec<C>,
+) -> impl Iterator<Item = String> {
+    columns.into_iter().map(move |column| {
         let column = column.as_str();
         match prefix {
             Some(prefix) => format!(r#""{table}"."{column}" AS "{prefix}_{column}""#),
@@ -163,37 +225,63 @@ fn columns_of<E: EntityTrait>(table: &str, prefix: Option<&str>) -> impl Iterato
     })
 }
 
+/// The select list of rows of `detail`.
+fn select_list(detail: Detail) -> String {
+    let columns: Vec<String> = columns_of(
+        &item::Entity.to_string(),
+        None,
+        selected::<item::Entity>(detail, &ITEM_UNLISTED),
+    )
+    .chain(columns_of(
+        LATEST,
+        Some(LATEST),
+        selected::<version::Entity>(detail, &VERSION_UNLISTED),
+    ))
+    .chain(columns_of(
+        AUTHOR,
+        Some(AUTHOR),
+        selected::<user::Entity>(detail, &USER_UNLISTED),
+    ))
+    .collect();
+    columns.join(", ")
+}
+
 /// Items, each with its latest version and creator: the start of every read that answers with
 /// items. Filters and orders name `items` columns as usual; decode with `into_model::<Row>()`.
 ///
-/// Built once and cloned: its 41 columns are one select list written out (each column built
+/// Built once and cloned: its 44 columns are one select list written out (each column built
 /// per request, its alias formatted, then rendered, was an eighth of a REST file read's
 /// instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find() -> Select<item::Entity> {
-    // A static of its own, so that each clone of the select borrows the list, not copies it.
-    static LIST: LazyLock<String> = LazyLock::new(|| {
-        let columns: Vec<String> = columns_of::<item::Entity>(&item::Entity.to_string(), None)
-            .chain(columns_of::<version::Entity>(LATEST, Some(LATEST)))
-            .chain(columns_of::<user::Entity>(AUTHOR, Some(AUTHOR)))
-            .collect();
-        columns.join(", ")
-    });
-    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| {
-        let latest = item::Entity::belongs_to(version::Entity)
-            .from(item::Column::LastVersionId)
-            .to(version::Column::Id)
-            .into();
-        let author = item::Entity::belongs_to(user::Entity)
-            .from(item::Column::Creator)
-            .to(user::Column::Id)
-            .into();
-        item::Entity::find()
-            .select_only()
-            .expr(Expr::cust(LIST.as_str()))
-            .join_as(JoinType::LeftJoin, latest, Alias::new(LATEST))
-            .join_as(JoinType::LeftJoin, author, Alias::new(AUTHOR))
-    });
+    // Statics of their own, so that each clone of the select borrows the list, not copies it.
+    static LIST: LazyLock<String> = LazyLock::new(|| select_list(Detail::Full));
+    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| joined(&LIST));
     FIND.clone()
+}
+
+/// `find` with the columns of `Detail::Listing` (34 of the 44); decode with
+/// `into_model::<Listed>()`.
+pub(super) fn find_listed() -> Select<item::Entity> {
+    static LIST: LazyLock<String> = LazyLock::new(|| select_list(Detail::Listing));
+    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| joined(&LIST));
+    FIND.clone()
+}
+
+/// Items selecting `list`, joined to their latest version and creator.
+fn joined(list: &'static str) -> Select<item::Entity> {
+    let latest = item::Entity::belongs_to(version::Entity)
+        .from(item::Column::LastVersionId)
+        .to(version::Column::Id)
+        .into();
+    let author = item::Entity::belongs_to(user::Entity)
+        .from(item::Column::Creator)
+        .to(user::Column::Id)
+        .into();
+    item::Entity::find()
+        .select_only()
+        .expr(Expr::cust(list))
+        .join_as(JoinType::LeftJoin, latest, Alias::new(LATEST))
+        .join_as(JoinType::LeftJoin, author, Alias::new(AUTHOR))
 }
 
 /// The rows of `ids` in a company and of every folder above them, in one statement whatever

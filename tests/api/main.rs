@@ -13,6 +13,7 @@ mod feed;
 mod http;
 mod items;
 mod limits;
+mod listing;
 mod live;
 mod matrix;
 mod openapi;

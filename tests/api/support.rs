@@ -1,8 +1,8 @@
 //! The test harness: the real router in process over real migrations, on SQLite in a temp
 //! file or on PostgreSQL (`QUIRE_TEST_POSTGRES_URL`) in a fresh schema per test.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -61,6 +61,8 @@ pub struct TestApp {
     /// A fresh company per test.
     pub company: CompanyId,
     statements: Arc<AtomicUsize>,
+    /// The statements' SQL while a test records it (`record_sql`).
+    recorded: Arc<Mutex<Option<Vec<String>>>>,
     postgres: bool,
     /// The blob store, to see what is stored.
     pub blobs: BlobStore,
@@ -123,7 +125,12 @@ impl TestApp {
         let mut db = service::open(options).await.expect("opening the database");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
+        let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
+        let recorder = recorded.clone();
         db.set_metric_callback(move |info| {
+            if let Some(sql) = recorder.lock().unwrap().as_mut() {
+                sql.push(info.statement.sql.clone());
+            }
             if std::env::var_os("QUIRE_TEST_PRINT_SQL").is_some() {
                 eprintln!(
                     "SQL: {}",
@@ -149,6 +156,7 @@ impl TestApp {
             db,
             company: CompanyId(Uuid::new_v4()),
             statements,
+            recorded,
             postgres: is_postgres,
             blobs: blobs_handle,
             _dir: dir,
@@ -175,6 +183,20 @@ impl TestApp {
     /// Whether this app runs on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.postgres
+    }
+
+    /// Starts recording the SQL of the statements run (see `recorded_sql`).
+    pub fn record_sql(&self) {
+        *self.recorded.lock().unwrap() = Some(Vec::new());
+    }
+
+    /// The SQL of the statements run since `record_sql`, which starts afresh.
+    pub fn recorded_sql(&self) -> Vec<String> {
+        self.recorded
+            .lock()
+            .unwrap()
+            .replace(Vec::new())
+            .expect("record_sql was called")
     }
 
     /// The SQL statements run so far.

@@ -13,6 +13,7 @@ use crate::graphql::connection::{
 };
 use crate::graphql::context::ContextExt;
 use crate::graphql::inline::Inline;
+use crate::graphql::listing::children_detail;
 use crate::graphql::loaders::{Loaders, loader_error};
 use crate::graphql::scalars::{ByteCount, Timestamp};
 
@@ -277,10 +278,11 @@ impl ItemObject {
             count: wants_total(ctx),
         };
         let order = format!("{:?}:{:?}", sorting.by, sorting.order);
+        let detail = children_detail(ctx);
         let children: Built<ItemObject> = Box::pin(paginate(
             window,
             &order,
-            |page| service.children_of(viewer, &self.0, sorting, page),
+            |page| service.children_of(viewer, &self.0, sorting, page, detail),
             |item: &Item| item.key(sorting),
         ))
         .await?;

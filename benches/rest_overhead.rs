@@ -110,7 +110,7 @@ async fn main() {
                     &item,
                     Sorting::default(),
                     PageRequest::new(0, 1000),
-                    Detail::Full,
+                    Detail::FULL,
                 )
                 .await
                 .unwrap();

@@ -36,18 +36,59 @@ pub struct Sorting {
     pub order: SortOrder,
 }
 
-/// How much of each row a listing reads.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub enum Detail {
-    /// Every column: what REST answers and any GraphQL selection can ask for.
-    #[default]
-    Full,
-    /// What a list of files shows, without the columns only an item's own page reads
-    /// (`ItemObject::LISTED` names the fields it answers): its extension, description, tags
-    /// and creation date, its path and sort name, the latest version's content keywords,
-    /// the creator's last sighting. Those fields read as empty.
-    Listing,
+/// What a listing reads of each row: whole rows (`Detail::FULL`, what REST answers and any
+/// GraphQL selection may ask for), or what the fields a selection asks need
+/// (`graphql/listing.rs`): every row's key (its ids, place, kind, name, size, dates, the
+/// inputs of the viewer's level, its revision) and the parts named. What is not read reads as
+/// empty.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Detail(u8);
+
+impl Detail {
+    /// Each row's key alone.
+    pub const KEY: Self = Self(0);
+    /// The public link (its token, level, password, expiration).
+    pub const PUBLIC_LINK: Self = Self(1);
+    /// The creator's name and email.
+    pub const CREATOR: Self = Self(1 << 1);
+    /// The latest version's media type and size.
+    pub const VERSION_CONTENT: Self = Self(1 << 2);
+    /// The rest of the latest version but its content keywords.
+    pub const VERSION: Self = Self(1 << 3);
+    /// Whole rows: also the extension, description, tags, creation date, path and sort name,
+    /// and the latest version's content keywords.
+    pub const FULL: Self = Self(u8::MAX);
+
+    /// Both parts.
+    pub fn with(self, part: Self) -> Self {
+        Self(self.0 | part.0)
+    }
+
+    /// Whether rows of this detail read `part`.
+    pub fn reads(self, part: Self) -> bool {
+        self.0 & part.0 == part.0
+    }
+
+    /// How many parts there are: each is one of the bits below `PARTS`.
+    const PARTS: u32 = 4;
+
+    /// How many details `index` tells apart: each combination of parts, and whole rows.
+    pub const COUNT: usize = (1 << Self::PARTS) + 1;
+
+    /// A small number per detail, below `COUNT`, for a table of them.
+    pub fn index(self) -> usize {
+        match self {
+            Self::FULL => Self::COUNT - 1,
+            Self(bits) => usize::from(bits),
+        }
+    }
 }
+
+// Every part is a bit below `PARTS`, so that every combination of them has an `index`.
+const _: () = assert!(
+    (Detail::PUBLIC_LINK.0 | Detail::CREATOR.0 | Detail::VERSION_CONTENT.0 | Detail::VERSION.0)
+        < 1 << Detail::PARTS
+);
 
 /// The largest page any listing returns.
 pub const MAX_PAGE: u64 = 1000;

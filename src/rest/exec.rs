@@ -138,7 +138,7 @@ mod tests {
                 &root,
                 Sorting::default(),
                 PageRequest::new(0, 100),
-                Detail::Full,
+                Detail::FULL,
             )
             .await
             .unwrap();

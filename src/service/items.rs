@@ -5,12 +5,10 @@ use std::sync::Arc;
 
 use entity::{grant, item};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::access::{self, Granted, scope};
-use super::rows::{self, Listed, Row};
+use super::rows::{self, Row};
 use super::{Service, by_company, convert, keyset};
 use crate::auth::{Role, Viewer};
 use crate::domain::{
@@ -99,7 +97,7 @@ impl Service {
         page: PageRequest,
     ) -> AppResult<Page<Item>> {
         let parent = get(self.db(), viewer, company, id).await?;
-        self.children_of(viewer, &parent, sorting, page, Detail::Full)
+        self.children_of(viewer, &parent, sorting, page, Detail::FULL)
             .await
     }
 
@@ -125,34 +123,29 @@ impl Service {
                 if !parent.is_directory {
                     return Ok(Page::empty());
                 }
-                let columns = match detail {
-                    Detail::Full => rows::find(),
-                    Detail::Listing => rows::find_listed(),
+                // A link visitor's level on a row depends on the row's public link.
+                let detail = match viewer.is_visitor() {
+                    true => detail.with(Detail::PUBLIC_LINK),
+                    false => detail,
                 };
-                let mut select = in_company(columns)
+                let mut select = in_company(rows::find_with(detail))
                     .filter(item::Column::ParentId.eq(id.to_string()))
                     .filter(item::Column::IsInTrash.eq(false));
                 if let Some(visible) = access::visible_children(viewer, company, &parent.drive) {
                     select = select.filter(visible);
                 }
-                let parent = Some(parent);
-                match detail {
-                    Detail::Full => {
-                        exact_page::<_, Row>(db, viewer, company, select, sorting, page, parent)
-                            .await
-                    }
-                    Detail::Listing => {
-                        exact_page::<_, Listed>(db, viewer, company, select, sorting, page, parent)
-                            .await
-                    }
-                }
+                let scope = |rows| access::scope_children(db, viewer, parent, rows);
+                exact_page(db, select, detail, sorting, page, scope).await
             }
             ItemRef::Trash => {
                 let select = in_company(rows::find())
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq("root"));
                 if viewer.role(company).is_admin() {
-                    exact_page::<_, Row>(db, viewer, company, select, sorting, page, None).await
+                    exact_page(db, select, Detail::FULL, sorting, page, |rows| {
+                        scope(db, viewer, company, rows)
+                    })
+                    .await
                 } else {
                     scanned_page(db, viewer, company, select, sorting, page, |_| true).await
                 }
@@ -161,7 +154,10 @@ impl Service {
                 let select = in_company(rows::find())
                     .filter(item::Column::IsInTrash.eq(true))
                     .filter(item::Column::Drive.eq(convert::user_drive(owner)));
-                exact_page::<_, Row>(db, viewer, company, select, sorting, page, None).await
+                exact_page(db, select, Detail::FULL, sorting, page, |rows| {
+                    scope(db, viewer, company, rows)
+                })
+                .await
             }
             ItemRef::SharedWithMe => {
                 let shared = Query::select()
@@ -284,24 +280,18 @@ fn order(sorting: Sorting) -> keyset::Order<item::Column> {
 }
 
 /// A page where the query already returns exactly what the viewer may see: paginated in SQL,
-/// and scoped from `parent` when the rows are its children; decoded as `M` (`Row`, or
-/// `Listed` for a select of `rows::find_listed`).
-async fn exact_page<C: ConnectionTrait, M: FromQueryResult + Into<Row> + Send + Sync>(
+/// its rows (of `rows::find_with(detail)`) scoped by `scope`.
+async fn exact_page<C: ConnectionTrait, Scoped: Future<Output = AppResult<Vec<Item>>>>(
     db: &C,
-    viewer: &Viewer,
-    company: CompanyId,
     select: Select<item::Entity>,
+    detail: Detail,
     sorting: Sorting,
     page: PageRequest,
-    parent: Option<&Item>,
+    scope: impl FnOnce(Vec<Row>) -> Scoped,
 ) -> AppResult<Page<Item>> {
-    let (rows, total) = keyset::read::<_, _, M>(db, select, &order(sorting), &page).await?;
-    let rows = rows.into_iter().map(Into::into).collect();
-    let items = match parent {
-        Some(parent) => access::scope_children(db, viewer, parent, rows).await?,
-        None => scope(db, viewer, company, rows).await?,
-    };
-    Ok(Page::read(items, &page, total))
+    let (rows, total) =
+        keyset::read_with(db, select, &order(sorting), &page, Row::read(detail)).await?;
+    Ok(Page::read(scope(rows).await?, &page, total))
 }
 
 /// How many candidates a scanned listing reads at a time.

@@ -102,32 +102,31 @@ impl<C: ColumnTrait> Order<C> {
     }
 }
 
-/// A row of a counted page, with the listing's size.
-struct Counted<M> {
-    row: M,
-    total: i64,
-}
-
 /// The column a counted page carries its listing's size in.
 const TOTAL: &str = "listing_total";
-
-impl<M: FromQueryResult> FromQueryResult for Counted<M> {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            row: M::from_query_result(res, pre)?,
-            total: res.try_get(pre, TOTAL)?,
-        })
-    }
-}
 
 /// One page's rows of `select` decoded as `M` (and one more, to know whether more follow), in
 /// the order they are read, and the listing's size when the page counts it: one statement,
 /// the count riding along as a scalar subquery (two when a counted page is empty).
-pub(super) async fn read<C: ConnectionTrait, E: EntityTrait, M: FromQueryResult + Send + Sync>(
+pub(super) async fn read<C: ConnectionTrait, E: EntityTrait, M: FromQueryResult>(
     db: &C,
     select: Select<E>,
     order: &Order<E::Column>,
     page: &PageRequest,
+) -> AppResult<(Vec<M>, Option<u64>)>
+where
+    E::Model: Send + Sync,
+{
+    read_with(db, select, order, page, |res| M::from_query_result(res, "")).await
+}
+
+/// `read`, each row decoded by `decode`.
+pub(super) async fn read_with<C: ConnectionTrait, E: EntityTrait, M>(
+    db: &C,
+    select: Select<E>,
+    order: &Order<E::Column>,
+    page: &PageRequest,
+    decode: impl Fn(&QueryResult) -> Result<M, DbErr>,
 ) -> AppResult<(Vec<M>, Option<u64>)>
 where
     E::Model: Send + Sync,
@@ -140,27 +139,26 @@ where
         .positioned(select.clone(), page)
         .offset(offset)
         .limit(page.rows_to_read());
+    let backend = db.get_database_backend();
+    let decoded = |rows: Vec<QueryResult>| rows.iter().map(&decode).collect::<Result<Vec<M>, _>>();
     if !page.count {
-        return Ok((query.into_model::<M>().all(db).await?, None));
+        return Ok((
+            decoded(db.query_all_raw(query.build(backend)).await?)?,
+            None,
+        ));
     }
     let counted = Query::select()
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(select.clone().into_query(), Alias::new("listing"))
         .to_owned();
-    let rows: Vec<Counted<M>> = query
-        .expr_as(
-            SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(counted))),
-            TOTAL,
-        )
-        .into_model()
-        .all(db)
-        .await?;
+    let query = query.expr_as(
+        SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(counted))),
+        TOTAL,
+    );
+    let rows = db.query_all_raw(query.build(backend)).await?;
     let total = match rows.first() {
-        Some(first) => first.total as u64,
+        Some(first) => first.try_get::<i64>("", TOTAL)? as u64,
         None => select.count(db).await?,
     };
-    Ok((
-        rows.into_iter().map(|counted| counted.row).collect(),
-        Some(total),
-    ))
+    Ok((decoded(rows)?, Some(total)))
 }

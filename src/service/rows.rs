@@ -1,7 +1,8 @@
 //! Item rows as every answer reads them: each with its file's latest version and its creator,
-//! joined in the same statement, and an item's folders above it fetched with it.
+//! joined in the same statement (whole, or only the parts a page of children needs), and an
+//! item's folders above it fetched with it.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use entity::{item, user, version};
 use sea_orm::sea_query::{Alias, Expr};
@@ -56,7 +57,7 @@ impl<'a> Columns<'a> {
         value
     }
 
-    /// The next column when `selected`, else the value a listing reads it as (empty).
+    /// The next column when it was `selected`, else empty (a part the row does not read).
     pub fn take_if<T: TryGetable + Default>(&mut self, selected: bool) -> Result<T, DbErr> {
         match selected {
             true => self.take(),
@@ -79,38 +80,70 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// What a listing's rows leave out of each entity (`Detail::Listing`); a listing decodes
-/// these fields as empty.
-const ITEM_UNLISTED: [item::Column; 6] = [
-    item::Column::Path,
-    item::Column::SortName,
-    item::Column::Extension,
-    item::Column::Description,
-    item::Column::Tags,
-    item::Column::Added,
+/// The part of a row (`Detail`) each column is read for; the columns not named are the key's,
+/// read for every row. Rows decode what they do not read as empty.
+const ITEM_PARTS: [(item::Column, Detail); 11] = [
+    (item::Column::Path, Detail::FULL),
+    (item::Column::SortName, Detail::FULL),
+    (item::Column::Extension, Detail::FULL),
+    (item::Column::Description, Detail::FULL),
+    (item::Column::Tags, Detail::FULL),
+    (item::Column::Added, Detail::FULL),
+    (item::Column::PublicToken, Detail::PUBLIC_LINK),
+    (item::Column::PublicLevel, Detail::PUBLIC_LINK),
+    (item::Column::PublicPasswordHash, Detail::PUBLIC_LINK),
+    (item::Column::PublicExpiration, Detail::PUBLIC_LINK),
+    (item::Column::PublicGeneration, Detail::PUBLIC_LINK),
 ];
-const VERSION_UNLISTED: [version::Column; 3] = [
-    version::Column::ContentKeywords,
-    version::Column::SearchAttempts,
-    version::Column::SearchClaimedAt,
+const VERSION_PARTS: [(version::Column, Detail); 15] = [
+    (version::Column::ItemId, Detail::VERSION),
+    (version::Column::CompanyId, Detail::VERSION),
+    (version::Column::Provider, Detail::VERSION),
+    (version::Column::FileName, Detail::VERSION),
+    (version::Column::Mime, Detail::VERSION_CONTENT),
+    (version::Column::Size, Detail::VERSION_CONTENT),
+    (version::Column::Sha256, Detail::VERSION),
+    (version::Column::ExternalId, Detail::VERSION),
+    (version::Column::Creator, Detail::VERSION),
+    (version::Column::ApplicationId, Detail::VERSION),
+    (version::Column::DateAdded, Detail::VERSION),
+    (version::Column::ContentKeywords, Detail::FULL),
+    (version::Column::SearchStatus, Detail::VERSION),
+    (version::Column::SearchAttempts, Detail::FULL),
+    (version::Column::SearchClaimedAt, Detail::FULL),
 ];
-const USER_UNLISTED: [user::Column; 1] = [user::Column::SeenAt];
+const USER_PARTS: [(user::Column, Detail); 3] = [
+    (user::Column::Name, Detail::CREATOR),
+    (user::Column::Email, Detail::CREATOR),
+    (user::Column::SeenAt, Detail::FULL),
+];
 
 /// The columns of `E` rows of `detail` select, in `Column` order.
-fn selected<E: EntityTrait>(detail: Detail, unlisted: &[E::Column]) -> Vec<E::Column> {
+fn selected<E: EntityTrait>(detail: Detail, parts: &[(E::Column, Detail)]) -> Vec<E::Column> {
     E::Column::iter()
         .filter(|column| {
-            detail == Detail::Full || !unlisted.iter().any(|left| left.as_str() == column.as_str())
+            parts
+                .iter()
+                .find(|(named, _)| named.as_str() == column.as_str())
+                .is_none_or(|(_, part)| detail.reads(*part))
         })
         .collect()
 }
 
 impl Row {
-    /// The columns as `select` lists them for `detail`: the item's, then the latest
-    /// version's, then the creator's, each entity's in its `Column` order, without what a
-    /// listing leaves out (read as empty).
+    /// Decodes rows of `find_with(detail)`.
+    pub fn read(detail: Detail) -> impl Fn(&QueryResult) -> Result<Self, DbErr> {
+        move |res| Self::decode(res, detail)
+    }
+
+    /// The columns as `find_with(detail)` lists them: the item's, then the latest version's,
+    /// then the creator's, each entity's in its `Column` order, without those of the parts
+    /// `detail` does not read.
     fn decode(res: &QueryResult, detail: Detail) -> Result<Self, DbErr> {
-        let full = detail == Detail::Full;
+        let full = detail.reads(Detail::FULL);
+        let public = detail.reads(Detail::PUBLIC_LINK);
+        let content = detail.reads(Detail::VERSION_CONTENT);
+        let version = detail.reads(Detail::VERSION);
         let mut at = Columns::new(res);
         let item = item::Model {
             id: at.take()?,
@@ -130,15 +163,15 @@ impl Row {
             last_modified: at.take()?,
             size: at.take()?,
             folder_level: at.take()?,
-            public_token: at.take()?,
-            public_level: at.take()?,
-            public_password_hash: at.take()?,
-            public_expiration: at.take()?,
-            public_generation: at.take()?,
+            public_token: at.take_if(public)?,
+            public_level: at.take_if(public)?,
+            public_password_hash: at.take_if(public)?,
+            public_expiration: at.take_if(public)?,
+            public_generation: at.take_if(public)?,
             last_version_id: at.take()?,
             revision: at.take()?,
         };
-        let version_columns = selected::<version::Entity>(detail, &VERSION_UNLISTED).len();
+        let version_columns = selected::<version::Entity>(detail, &VERSION_PARTS).len();
         let latest = match at.take::<Option<Uuid>>()? {
             None => {
                 at.skip(version_columns - 1);
@@ -146,24 +179,25 @@ impl Row {
             }
             Some(id) => Some(version::Model {
                 id,
-                item_id: at.take()?,
-                company_id: at.take()?,
-                provider: at.take()?,
-                file_name: at.take()?,
-                mime: at.take()?,
-                size: at.take()?,
-                sha256: at.take()?,
-                external_id: at.take()?,
-                creator: at.take()?,
-                application_id: at.take()?,
-                date_added: at.take()?,
+                item_id: at.take_if(version)?,
+                company_id: at.take_if(version)?,
+                provider: at.take_if(version)?,
+                file_name: at.take_if(version)?,
+                mime: at.take_if(content)?,
+                size: at.take_if(content)?,
+                sha256: at.take_if(version)?,
+                external_id: at.take_if(version)?,
+                creator: at.take_if(version)?,
+                application_id: at.take_if(version)?,
+                date_added: at.take_if(version)?,
                 content_keywords: at.take_if(full)?,
-                search_status: at.take()?,
+                search_status: at.take_if(version)?,
                 search_attempts: at.take_if(full)?,
                 search_claimed_at: at.take_if(full)?,
             }),
         };
-        let user_columns = selected::<user::Entity>(detail, &USER_UNLISTED).len();
+        let named = detail.reads(Detail::CREATOR);
+        let user_columns = selected::<user::Entity>(detail, &USER_PARTS).len();
         let creator = match at.take::<Option<String>>()? {
             None => {
                 at.skip(user_columns - 1);
@@ -171,13 +205,13 @@ impl Row {
             }
             Some(id) => Some(user::Model {
                 id,
-                name: at.take()?,
-                email: at.take()?,
+                name: at.take_if(named)?,
+                email: at.take_if(named)?,
                 seen_at: at.take_if(full)?,
             }),
         };
         at.all_read(
-            selected::<item::Entity>(detail, &ITEM_UNLISTED).len() + version_columns + user_columns,
+            selected::<item::Entity>(detail, &ITEM_PARTS).len() + version_columns + user_columns,
         );
         Ok(Self {
             item,
@@ -190,22 +224,7 @@ impl Row {
 impl FromQueryResult for Row {
     /// A row of `find`.
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
-        Row::decode(res, Detail::Full)
-    }
-}
-
-/// A row of `find_listed`, the fields it leaves out empty.
-pub(super) struct Listed(Row);
-
-impl From<Listed> for Row {
-    fn from(listed: Listed) -> Self {
-        listed.0
-    }
-}
-
-impl FromQueryResult for Listed {
-    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
-        Row::decode(res, Detail::Listing).map(Listed)
+        Row::decode(res, Detail::FULL)
     }
 }
 
@@ -230,17 +249,17 @@ fn select_list(detail: Detail) -> String {
     let columns: Vec<String> = columns_of(
         &item::Entity.to_string(),
         None,
-        selected::<item::Entity>(detail, &ITEM_UNLISTED),
+        selected::<item::Entity>(detail, &ITEM_PARTS),
     )
     .chain(columns_of(
         LATEST,
         Some(LATEST),
-        selected::<version::Entity>(detail, &VERSION_UNLISTED),
+        selected::<version::Entity>(detail, &VERSION_PARTS),
     ))
     .chain(columns_of(
         AUTHOR,
         Some(AUTHOR),
-        selected::<user::Entity>(detail, &USER_UNLISTED),
+        selected::<user::Entity>(detail, &USER_PARTS),
     ))
     .collect();
     columns.join(", ")
@@ -248,23 +267,24 @@ fn select_list(detail: Detail) -> String {
 
 /// Items, each with its latest version and creator: the start of every read that answers with
 /// items. Filters and orders name `items` columns as usual; decode with `into_model::<Row>()`.
-///
-/// Built once and cloned: its 44 columns are one select list written out (each column built
-/// per request, its alias formatted, then rendered, was an eighth of a REST file read's
-/// instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find() -> Select<item::Entity> {
-    // Statics of their own, so that each clone of the select borrows the list, not copies it.
-    static LIST: LazyLock<String> = LazyLock::new(|| select_list(Detail::Full));
-    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| joined(&LIST));
-    FIND.clone()
+    find_with(Detail::FULL)
 }
 
-/// `find` with the columns of `Detail::Listing` (34 of the 44); decode with
-/// `into_model::<Listed>()`.
-pub(super) fn find_listed() -> Select<item::Entity> {
-    static LIST: LazyLock<String> = LazyLock::new(|| select_list(Detail::Listing));
-    static FIND: LazyLock<Select<item::Entity>> = LazyLock::new(|| joined(&LIST));
-    FIND.clone()
+/// `find` reading only the parts of each row `detail` names; decode with `Row::read(detail)`.
+///
+/// Each detail's select is built once and cloned: its columns are one select list written out
+/// (each column built per request, its alias formatted, then rendered, was an eighth of a REST
+/// file read's instructions; BENCHMARKS.md, issue 14).
+pub(super) fn find_with(detail: Detail) -> Select<item::Entity> {
+    // Statics of their own, so that each clone of a select borrows its list, not copies it.
+    static LISTS: [OnceLock<String>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
+    static FINDS: [OnceLock<Select<item::Entity>>; Detail::COUNT] =
+        [const { OnceLock::new() }; Detail::COUNT];
+    let at = detail.index();
+    FINDS[at]
+        .get_or_init(|| joined(LISTS[at].get_or_init(|| select_list(detail))))
+        .clone()
 }
 
 /// Items selecting `list`, joined to their latest version and creator.

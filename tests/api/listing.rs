@@ -1,5 +1,5 @@
-//! A page of children whose nodes ask only for what a file list shows reads fewer columns
-//! (`Detail::Listing`), and answers exactly as the whole rows do.
+//! A page of children reads of each row only what the fields its nodes ask need
+//! (`graphql/listing.rs`), and answers exactly as whole rows do.
 
 use quire::auth::Role;
 use sea_orm::ConnectionTrait;
@@ -7,24 +7,56 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, on_both_backends};
 
-/// Every field a listing row answers (`graphql/listing.rs`), through a fragment.
-const LISTED: &str = "
-    fragment Listed on Item {
-        __typename id revision etag companyId parentId name isDirectory isInTrash inTrash scope
-        lastModified size viewerLevel searchStatus downloadUrl
-        accessInfo { entities { type id level grantor } public { token level expiration hasPassword } }
-        creator { __typename id name email }
-        latestVersion {
-            __typename id itemId provider fileName mime size sha256 externalId creatorId
-            applicationId downloadUrl searchStatus dateAdded
-        }
-    }";
+/// Each field a row read in part answers, alone.
+const FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "revision",
+    "companyId",
+    "parentId",
+    "name",
+    "isDirectory",
+    "isInTrash",
+    "inTrash",
+    "scope",
+    "lastModified",
+    "size",
+    "viewerLevel",
+    "downloadUrl",
+    "etag",
+    "searchStatus",
+    "accessInfo { entities { type id level grantor } public { token level expiration hasPassword } }",
+    "creator { __typename }",
+    "creator { id }",
+    "creator { name }",
+    "creator { email }",
+    "latestVersion { __typename }",
+    "latestVersion { id }",
+    "latestVersion { mime }",
+    "latestVersion { size }",
+    "latestVersion { itemId }",
+    "latestVersion { provider }",
+    "latestVersion { fileName }",
+    "latestVersion { sha256 }",
+    "latestVersion { externalId }",
+    "latestVersion { creatorId }",
+    "latestVersion { applicationId }",
+    "latestVersion { downloadUrl }",
+    "latestVersion { searchStatus }",
+    "latestVersion { dateAdded }",
+];
 
-async fn children(app: &TestApp, token: &str, folder: &str, extra: &str) -> (Value, Vec<String>) {
+/// What a file list shows (the committed `BrowseFolder`'s nodes).
+const BROWSED: &str =
+    "id name isDirectory size lastModified creator { id name } latestVersion { mime size }";
+
+/// The folder's children with `selection` under each node, and the SQL of the page's statement
+/// (the one that counts the listing).
+async fn children(app: &TestApp, token: &str, folder: &str, selection: &str) -> (Value, String) {
     let query = format!(
         "query($c: ID!, $id: ID!) {{ item(companyId: $c, id: $id) {{
-            children(first: 10) {{ totalCount edges {{ cursor node {{ ...Listed {extra} }} }} nodes {{ id }} }}
-        }} }} {LISTED}"
+            children(first: 10) {{ totalCount edges {{ cursor node {{ {selection} }} }} }}
+        }} }}"
     );
     app.record_sql();
     let data = app
@@ -34,20 +66,20 @@ async fn children(app: &TestApp, token: &str, folder: &str, extra: &str) -> (Val
             json!({ "c": app.company.to_string(), "id": folder }),
         )
         .await;
-    (data["item"]["children"].clone(), app.recorded_sql())
-}
-
-/// Whether the page's statement (the first that counts its listing) reads `column`.
-fn reads(sql: &[String], column: &str) -> bool {
-    let page = sql
-        .iter()
+    let page = app
+        .recorded_sql()
+        .into_iter()
         .find(|statement| statement.contains("listing_total"))
         .expect("a counted page");
+    (data["item"]["children"].clone(), page)
+}
+
+fn reads(page: &str, column: &str) -> bool {
     page.contains(&format!("\"{column}\""))
 }
 
 on_both_backends! {
-    async fn a_listing_reads_fewer_columns_and_answers_as_whole_rows_do(app: TestApp) {
+    async fn a_page_reads_what_its_fields_need_and_answers_as_whole_rows_do(app: TestApp) {
         let alice = app.token("alice", Role::Member);
         let folder = app.create(&alice, "user_alice", "Reports", true).await;
         let file = app.create_file(&alice, &folder, "q1.txt", 11).await;
@@ -58,37 +90,42 @@ on_both_backends! {
         app.create(&alice, &folder, "Drafts", true).await;
         app.db.execute_unprepared("UPDATE versions SET content_keywords = 'quarter revenue'").await.unwrap();
 
-        let (listed, sql) = children(&app, &alice, &folder, "").await;
-        assert!(reads(&sql, "mime") && !reads(&sql, "content_keywords") && !reads(&sql, "description"),
-            "a listing leaves out the columns it does not answer: {sql:#?}");
-        let (whole, sql) = children(&app, &alice, &folder, "description tags extension added").await;
-        assert!(reads(&sql, "content_keywords") && reads(&sql, "description"), "{sql:#?}");
-
-        // Every listed field reads the same from either row; the others are really read.
-        let mut trimmed = whole.clone();
-        for edge in trimmed["edges"].as_array_mut().unwrap() {
-            let node = edge["node"].as_object_mut().unwrap();
-            for field in ["description", "tags", "extension", "added"] {
-                node.remove(field).expect("asked for");
-            }
+        let (browsed, page) = children(&app, &alice, &folder, BROWSED).await;
+        for column in ["name", "size", "mime", "author_name"] {
+            assert!(reads(&page, column), "{column}: {page}");
         }
-        assert_eq!(listed, trimmed);
-        assert_eq!(listed["totalCount"], 2);
-        let file_node = &whole["edges"][1]["node"];
-        assert_eq!((file_node["name"].as_str(), file_node["description"].as_str()), (Some("q1.txt"), Some("first quarter")));
-        assert_eq!(file_node["tags"], json!(["money"]));
-        assert_eq!(listed["edges"][1]["node"]["accessInfo"]["public"]["hasPassword"], true);
-        assert_eq!(listed["edges"][1]["node"]["latestVersion"]["size"], 11);
+        for column in ["description", "tags", "path", "content_keywords", "public_token", "file_name", "sha256"] {
+            assert!(!reads(&page, column), "a file list does not read {column}: {page}");
+        }
+        let file_node = &browsed["edges"][1]["node"];
+        assert_eq!((file_node["name"].as_str(), file_node["creator"]["name"].as_str()), (Some("q1.txt"), Some("alice name")));
+        assert_eq!(file_node["latestVersion"], json!({ "mime": "text/plain", "size": 11 }));
 
-        // Asking for what a listing leaves out, anywhere under the nodes, reads whole rows.
-        for extra in [
+        // Each field reads the same from a row read in part as from a whole one (the
+        // description, which only whole rows carry, makes them whole).
+        for field in FIELDS.iter().copied().chain([BROWSED]) {
+            let (part, page) = children(&app, &alice, &folder, field).await;
+            assert!(!reads(&page, "description"), "{field}: {page}");
+            let (mut whole, page) = children(&app, &alice, &folder, &format!("{field} description")).await;
+            assert!(reads(&page, "description"), "{field}: {page}");
+            for edge in whole["edges"].as_array_mut().unwrap() {
+                edge["node"].as_object_mut().unwrap().remove("description").expect("asked for");
+            }
+            assert_eq!(part, whole, "{field}");
+        }
+        let (whole, _) = children(&app, &alice, &folder, "description tags accessInfo { public { hasPassword } }").await;
+        assert_eq!(whole["edges"][1]["node"], json!({ "description": "first quarter", "tags": ["money"], "accessInfo": { "public": { "hasPassword": true } } }));
+
+        // Asking for what only whole rows carry, anywhere under the nodes, reads whole rows.
+        for field in [
             "latestVersion { contentKeywords }",
             "path { description }",
             "children { totalCount }",
             "... on Item { tags }",
+            "extension",
         ] {
-            let (_, sql) = children(&app, &alice, &folder, extra).await;
-            assert!(reads(&sql, "content_keywords"), "{extra}: {sql:#?}");
+            let (_, page) = children(&app, &alice, &folder, field).await;
+            assert!(reads(&page, "content_keywords"), "{field}: {page}");
         }
         let (page, _) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;
         assert_eq!(page["edges"][1]["node"]["latestVersion"]["contentKeywords"], "quarter revenue");

@@ -85,10 +85,19 @@ impl Detail {
 }
 
 // Every part is a bit below `PARTS`, so that every combination of them has an `index`.
-const _: () = assert!(
-    (Detail::PUBLIC_LINK.0 | Detail::CREATOR.0 | Detail::VERSION_CONTENT.0 | Detail::VERSION.0)
-        < 1 << Detail::PARTS
-);
+const _: () = {
+    let parts = [
+        Detail::PUBLIC_LINK,
+        Detail::CREATOR,
+        Detail::VERSION_CONTENT,
+        Detail::VERSION,
+    ];
+    let mut at = 0;
+    while at < parts.len() {
+        assert!(parts[at].0 < 1 << Detail::PARTS);
+        at += 1;
+    }
+};
 
 /// The largest page any listing returns.
 pub const MAX_PAGE: u64 = 1000;

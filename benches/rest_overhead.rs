@@ -2,6 +2,8 @@
 //! `QUIRE_BENCH_ITEM=file` one of its files), against the service called directly and the same
 //! GraphQL operation executed in process.
 //!
+//! It also times the committed `BrowseFolder` of that folder over HTTP, in process.
+//!
 //! `cargo bench --bench rest_overhead` (SQLite in a temp dir; prints microseconds per call).
 
 use std::time::Instant;
@@ -151,6 +153,23 @@ async fn main() {
         assert!(body.len() > if read.is_directory { 10_000 } else { 1_000 });
     })
     .await;
+    // What a frontend's folder page costs over HTTP, in process: the committed `BrowseFolder`.
+    let browse_body = serde_json::json!({
+        "query": include_str!("../tests/queries/BrowseFolder.graphql"),
+        "variables": { "companyId": company.to_string(), "id": folder.id.to_string(), "first": 100 },
+    })
+    .to_string();
+    let browse = time(|| async {
+        let request = Request::post("/graphql")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(browse_body.clone()))
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(body.len() > 10_000 && !body.starts_with(b"{\"errors"));
+    })
+    .await;
     println!(
         "GET item/:id, {what}, {} calls each, one at a time:",
         iterations()
@@ -163,6 +182,7 @@ async fn main() {
         rest - direct,
         (rest - direct) / direct * 100.0
     );
+    println!("GraphQL BrowseFolder over HTTP, the folder's 100 children: {browse:>8.1} µs/call");
 }
 
 async fn time<F, Fut>(call: F) -> f64

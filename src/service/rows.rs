@@ -130,6 +130,29 @@ fn selected<E: EntityTrait>(detail: Detail, parts: &[(E::Column, Detail)]) -> Ve
         .collect()
 }
 
+/// How many columns rows of a detail select: the latest version's, the creator's, and all.
+#[derive(Clone, Copy)]
+struct Widths {
+    version: usize,
+    user: usize,
+    all: usize,
+}
+
+/// Worked out once per detail: a row's decoding only looks them up.
+fn widths(detail: Detail) -> Widths {
+    static WIDTHS: [OnceLock<Widths>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
+    *WIDTHS[detail.index()].get_or_init(|| {
+        let version = selected::<version::Entity>(detail, &VERSION_PARTS).len();
+        let user = selected::<user::Entity>(detail, &USER_PARTS).len();
+        let item = selected::<item::Entity>(detail, &ITEM_PARTS).len();
+        Widths {
+            version,
+            user,
+            all: item + version + user,
+        }
+    })
+}
+
 impl Row {
     /// Decodes rows of `find_with(detail)`.
     pub fn read(detail: Detail) -> impl Fn(&QueryResult) -> Result<Self, DbErr> {
@@ -140,6 +163,7 @@ impl Row {
     /// then the creator's, each entity's in its `Column` order, without those of the parts
     /// `detail` does not read.
     fn decode(res: &QueryResult, detail: Detail) -> Result<Self, DbErr> {
+        let widths = widths(detail);
         let full = detail.reads(Detail::FULL);
         let public = detail.reads(Detail::PUBLIC_LINK);
         let content = detail.reads(Detail::VERSION_CONTENT);
@@ -171,10 +195,9 @@ impl Row {
             last_version_id: at.take()?,
             revision: at.take()?,
         };
-        let version_columns = selected::<version::Entity>(detail, &VERSION_PARTS).len();
         let latest = match at.take::<Option<Uuid>>()? {
             None => {
-                at.skip(version_columns - 1);
+                at.skip(widths.version - 1);
                 None
             }
             Some(id) => Some(version::Model {
@@ -197,10 +220,9 @@ impl Row {
             }),
         };
         let named = detail.reads(Detail::CREATOR);
-        let user_columns = selected::<user::Entity>(detail, &USER_PARTS).len();
         let creator = match at.take::<Option<String>>()? {
             None => {
-                at.skip(user_columns - 1);
+                at.skip(widths.user - 1);
                 None
             }
             Some(id) => Some(user::Model {
@@ -210,9 +232,7 @@ impl Row {
                 seen_at: at.take_if(full)?,
             }),
         };
-        at.all_read(
-            selected::<item::Entity>(detail, &ITEM_PARTS).len() + version_columns + user_columns,
-        );
+        at.all_read(widths.all);
         Ok(Self {
             item,
             latest,

@@ -78,6 +78,25 @@ fn reads(page: &str, column: &str) -> bool {
     page.contains(&format!("\"{column}\""))
 }
 
+/// Each field reads the same from a row read in part as from a whole one, for `token` (the
+/// description, which only whole rows carry, makes them whole).
+async fn answers_as_whole_rows_do(app: &TestApp, token: &str, folder: &str) {
+    for field in FIELDS.iter().copied().chain([BROWSED]) {
+        let (part, page) = children(app, token, folder, field).await;
+        assert!(!reads(&page, "description"), "{field}: {page}");
+        let (mut whole, page) = children(app, token, folder, &format!("{field} description")).await;
+        assert!(reads(&page, "description"), "{field}: {page}");
+        for edge in whole["edges"].as_array_mut().unwrap() {
+            edge["node"]
+                .as_object_mut()
+                .unwrap()
+                .remove("description")
+                .expect("asked for");
+        }
+        assert_eq!(part, whole, "{field}");
+    }
+}
+
 on_both_backends! {
     async fn a_page_reads_what_its_fields_need_and_answers_as_whole_rows_do(app: TestApp) {
         let alice = app.token("alice", Role::Member);
@@ -101,18 +120,7 @@ on_both_backends! {
         assert_eq!((file_node["name"].as_str(), file_node["creator"]["name"].as_str()), (Some("q1.txt"), Some("alice name")));
         assert_eq!(file_node["latestVersion"], json!({ "mime": "text/plain", "size": 11 }));
 
-        // Each field reads the same from a row read in part as from a whole one (the
-        // description, which only whole rows carry, makes them whole).
-        for field in FIELDS.iter().copied().chain([BROWSED]) {
-            let (part, page) = children(&app, &alice, &folder, field).await;
-            assert!(!reads(&page, "description"), "{field}: {page}");
-            let (mut whole, page) = children(&app, &alice, &folder, &format!("{field} description")).await;
-            assert!(reads(&page, "description"), "{field}: {page}");
-            for edge in whole["edges"].as_array_mut().unwrap() {
-                edge["node"].as_object_mut().unwrap().remove("description").expect("asked for");
-            }
-            assert_eq!(part, whole, "{field}");
-        }
+        answers_as_whole_rows_do(&app, &alice, &folder).await;
         let (whole, _) = children(&app, &alice, &folder, "description tags accessInfo { public { hasPassword } }").await;
         assert_eq!(whole["edges"][1]["node"], json!({ "description": "first quarter", "tags": ["money"], "accessInfo": { "public": { "hasPassword": true } } }));
 
@@ -129,5 +137,19 @@ on_both_backends! {
         }
         let (page, _) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;
         assert_eq!(page["edges"][1]["node"]["latestVersion"]["contentKeywords"], "quarter revenue");
+
+        // A link visitor's rows carry the public link its level depends on, and answer alike.
+        let link = app.data(&alice,
+            "mutation($c: ID!, $id: ID!) { updateItem(input: { companyId: $c, id: $id, publicLink: { level: READ } }) { item { accessInfo { public { token } } } } }",
+            json!({ "c": app.company.to_string(), "id": folder })).await["updateItem"]["item"]["accessInfo"]["public"]["token"]
+            .as_str().unwrap().to_owned();
+        let (status, answer) = app.rest("POST", "anonymous/token", None, Some(json!({
+            "company_id": app.company.to_string(), "document_id": folder, "token": link }))).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{answer}");
+        let visitor = answer["access_token"]["value"].as_str().unwrap().to_owned();
+        let (browsed, page) = children(&app, &visitor, &folder, "name viewerLevel").await;
+        assert!(reads(&page, "public_token"), "{page}");
+        assert_eq!(browsed["edges"][1]["node"], json!({ "name": "q1.txt", "viewerLevel": "READ" }));
+        answers_as_whole_rows_do(&app, &visitor, &folder).await;
     }
 }

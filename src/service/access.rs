@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use entity::{grant, item};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -179,7 +179,7 @@ async fn grants_on<C: ConnectionTrait>(
             "applies",
         )
         .filter(grant::Column::CompanyId.eq(company.0))
-        .filter(on_items(db.get_database_backend(), ids))
+        .filter(grant::Column::ItemId.is_in(ids))
         .order_by_asc(grant::Column::Kind)
         .order_by_asc(grant::Column::Subject)
         .into_model::<GrantRow>()
@@ -188,18 +188,6 @@ async fn grants_on<C: ConnectionTrait>(
     Ok(Grants::from_rows(
         rows.into_iter().map(|row| (row.grant, row.applies)),
     ))
-}
-
-/// Entries on `ids`. On PostgreSQL one array parameter carries them, so that one statement
-/// (and its one plan) serves every number of items: an `IN` list of 100 parameters was
-/// planned again on every call.
-fn on_items(backend: DatabaseBackend, ids: Vec<Uuid>) -> SimpleExpr {
-    match backend {
-        DatabaseBackend::Postgres => {
-            Expr::cust_with_values(r#""grants"."item_id" = ANY($1)"#, [ids])
-        }
-        _ => grant::Column::ItemId.is_in(ids),
-    }
 }
 
 impl Grants {

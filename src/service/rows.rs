@@ -130,29 +130,6 @@ fn selected<E: EntityTrait>(detail: Detail, parts: &[(E::Column, Detail)]) -> Ve
         .collect()
 }
 
-/// How many columns rows of a detail select: the latest version's, the creator's, and all.
-#[derive(Clone, Copy)]
-struct Widths {
-    version: usize,
-    user: usize,
-    all: usize,
-}
-
-/// Worked out once per detail: a row's decoding only looks them up.
-fn widths(detail: Detail) -> Widths {
-    static WIDTHS: [OnceLock<Widths>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
-    *WIDTHS[detail.index()].get_or_init(|| {
-        let version = selected::<version::Entity>(detail, &VERSION_PARTS).len();
-        let user = selected::<user::Entity>(detail, &USER_PARTS).len();
-        let item = selected::<item::Entity>(detail, &ITEM_PARTS).len();
-        Widths {
-            version,
-            user,
-            all: item + version + user,
-        }
-    })
-}
-
 impl Row {
     /// Decodes rows of `find_with(detail)`.
     pub fn read(detail: Detail) -> impl Fn(&QueryResult) -> Result<Self, DbErr> {
@@ -163,7 +140,7 @@ impl Row {
     /// then the creator's, each entity's in its `Column` order, without those of the parts
     /// `detail` does not read.
     fn decode(res: &QueryResult, detail: Detail) -> Result<Self, DbErr> {
-        let widths = widths(detail);
+        let widths = shape(detail).widths;
         let full = detail.reads(Detail::FULL);
         let public = detail.reads(Detail::PUBLIC_LINK);
         let content = detail.reads(Detail::VERSION_CONTENT);
@@ -264,27 +241,6 @@ fn columns_of<C: IdenStatic>(
     })
 }
 
-/// The select list of rows of `detail`.
-fn select_list(detail: Detail) -> String {
-    let columns: Vec<String> = columns_of(
-        &item::Entity.to_string(),
-        None,
-        selected::<item::Entity>(detail, &ITEM_PARTS),
-    )
-    .chain(columns_of(
-        LATEST,
-        Some(LATEST),
-        selected::<version::Entity>(detail, &VERSION_PARTS),
-    ))
-    .chain(columns_of(
-        AUTHOR,
-        Some(AUTHOR),
-        selected::<user::Entity>(detail, &USER_PARTS),
-    ))
-    .collect();
-    columns.join(", ")
-}
-
 /// Items, each with its latest version and creator: the start of every read that answers with
 /// items. Filters and orders name `items` columns as usual; decode with `into_model::<Row>()`.
 pub(super) fn find() -> Select<item::Entity> {
@@ -292,19 +248,52 @@ pub(super) fn find() -> Select<item::Entity> {
 }
 
 /// `find` reading only the parts of each row `detail` names; decode with `Row::read(detail)`.
-///
-/// Each detail's select is built once and cloned: its columns are one select list written out
-/// (each column built per request, its alias formatted, then rendered, was an eighth of a REST
-/// file read's instructions; BENCHMARKS.md, issue 14).
 pub(super) fn find_with(detail: Detail) -> Select<item::Entity> {
-    // Statics of their own, so that each clone of a select borrows its list, not copies it.
+    shape(detail).find.clone()
+}
+
+/// How many columns rows of a detail select: the latest version's, the creator's, and all.
+#[derive(Clone, Copy)]
+struct Widths {
+    version: usize,
+    user: usize,
+    all: usize,
+}
+
+/// A detail's select and the widths its rows decode by.
+struct Shape {
+    find: Select<item::Entity>,
+    widths: Widths,
+}
+
+/// Each detail's shape, built once. The select's columns are one select list written out
+/// (each column built per request, its alias formatted, then rendered, was an eighth of a REST
+/// file read's instructions; BENCHMARKS.md, issue 14); a row's decoding only looks its widths
+/// up.
+fn shape(detail: Detail) -> &'static Shape {
+    // The lists in statics of their own, so that each clone of a select borrows its list.
     static LISTS: [OnceLock<String>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
-    static FINDS: [OnceLock<Select<item::Entity>>; Detail::COUNT] =
-        [const { OnceLock::new() }; Detail::COUNT];
+    static SHAPES: [OnceLock<Shape>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
     let at = detail.index();
-    FINDS[at]
-        .get_or_init(|| joined(LISTS[at].get_or_init(|| select_list(detail))))
-        .clone()
+    SHAPES[at].get_or_init(|| {
+        let items = selected::<item::Entity>(detail, &ITEM_PARTS);
+        let versions = selected::<version::Entity>(detail, &VERSION_PARTS);
+        let users = selected::<user::Entity>(detail, &USER_PARTS);
+        let widths = Widths {
+            version: versions.len(),
+            user: users.len(),
+            all: items.len() + versions.len() + users.len(),
+        };
+        let columns: Vec<String> = columns_of(&item::Entity.to_string(), None, items)
+            .chain(columns_of(LATEST, Some(LATEST), versions))
+            .chain(columns_of(AUTHOR, Some(AUTHOR), users))
+            .collect();
+        let list = LISTS[at].get_or_init(|| columns.join(", "));
+        Shape {
+            find: joined(list),
+            widths,
+        }
+    })
 }
 
 /// Items selecting `list`, joined to their latest version and creator.

@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use entity::{grant, item};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -179,7 +179,7 @@ async fn grants_on<C: ConnectionTrait>(
             "applies",
         )
         .filter(grant::Column::CompanyId.eq(company.0))
-        .filter(grant::Column::ItemId.is_in(ids))
+        .filter(on_items(db.get_database_backend(), ids))
         .order_by_asc(grant::Column::Kind)
         .order_by_asc(grant::Column::Subject)
         .into_model::<GrantRow>()
@@ -188,6 +188,24 @@ async fn grants_on<C: ConnectionTrait>(
     Ok(Grants::from_rows(
         rows.into_iter().map(|row| (row.grant, row.applies)),
     ))
+}
+
+/// From how many items PostgreSQL reads their entries with one array parameter.
+const ARRAY_FROM: usize = 17;
+
+/// Entries on `ids`: an `IN` list, or on PostgreSQL one array parameter for a long list.
+///
+/// Each length of `IN` list is a statement of its own, whose plan PostgreSQL keeps; a page's
+/// 100 items were planned again on every call (~0.2 ms). One array statement for every length
+/// gets custom plans, which cost the short lists (a file's few folders) their kept plan
+/// (~0.1 ms each time; BENCHMARKS.md, issue 14). So only long lists share the array's.
+fn on_items(backend: DatabaseBackend, ids: Vec<Uuid>) -> SimpleExpr {
+    match backend {
+        DatabaseBackend::Postgres if ids.len() >= ARRAY_FROM => {
+            Expr::cust_with_values(r#""grants"."item_id" = ANY($1)"#, [ids])
+        }
+        _ => grant::Column::ItemId.is_in(ids),
+    }
 }
 
 impl Grants {

@@ -36,8 +36,8 @@ pub struct Sorting {
     pub order: SortOrder,
 }
 
-/// What a listing reads of each row: whole rows (`Detail::FULL`, what REST answers and any
-/// GraphQL selection may ask for), or what the fields a selection asks need
+/// What a listing reads of each row: whole rows (`Detail::FULL`, what any GraphQL selection
+/// may ask for), or what the fields a selection asks need
 /// (`graphql/listing.rs`): every row's key (its ids, place, kind, name, size, dates, the
 /// inputs of the viewer's level, its revision) and the parts named. What is not read reads as
 /// empty.
@@ -55,8 +55,12 @@ impl Detail {
     pub const VERSION_CONTENT: Self = Self(1 << 2);
     /// The rest of the latest version but its content keywords.
     pub const VERSION: Self = Self(1 << 3);
-    /// Whole rows: also the extension, description, tags, creation date, path and sort name,
-    /// and the latest version's content keywords.
+    /// The item's extension, description, tags and creation date.
+    pub const DETAILS: Self = Self(1 << 4);
+    /// The latest version's content keywords.
+    pub const KEYWORDS: Self = Self(1 << 5);
+    /// Whole rows: also the path and sort name, the version's search bookkeeping, and when
+    /// the creator was last seen.
     pub const FULL: Self = Self(u8::MAX);
 
     /// Both parts.
@@ -70,7 +74,7 @@ impl Detail {
     }
 
     /// How many parts there are: each is one of the bits below `PARTS`.
-    const PARTS: u32 = 4;
+    const PARTS: u32 = 6;
 
     /// How many details `index` tells apart: each combination of parts, and whole rows.
     pub const COUNT: usize = (1 << Self::PARTS) + 1;
@@ -91,6 +95,8 @@ const _: () = {
         Detail::CREATOR,
         Detail::VERSION_CONTENT,
         Detail::VERSION,
+        Detail::DETAILS,
+        Detail::KEYWORDS,
     ];
     let mut at = 0;
     while at < parts.len() {

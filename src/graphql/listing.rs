@@ -27,9 +27,13 @@ const ITEM: &[(&str, Detail)] = &[
     ("etag", Detail::CREATOR),
     ("searchStatus", Detail::VERSION),
     ("accessInfo", Detail::PUBLIC_LINK),
+    ("extension", Detail::DETAILS),
+    ("description", Detail::DETAILS),
+    ("tags", Detail::DETAILS),
+    ("added", Detail::DETAILS),
 ];
 
-/// What each field of an item's `latestVersion` reads (`contentKeywords` needs whole rows).
+/// What each field of an item's `latestVersion` reads.
 const VERSION: &[(&str, Detail)] = &[
     ("__typename", Detail::KEY),
     ("id", Detail::KEY),
@@ -45,6 +49,7 @@ const VERSION: &[(&str, Detail)] = &[
     ("downloadUrl", Detail::VERSION),
     ("searchStatus", Detail::VERSION),
     ("dateAdded", Detail::VERSION),
+    ("contentKeywords", Detail::KEYWORDS),
 ];
 
 /// What each field of an item's `creator` reads.

@@ -85,10 +85,10 @@ impl<'a> Columns<'a> {
 const ITEM_PARTS: [(item::Column, Detail); 11] = [
     (item::Column::Path, Detail::FULL),
     (item::Column::SortName, Detail::FULL),
-    (item::Column::Extension, Detail::FULL),
-    (item::Column::Description, Detail::FULL),
-    (item::Column::Tags, Detail::FULL),
-    (item::Column::Added, Detail::FULL),
+    (item::Column::Extension, Detail::DETAILS),
+    (item::Column::Description, Detail::DETAILS),
+    (item::Column::Tags, Detail::DETAILS),
+    (item::Column::Added, Detail::DETAILS),
     (item::Column::PublicToken, Detail::PUBLIC_LINK),
     (item::Column::PublicLevel, Detail::PUBLIC_LINK),
     (item::Column::PublicPasswordHash, Detail::PUBLIC_LINK),
@@ -107,7 +107,7 @@ const VERSION_PARTS: [(version::Column, Detail); 15] = [
     (version::Column::Creator, Detail::VERSION),
     (version::Column::ApplicationId, Detail::VERSION),
     (version::Column::DateAdded, Detail::VERSION),
-    (version::Column::ContentKeywords, Detail::FULL),
+    (version::Column::ContentKeywords, Detail::KEYWORDS),
     (version::Column::SearchStatus, Detail::VERSION),
     (version::Column::SearchAttempts, Detail::FULL),
     (version::Column::SearchClaimedAt, Detail::FULL),
@@ -145,6 +145,7 @@ impl Row {
         let public = detail.reads(Detail::PUBLIC_LINK);
         let content = detail.reads(Detail::VERSION_CONTENT);
         let version = detail.reads(Detail::VERSION);
+        let details = detail.reads(Detail::DETAILS);
         let mut at = Columns::new(res);
         let item = item::Model {
             id: at.take()?,
@@ -154,13 +155,13 @@ impl Row {
             path: at.take_if(full)?,
             name: at.take()?,
             sort_name: at.take_if(full)?,
-            extension: at.take_if(full)?,
-            description: at.take_if(full)?,
-            tags: at.take_if(full)?,
+            extension: at.take_if(details)?,
+            description: at.take_if(details)?,
+            tags: at.take_if(details)?,
             is_directory: at.take()?,
             is_in_trash: at.take()?,
             creator: at.take()?,
-            added: at.take_if(full)?,
+            added: at.take_if(details)?,
             last_modified: at.take()?,
             size: at.take()?,
             folder_level: at.take()?,
@@ -190,7 +191,7 @@ impl Row {
                 creator: at.take_if(version)?,
                 application_id: at.take_if(version)?,
                 date_added: at.take_if(version)?,
-                content_keywords: at.take_if(full)?,
+                content_keywords: at.take_if(detail.reads(Detail::KEYWORDS))?,
                 search_status: at.take_if(version)?,
                 search_attempts: at.take_if(full)?,
                 search_claimed_at: at.take_if(full)?,

@@ -25,6 +25,10 @@ const FIELDS: &[&str] = &[
     "downloadUrl",
     "etag",
     "searchStatus",
+    "extension",
+    "description",
+    "tags",
+    "added",
     "accessInfo { entities { type id level grantor } public { token level expiration hasPassword } }",
     "creator { __typename }",
     "creator { id }",
@@ -44,6 +48,7 @@ const FIELDS: &[&str] = &[
     "latestVersion { downloadUrl }",
     "latestVersion { searchStatus }",
     "latestVersion { dateAdded }",
+    "latestVersion { contentKeywords }",
 ];
 
 /// What a file list shows (the committed `BrowseFolder`'s nodes).
@@ -79,18 +84,19 @@ fn reads(page: &str, column: &str) -> bool {
 }
 
 /// Each field reads the same from a row read in part as from a whole one, for `token` (the
-/// description, which only whole rows carry, makes them whole).
+/// path, which only whole rows carry, makes them whole).
 async fn answers_as_whole_rows_do(app: &TestApp, token: &str, folder: &str) {
     for field in FIELDS.iter().copied().chain([BROWSED]) {
         let (part, page) = children(app, token, folder, field).await;
-        assert!(!reads(&page, "description"), "{field}: {page}");
-        let (mut whole, page) = children(app, token, folder, &format!("{field} description")).await;
-        assert!(reads(&page, "description"), "{field}: {page}");
+        assert!(!reads(&page, "path"), "{field}: {page}");
+        let (mut whole, page) =
+            children(app, token, folder, &format!("{field} path {{ id }}")).await;
+        assert!(reads(&page, "path"), "{field}: {page}");
         for edge in whole["edges"].as_array_mut().unwrap() {
             edge["node"]
                 .as_object_mut()
                 .unwrap()
-                .remove("description")
+                .remove("path")
                 .expect("asked for");
         }
         assert_eq!(part, whole, "{field}");
@@ -126,17 +132,31 @@ on_both_backends! {
 
         // Asking for what only whole rows carry, anywhere under the nodes, reads whole rows.
         for field in [
-            "latestVersion { contentKeywords }",
             "path { description }",
             "children { totalCount }",
-            "... on Item { tags }",
-            "extension",
+            "... on Item { path { id } }",
+            "sharedBy { id }",
         ] {
             let (_, page) = children(&app, &alice, &folder, field).await;
-            assert!(reads(&page, "content_keywords"), "{field}: {page}");
+            assert!(reads(&page, "content_keywords") && reads(&page, "path"), "{field}: {page}");
         }
-        let (page, _) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;
+        let (page, sql) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;
+        assert!(reads(&sql, "content_keywords") && !reads(&sql, "description"), "{sql}");
         assert_eq!(page["edges"][1]["node"]["latestVersion"]["contentKeywords"], "quarter revenue");
+
+        // REST answers every legacy field of a folder's children, but not their paths.
+        app.record_sql();
+        let (status, answer) = app.rest("GET", &format!("item/{folder}"), Some(&alice), None).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{answer}");
+        let sql = app.recorded_sql().into_iter()
+            .find(|statement| statement.contains("JOIN \"versions\"") && !statement.contains("RECURSIVE"))
+            .expect("the page of children");
+        for column in ["description", "tags", "content_keywords", "public_token", "file_name"] {
+            assert!(reads(&sql, column), "REST reads {column}: {sql}");
+        }
+        assert!(!reads(&sql, "path"), "{sql}");
+        assert_eq!(answer["children"][1]["description"], "first quarter", "{answer}");
+        assert_eq!(answer["children"][1]["content_keywords"], "quarter revenue", "{answer}");
 
         // A link visitor's rows carry the public link its level depends on, and answer alike.
         let link = app.data(&alice,

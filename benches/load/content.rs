@@ -123,13 +123,14 @@ async fn run(server: &Server, api: &Api<'_>, scratch: &Path) -> anyhow::Result<V
 }
 
 /// Runs `transfer` until its bytes are on disk (`sync`), timing it and watching the server's
-/// memory.
+/// memory. What other writes left unwritten is synced first, so that it is not timed.
 async fn timed<T>(
     server: &Server,
     scenario: &'static str,
     cp_seconds: f64,
     transfer: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<(Transfer, T)> {
+    sync()?;
     let sampler = server.sample_rss();
     let started = Instant::now();
     let output = transfer.await?;
@@ -159,6 +160,7 @@ async fn write_random(path: &Path, size: u64) -> anyhow::Result<()> {
 }
 
 fn timed_cp(from: &Path, to: &Path) -> anyhow::Result<f64> {
+    sync()?;
     let started = Instant::now();
     let status = std::process::Command::new("cp")
         .arg(from)

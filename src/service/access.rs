@@ -89,6 +89,11 @@ pub(super) fn owns_drive(viewer: &Viewer, company: CompanyId, drive: &str) -> bo
 
 /// Restricts a children query to the rows a viewer who can read the parent may see: those
 /// inheriting something, or shared with the viewer directly. `None` when nothing is hidden.
+///
+/// The entries are probed row by row (`EXISTS`, by the entries' key), only for the rows that
+/// inherit nothing. Matching the rows against all the viewer's entries (`IN`) would read every
+/// entry they hold in the company, a creator's one per item, and PostgreSQL then found the
+/// statement's generic plan too dear to keep and planned it again on every call.
 pub(super) fn visible_children(
     viewer: &Viewer,
     company: CompanyId,
@@ -98,15 +103,19 @@ pub(super) fn visible_children(
         return None;
     }
     let granted = Query::select()
-        .column(grant::Column::ItemId)
+        .expr(Expr::val(1))
         .from(grant::Entity)
         .cond_where(viewer_grants(viewer, company))
+        .and_where(
+            Expr::col((grant::Entity, grant::Column::ItemId))
+                .equals((item::Entity, item::Column::Id)),
+        )
         .and_where(Expr::col(grant::Column::Level).ne("none"))
         .to_owned();
     Some(
         Condition::any()
             .add(item::Column::FolderLevel.ne("none"))
-            .add(item::Column::Id.in_subquery(granted)),
+            .add(Expr::exists(granted)),
     )
 }
 

@@ -61,7 +61,7 @@ const USER: &[(&str, Detail)] = &[
 ];
 
 /// What the connection `ctx` resolves needs of each row, for its `edges { node }` and `nodes`
-/// selections, through fragments (a field under `@skip` counts as asked).
+/// selections, through fragments.
 pub fn children_detail(ctx: &Context<'_>) -> Detail {
     let connection = ctx.look_ahead();
     let mut nodes = connection.field("edges").field("node").selection_fields();

@@ -299,4 +299,51 @@ on_both_backends! {
             assert!(ids.contains(&user.as_str()), "{user} was shared but is missing: {ids:?}");
         }
     }
+
+    // The entries on a page's items come in one statement: on PostgreSQL from 17 items on
+    // as one array (`access::on_items`). Pages of 16 and 17 children give each child the
+    // same level and entries.
+    async fn a_long_page_gives_each_child_its_own_entries(app: TestApp) {
+        let alice = app.token("alice", Role::Member);
+        let bob = app.token("bob", Role::Member);
+        let folder = app.create(&alice, "user_alice", "Team", true).await;
+        let shared = |level: &str| json!([
+            { "type": "FOLDER", "id": "parent", "level": "MANAGE" },
+            { "type": "USER", "id": "bob", "level": level },
+        ]);
+        app.share(&alice, &folder, shared("READ")).await;
+        let mut files = Vec::new();
+        for n in 0..17 {
+            files.push(app.create(&alice, &folder, &format!("f{n:02}.txt"), false).await);
+        }
+        let response = app.share(&alice, &files[3], shared("WRITE")).await;
+        assert!(response.get("errors").is_none(), "{response:#}");
+        let page = |first: usize| {
+            let query = format!("query($c: ID!, $id: ID!) {{ item(companyId: $c, id: $id) {{
+                children(first: {first}) {{ edges {{ node {{ name viewerLevel accessInfo {{ entities {{ type id level }} }} }} }} }} }} }}");
+            let (app, bob, folder) = (&app, &bob, &folder);
+            async move {
+                let data = app.data(bob, &query, json!({ "c": app.company.to_string(), "id": folder })).await;
+                data["item"]["children"]["edges"].as_array().unwrap().clone()
+            }
+        };
+        let (short, long) = (page(16).await, page(17).await);
+        assert_eq!((short.len(), long.len()), (16, 17));
+        assert_eq!(&long[..16], &short[..]);
+        for (n, edge) in long.iter().enumerate() {
+            let node = &edge["node"];
+            assert_eq!(node["name"], format!("f{n:02}.txt"));
+            let bob_writes = node["accessInfo"]["entities"].as_array().unwrap().iter()
+                .any(|entry| entry == &json!({ "type": "USER", "id": "bob", "level": "WRITE" }));
+            assert_eq!((node["viewerLevel"].as_str(), bob_writes), if n == 3 { (Some("WRITE"), true) } else { (Some("READ"), false) }, "{node}");
+            // As the item read alone (its entries and its folders', a short list) says.
+            let alone = app.item(&bob, &files[n], "name viewerLevel accessInfo { entities { type id level } }").await;
+            assert_eq!(node, &alone, "{n}");
+        }
+        // A child that inherits nothing stays hidden from Bob, whose entries are on others.
+        let hidden = app.create(&alice, &folder, "hidden.txt", false).await;
+        app.share(&alice, &hidden, json!([{ "type": "FOLDER", "id": "parent", "level": "NONE" }])).await;
+        assert_eq!(app.child_names(&bob, &folder).await.len(), 17);
+        assert_eq!(app.child_names(&alice, &folder).await.len(), 18);
+    }
 }

@@ -49,6 +49,7 @@ const FIELDS: &[&str] = &[
     "latestVersion { searchStatus }",
     "latestVersion { dateAdded }",
     "latestVersion { contentKeywords }",
+    "description latestVersion { contentKeywords } accessInfo { public { hasPassword } }",
 ];
 
 /// What a file list shows (the committed `BrowseFolder`'s nodes).
@@ -140,6 +141,14 @@ on_both_backends! {
             let (_, page) = children(&app, &alice, &folder, field).await;
             assert!(reads(&page, "content_keywords") && reads(&page, "path"), "{field}: {page}");
         }
+        // `nodes` and inline fragments name what they read as `edges { node }` does.
+        app.record_sql();
+        let listed = app.data(&alice,
+            "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { children(first: 10) { totalCount nodes { ... on Item { name description } } } } }",
+            json!({ "c": app.company.to_string(), "id": folder })).await;
+        let sql = app.recorded_sql().into_iter().find(|statement| statement.contains("listing_total")).expect("a counted page");
+        assert!(reads(&sql, "description") && !reads(&sql, "path"), "{sql}");
+        assert_eq!(listed["item"]["children"]["nodes"][1], json!({ "name": "q1.txt", "description": "first quarter" }));
         let (page, sql) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;
         assert!(reads(&sql, "content_keywords") && !reads(&sql, "description"), "{sql}");
         assert_eq!(page["edges"][1]["node"]["latestVersion"]["contentKeywords"], "quarter revenue");
@@ -155,7 +164,10 @@ on_both_backends! {
             assert!(reads(&sql, column), "REST reads {column}: {sql}");
         }
         assert!(!reads(&sql, "path"), "{sql}");
-        assert_eq!(answer["children"][1]["description"], "first quarter", "{answer}");
+        let child = &answer["children"][1];
+        assert_eq!((&child["description"], &child["tags"], &child["extension"]), (&json!("first quarter"), &json!(["money"]), &json!("txt")), "{answer}");
+        let added = app.item(&alice, &file, "added").await["added"].clone();
+        assert_eq!(child["added"], added, "{answer}");
         assert_eq!(answer["children"][1]["content_keywords"], "quarter revenue", "{answer}");
 
         // A link visitor's rows carry the public link its level depends on, and answer alike.

@@ -146,6 +146,7 @@ impl Row {
         let content = detail.reads(Detail::VERSION_CONTENT);
         let version = detail.reads(Detail::VERSION);
         let details = detail.reads(Detail::DETAILS);
+        let keywords = detail.reads(Detail::KEYWORDS);
         let mut at = Columns::new(res);
         let item = item::Model {
             id: at.take()?,
@@ -191,7 +192,7 @@ impl Row {
                 creator: at.take_if(version)?,
                 application_id: at.take_if(version)?,
                 date_added: at.take_if(version)?,
-                content_keywords: at.take_if(detail.reads(Detail::KEYWORDS))?,
+                content_keywords: at.take_if(keywords)?,
                 search_status: at.take_if(version)?,
                 search_attempts: at.take_if(full)?,
                 search_claimed_at: at.take_if(full)?,

@@ -40,43 +40,67 @@ const LATEST: &str = "latest";
 const AUTHOR: &str = "author";
 
 /// Reads a row's columns in the order they were selected, by position: no column names to
-/// build and look up (that was an eighth of a folder listing's time).
+/// build and look up (that was an eighth of a folder listing's time). Decoding walks the
+/// entities' columns in order; those a row's detail does not select decode as empty.
 pub(super) struct Columns<'a> {
     res: &'a QueryResult,
+    /// The position of the next column in the row.
     next: usize,
+    /// Whether each column decoded in turn was selected; empty when all of them were.
+    selected: &'a [bool],
+    /// How many columns were decoded (or skipped).
+    decoded: usize,
 }
 
 impl<'a> Columns<'a> {
+    /// A row that selects every column it decodes.
     pub fn new(res: &'a QueryResult) -> Self {
-        Self { res, next: 0 }
+        Self::selecting(res, &[])
     }
 
-    pub fn take<T: TryGetable>(&mut self) -> Result<T, DbErr> {
+    /// A row that selects, of the columns it decodes in turn, those `selected` says.
+    fn selecting(res: &'a QueryResult, selected: &'a [bool]) -> Self {
+        Self {
+            res,
+            next: 0,
+            selected,
+            decoded: 0,
+        }
+    }
+
+    /// Whether the `decoded`-th column was selected.
+    fn is_selected(&self, decoded: usize) -> bool {
+        self.selected.get(decoded).copied().unwrap_or(true)
+    }
+
+    /// The next column, or empty when it was not selected (a part the row does not read).
+    pub fn take<T: TryGetable + Default>(&mut self) -> Result<T, DbErr> {
+        let selected = self.is_selected(self.decoded);
+        self.decoded += 1;
+        if !selected {
+            return Ok(T::default());
+        }
         let value = self.res.try_get_by_index(self.next);
         self.next += 1;
         value
     }
 
-    /// The next column when it was `selected`, else empty (a part the row does not read).
-    pub fn take_if<T: TryGetable + Default>(&mut self, selected: bool) -> Result<T, DbErr> {
-        match selected {
-            true => self.take(),
-            false => Ok(T::default()),
-        }
-    }
-
-    /// Checks (in debug builds) that every one of the `selected` columns was read or
-    /// skipped: a column added to an entity and selected but not decoded shifts the rest.
-    pub fn all_read(&self, selected: usize) {
+    /// Checks (in debug builds) that the `columns` there are were each decoded or skipped: a
+    /// column added to an entity and selected but not decoded shifts the rest.
+    pub fn all_read(&self, columns: usize) {
         debug_assert_eq!(
-            self.next, selected,
-            "a row decodes every column selected (a column was added to an entity?)"
+            self.decoded, columns,
+            "a row decodes every column (a column was added to an entity?)"
         );
     }
 
     /// Skips the `count` columns of a join that matched nothing.
     fn skip(&mut self, count: usize) {
-        self.next += count;
+        let end = self.decoded + count;
+        self.next += (self.decoded..end)
+            .filter(|&at| self.is_selected(at))
+            .count();
+        self.decoded = end;
     }
 }
 
@@ -118,16 +142,23 @@ const USER_PARTS: [(user::Column, Detail); 3] = [
     (user::Column::SeenAt, Detail::FULL),
 ];
 
-/// The columns of `E` rows of `detail` select, in `Column` order.
-fn selected<E: EntityTrait>(detail: Detail, parts: &[(E::Column, Detail)]) -> Vec<E::Column> {
-    E::Column::iter()
-        .filter(|column| {
-            parts
-                .iter()
-                .find(|(named, _)| named.as_str() == column.as_str())
-                .is_none_or(|(_, part)| detail.reads(*part))
-        })
-        .collect()
+/// Each column of `E` in `Column` order, with whether rows of `detail` select it.
+fn selected<E: EntityTrait>(
+    detail: Detail,
+    parts: &[(E::Column, Detail)],
+) -> impl Iterator<Item = (E::Column, bool)> {
+    E::Column::iter().map(move |column| {
+        let read = parts
+            .iter()
+            .find(|(named, _)| named.as_str() == column.as_str())
+            .is_none_or(|(_, part)| detail.reads(*part));
+        (column, read)
+    })
+}
+
+/// How many columns `E` has.
+fn width<E: EntityTrait>() -> usize {
+    E::Column::iter().count()
 }
 
 impl Row {
@@ -140,78 +171,71 @@ impl Row {
     /// then the creator's, each entity's in its `Column` order, without those of the parts
     /// `detail` does not read.
     fn decode(res: &QueryResult, detail: Detail) -> Result<Self, DbErr> {
-        let widths = shape(detail).widths;
-        let full = detail.reads(Detail::FULL);
-        let public = detail.reads(Detail::PUBLIC_LINK);
-        let content = detail.reads(Detail::VERSION_CONTENT);
-        let version = detail.reads(Detail::VERSION);
-        let details = detail.reads(Detail::DETAILS);
-        let keywords = detail.reads(Detail::KEYWORDS);
-        let mut at = Columns::new(res);
+        let selected = &shape(detail).selected;
+        let mut at = Columns::selecting(res, selected);
         let item = item::Model {
             id: at.take()?,
             company_id: at.take()?,
             parent_id: at.take()?,
             drive: at.take()?,
-            path: at.take_if(full)?,
+            path: at.take()?,
             name: at.take()?,
-            sort_name: at.take_if(full)?,
-            extension: at.take_if(details)?,
-            description: at.take_if(details)?,
-            tags: at.take_if(details)?,
+            sort_name: at.take()?,
+            extension: at.take()?,
+            description: at.take()?,
+            tags: at.take()?,
             is_directory: at.take()?,
             is_in_trash: at.take()?,
             creator: at.take()?,
-            added: at.take_if(details)?,
+            added: at.take()?,
             last_modified: at.take()?,
             size: at.take()?,
             folder_level: at.take()?,
-            public_token: at.take_if(public)?,
-            public_level: at.take_if(public)?,
-            public_password_hash: at.take_if(public)?,
-            public_expiration: at.take_if(public)?,
-            public_generation: at.take_if(public)?,
+            public_token: at.take()?,
+            public_level: at.take()?,
+            public_password_hash: at.take()?,
+            public_expiration: at.take()?,
+            public_generation: at.take()?,
             last_version_id: at.take()?,
             revision: at.take()?,
         };
         let latest = match at.take::<Option<Uuid>>()? {
             None => {
-                at.skip(widths.version - 1);
+                at.skip(width::<version::Entity>() - 1);
                 None
             }
             Some(id) => Some(version::Model {
                 id,
-                item_id: at.take_if(version)?,
-                company_id: at.take_if(version)?,
-                provider: at.take_if(version)?,
-                file_name: at.take_if(version)?,
-                mime: at.take_if(content)?,
-                size: at.take_if(content)?,
-                sha256: at.take_if(version)?,
-                external_id: at.take_if(version)?,
-                creator: at.take_if(version)?,
-                application_id: at.take_if(version)?,
-                date_added: at.take_if(version)?,
-                content_keywords: at.take_if(keywords)?,
-                search_status: at.take_if(version)?,
-                search_attempts: at.take_if(full)?,
-                search_claimed_at: at.take_if(full)?,
+                item_id: at.take()?,
+                company_id: at.take()?,
+                provider: at.take()?,
+                file_name: at.take()?,
+                mime: at.take()?,
+                size: at.take()?,
+                sha256: at.take()?,
+                external_id: at.take()?,
+                creator: at.take()?,
+                application_id: at.take()?,
+                date_added: at.take()?,
+                content_keywords: at.take()?,
+                search_status: at.take()?,
+                search_attempts: at.take()?,
+                search_claimed_at: at.take()?,
             }),
         };
-        let named = detail.reads(Detail::CREATOR);
         let creator = match at.take::<Option<String>>()? {
             None => {
-                at.skip(widths.user - 1);
+                at.skip(width::<user::Entity>() - 1);
                 None
             }
             Some(id) => Some(user::Model {
                 id,
-                name: at.take_if(named)?,
-                email: at.take_if(named)?,
-                seen_at: at.take_if(full)?,
+                name: at.take()?,
+                email: at.take()?,
+                seen_at: at.take()?,
             }),
         };
-        at.all_read(widths.all);
+        at.all_read(selected.len());
         Ok(Self {
             item,
             latest,
@@ -232,9 +256,9 @@ impl FromQueryResult for Row {
 fn columns_of<C: IdenStatic>(
     table: &str,
     prefix: Option<&str>,
-    columns: Vec<C>,
+    columns: impl Iterator<Item = C>,
 ) -> impl Iterator<Item = String> {
-    columns.into_iter().map(move |column| {
+    columns.map(move |column| {
         let column = column.as_str();
         match prefix {
             Some(prefix) => format!(r#""{table}"."{column}" AS "{prefix}_{column}""#),
@@ -254,48 +278,43 @@ pub(super) fn find_with(detail: Detail) -> Select<item::Entity> {
     shape(detail).find.clone()
 }
 
-/// How many columns rows of a detail select: the latest version's, the creator's, and all.
-#[derive(Clone, Copy)]
-struct Widths {
-    version: usize,
-    user: usize,
-    all: usize,
-}
-
-/// A detail's select and the widths its rows decode by.
+/// A detail's select, and whether it selects each column of its rows in decoding order.
 struct Shape {
     find: Select<item::Entity>,
-    widths: Widths,
+    selected: Vec<bool>,
 }
 
 /// Each detail's shape, built once. The select's columns are one select list written out
 /// (each column built per request, its alias formatted, then rendered, was an eighth of a REST
-/// file read's instructions; BENCHMARKS.md, issue 14); a row's decoding only looks its widths
-/// up.
+/// file read's instructions; BENCHMARKS.md, issue 14).
 fn shape(detail: Detail) -> &'static Shape {
     // The lists in statics of their own, so that each clone of a select borrows its list.
     static LISTS: [OnceLock<String>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
     static SHAPES: [OnceLock<Shape>; Detail::COUNT] = [const { OnceLock::new() }; Detail::COUNT];
     let at = detail.index();
     SHAPES[at].get_or_init(|| {
-        let items = selected::<item::Entity>(detail, &ITEM_PARTS);
-        let versions = selected::<version::Entity>(detail, &VERSION_PARTS);
-        let users = selected::<user::Entity>(detail, &USER_PARTS);
-        let widths = Widths {
-            version: versions.len(),
-            user: users.len(),
-            all: items.len() + versions.len() + users.len(),
-        };
-        let columns: Vec<String> = columns_of(&item::Entity.to_string(), None, items)
-            .chain(columns_of(LATEST, Some(LATEST), versions))
-            .chain(columns_of(AUTHOR, Some(AUTHOR), users))
+        let items: Vec<_> = selected::<item::Entity>(detail, &ITEM_PARTS).collect();
+        let versions: Vec<_> = selected::<version::Entity>(detail, &VERSION_PARTS).collect();
+        let users: Vec<_> = selected::<user::Entity>(detail, &USER_PARTS).collect();
+        let mut selected: Vec<bool> = items.iter().map(|(_, read)| *read).collect();
+        selected.extend(versions.iter().map(|(_, read)| *read));
+        selected.extend(users.iter().map(|(_, read)| *read));
+        let list: Vec<String> = columns_of(&item::Entity.to_string(), None, kept(items))
+            .chain(columns_of(LATEST, Some(LATEST), kept(versions)))
+            .chain(columns_of(AUTHOR, Some(AUTHOR), kept(users)))
             .collect();
-        let list = LISTS[at].get_or_init(|| columns.join(", "));
         Shape {
-            find: joined(list),
-            widths,
+            find: joined(LISTS[at].get_or_init(|| list.join(", "))),
+            selected,
         }
     })
+}
+
+/// The columns selected.
+fn kept<C>(columns: Vec<(C, bool)>) -> impl Iterator<Item = C> {
+    columns
+        .into_iter()
+        .filter_map(|(column, read)| read.then_some(column))
 }
 
 /// Items selecting `list`, joined to their latest version and creator.

@@ -72,12 +72,15 @@ async fn children(app: &TestApp, token: &str, folder: &str, selection: &str) -> 
             json!({ "c": app.company.to_string(), "id": folder }),
         )
         .await;
-    let page = app
-        .recorded_sql()
+    (data["item"]["children"].clone(), counted_page(app))
+}
+
+/// The SQL of the page statement recorded last (the one that counts the listing).
+fn counted_page(app: &TestApp) -> String {
+    app.recorded_sql()
         .into_iter()
         .find(|statement| statement.contains("listing_total"))
-        .expect("a counted page");
-    (data["item"]["children"].clone(), page)
+        .expect("a counted page")
 }
 
 fn reads(page: &str, column: &str) -> bool {
@@ -146,7 +149,7 @@ on_both_backends! {
         let listed = app.data(&alice,
             "query($c: ID!, $id: ID!) { item(companyId: $c, id: $id) { children(first: 10) { totalCount nodes { ... on Item { name description } } } } }",
             json!({ "c": app.company.to_string(), "id": folder })).await;
-        let sql = app.recorded_sql().into_iter().find(|statement| statement.contains("listing_total")).expect("a counted page");
+        let sql = counted_page(&app);
         assert!(reads(&sql, "description") && !reads(&sql, "path"), "{sql}");
         assert_eq!(listed["item"]["children"]["nodes"][1], json!({ "name": "q1.txt", "description": "first quarter" }));
         let (page, sql) = children(&app, &alice, &folder, "latestVersion { contentKeywords }").await;

@@ -103,7 +103,7 @@ pub(super) fn visible_children(
         return None;
     }
     let granted = Query::select()
-        .expr(Expr::val(1))
+        .expr(Expr::cust("1"))
         .from(grant::Entity)
         .cond_where(viewer_grants(viewer, company))
         .and_where(

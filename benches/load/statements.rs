@@ -28,12 +28,11 @@ pub async fn count(
 ) -> anyhow::Result<()> {
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    let mut db = db.clone();
-    db.set_metric_callback(move |_| {
+    let limits = Limits::default();
+    let mut service = Service::new(db.clone(), blobs, &limits);
+    service.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let limits = Limits::default();
-    let service = Service::new(db, blobs, &limits);
     let router = quire::app(AppState::new(service, keys.clone(), limits));
     let roles: Vec<_> = companies
         .iter()

@@ -15,6 +15,7 @@ mod m20261202_000002_change_sight;
 mod m20261202_000003_search;
 mod m20261203_000001_scope_indexes;
 mod m20261203_000002_search_backfill;
+mod m20261208_000001_children_in_name_order;
 
 /// Every migration Quire knows, oldest first.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_search::Migration),
             Box::new(m20261203_000001_scope_indexes::Migration),
             Box::new(m20261203_000002_search_backfill::Migration),
+            Box::new(m20261208_000001_children_in_name_order::Migration),
         ]
     }
 }

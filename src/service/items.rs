@@ -25,7 +25,7 @@ impl Service {
         company: CompanyId,
         id: &ItemRef,
     ) -> AppResult<Item> {
-        get(self.db(), viewer, company, id).await
+        get(self.keyed(), viewer, company, id).await
     }
 
     /// The items among `ids` the viewer may read, in any company (for `node`/`nodes`).
@@ -37,11 +37,11 @@ impl Service {
         let rows = rows::find()
             .filter(item::Column::Id.is_in(ids.iter().map(|id| id.0)))
             .into_model::<Row>()
-            .all(self.db())
+            .all(self.keyed())
             .await?;
         let mut found = HashMap::new();
         for (company, rows) in by_company(rows, |row| row.item.company_id) {
-            for item in scope(self.db(), viewer, company, rows).await? {
+            for item in scope(self.keyed(), viewer, company, rows).await? {
                 if let (Some(id), true) = (item.stored_id(), item.level >= Level::Read) {
                     found.insert(id, item);
                 }
@@ -69,14 +69,14 @@ impl Service {
             })
             .collect();
         let mut levels: HashMap<ItemRef, Level> =
-            access::readable_rows(self.db(), &member, company, &stored)
+            access::readable_rows(self.keyed(), &member, company, &stored)
                 .await?
                 .into_iter()
                 .map(|(item, _)| (item.id, item.level))
                 .collect();
         for id in ids {
             if !levels.contains_key(id) && !matches!(id, ItemRef::Item(_)) {
-                let level = match get(self.db(), &member, company, id).await {
+                let level = match get(self.keyed(), &member, company, id).await {
                     Ok(item) => item.level,
                     Err(AppError::NotFound(_)) => Level::None,
                     Err(err) => return Err(err),
@@ -96,7 +96,7 @@ impl Service {
         sorting: Sorting,
         page: PageRequest,
     ) -> AppResult<Page<Item>> {
-        let parent = get(self.db(), viewer, company, id).await?;
+        let parent = get(self.keyed(), viewer, company, id).await?;
         self.children_of(viewer, &parent, sorting, page, Detail::FULL)
             .await
     }
@@ -134,8 +134,9 @@ impl Service {
                 if let Some(visible) = access::visible_children(viewer, company, &parent.drive) {
                     select = select.filter(visible);
                 }
-                let scope = |rows| access::scope_children(db, viewer, parent, rows);
-                exact_page(db, select, detail, sorting, page, scope).await
+                let keyed = self.keyed();
+                let scope = |rows| access::scope_children(keyed, viewer, parent, rows);
+                exact_page(keyed, select, detail, sorting, page, scope).await
             }
             ItemRef::Trash => {
                 let select = in_company(rows::find())

@@ -67,6 +67,11 @@ impl Live {
         }
     }
 
+    /// How many batches a follower may fall behind.
+    pub(super) fn buffer(&self) -> usize {
+        self.hub.buffer
+    }
+
     /// Tells this process's tail of `company` (and, on PostgreSQL, every replica's, through
     /// the transaction's `NOTIFY`) that its log grew.
     pub(super) fn wake(&self, company: Uuid) {

@@ -19,6 +19,7 @@ mod keyset;
 mod live;
 mod locks;
 mod naming;
+mod postgres_plans;
 mod public_links;
 mod revisions;
 mod rows;
@@ -51,6 +52,8 @@ use migration::MigratorTrait;
 #[derive(Clone)]
 pub struct Service {
     db: DatabaseConnection,
+    /// The keyed reads' connections (`postgres_plans`).
+    keyed: DatabaseConnection,
     blobs: BlobStore,
     /// The largest upload accepted, in bytes.
     max_upload_bytes: u64,
@@ -245,6 +248,7 @@ impl Service {
         Self {
             live: live::Live::new(db.clone(), limits.subscription_buffer),
             extraction: search::Extraction::new(limits),
+            keyed: postgres_plans::keyed_reads(&db),
             db,
             blobs,
             max_upload_bytes: limits.max_upload_bytes,
@@ -259,6 +263,20 @@ impl Service {
             searching: search::Searching::new(limits),
             write_lock,
         }
+    }
+
+    /// Calls `callback` after each statement any of the service's connections runs (tests and
+    /// benchmarks count them so); set before the service serves.
+    pub fn set_metric_callback(
+        &mut self,
+        callback: impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+    ) {
+        let callback = Arc::new(callback);
+        for db in [&mut self.db, &mut self.keyed] {
+            let callback = callback.clone();
+            db.set_metric_callback(move |info| callback(info));
+        }
+        self.live = live::Live::new(self.db.clone(), self.live.buffer());
     }
 
     /// Whether the database and the blob store answer, for readiness checks.
@@ -280,23 +298,31 @@ impl Service {
         Ok(())
     }
 
-    /// Database connections open, and idle among them.
+    /// Database connections open, and idle among them (on PostgreSQL, the keyed reads' too).
     pub fn pool_stats(&self) -> (u32, usize) {
         match self.db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 let pool = self.db.get_sqlite_connection_pool();
                 (pool.size(), pool.num_idle())
             }
-            DatabaseBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
+            DatabaseBackend::Postgres => [&self.db, &self.keyed]
+                .map(|db| db.get_postgres_connection_pool())
+                .iter()
+                .fold((0, 0), |(open, idle), pool| {
+                    (open + pool.size(), idle + pool.num_idle())
+                }),
             _ => (0, 0),
         }
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The connection for reads keyed by an index's leading columns, and only by them
+    /// (`postgres_plans`).
+    pub(crate) fn keyed(&self) -> &DatabaseConnection {
+        &self.keyed
     }
 
     /// Runs a write transaction until it does not lose to a concurrent one: when the database

@@ -15,7 +15,7 @@ impl Service {
     pub async fn users(&self, ids: &[String]) -> AppResult<Vec<User>> {
         let rows = user::Entity::find()
             .filter(user::Column::Id.is_in(ids.iter().cloned()))
-            .all(self.db())
+            .all(self.keyed())
             .await?;
         Ok(rows.into_iter().map(convert::user).collect())
     }

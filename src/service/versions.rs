@@ -204,7 +204,8 @@ impl Service {
             descending: true,
         };
         let (rows, total) =
-            keyset::read::<_, _, version::Model>(self.db(), select, &newest_first, &page).await?;
+            keyset::read::<_, _, version::Model>(self.keyed(), select, &newest_first, &page)
+                .await?;
         let versions = rows.into_iter().map(convert::version).collect();
         Ok(Page::read(versions, &page, total))
     }
@@ -221,7 +222,7 @@ impl Service {
         for (company, rows) in by_company(rows, |row| row.company_id) {
             let items: Vec<_> = rows.iter().map(|row| row.item_id).collect();
             let readable: HashSet<uuid::Uuid> =
-                access::readable_rows(self.db(), viewer, company, &items)
+                access::readable_rows(self.keyed(), viewer, company, &items)
                     .await?
                     .into_iter()
                     .map(|(_, item)| item.id)
@@ -239,7 +240,7 @@ impl Service {
     async fn version_rows(&self, ids: &[VersionId]) -> AppResult<Vec<version::Model>> {
         Ok(version::Entity::find()
             .filter(version::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(self.db())
+            .all(self.keyed())
             .await?)
     }
 }

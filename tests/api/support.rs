@@ -122,12 +122,20 @@ impl TestApp {
             .with_env_filter("quire=error")
             .try_init();
         let is_postgres = !options.get_url().starts_with("sqlite:");
-        let mut db = service::open(options).await.expect("opening the database");
+        let db = service::open(options).await.expect("opening the database");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
         let recorder = recorded.clone();
-        db.set_metric_callback(move |info| {
+        // QUIRE_TEST_STORAGE_URL=s3://bucket runs the suite on S3, under a fresh prefix.
+        let storage_url = match std::env::var("QUIRE_TEST_STORAGE_URL") {
+            Ok(base) => format!("{}/{}", base.trim_end_matches('/'), Uuid::new_v4().simple()),
+            Err(_) => format!("file://{}", dir.path().join("blobs").display()),
+        };
+        let blobs = BlobStore::open(&storage_url).expect("blob store");
+        let blobs_handle = blobs.clone();
+        let mut service = Service::new(db.clone(), blobs, &limits);
+        service.set_metric_callback(move |info| {
             if let Some(sql) = recorder.lock().unwrap().as_mut() {
                 sql.push(info.statement.sql.clone());
             }
@@ -140,14 +148,6 @@ impl TestApp {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let keys = Keys::from_secret(SECRET);
-        // QUIRE_TEST_STORAGE_URL=s3://bucket runs the suite on S3, under a fresh prefix.
-        let storage_url = match std::env::var("QUIRE_TEST_STORAGE_URL") {
-            Ok(base) => format!("{}/{}", base.trim_end_matches('/'), Uuid::new_v4().simple()),
-            Err(_) => format!("file://{}", dir.path().join("blobs").display()),
-        };
-        let blobs = BlobStore::open(&storage_url).expect("blob store");
-        let blobs_handle = blobs.clone();
-        let service = Service::new(db.clone(), blobs, &limits);
         let state = AppState::new(service.clone(), keys.clone(), limits);
         Self {
             router: quire::app(state),

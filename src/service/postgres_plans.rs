@@ -1,0 +1,85 @@
+//! PostgreSQL's plans for the keyed reads (items by id with the folders above them and their
+//! entries, a folder's page of children, versions, users): a pool of their own, whose
+//! connections keep one generic plan per statement.
+//!
+//! PostgreSQL plans a prepared statement again on every execution while its generic plan looks
+//! dearer than the plans made for the values bound. A page of children in a company that is
+//! small beside another is estimated at one row for its values and at nine for a generic
+//! company, so it was planned on every call: ~0.5 ms of PostgreSQL's CPU per `BrowseFolder`,
+//! as much as running it (BENCHMARKS.md, issue 14). These reads filter on the leading columns
+//! of an index and on nothing else that varies, so the values bound cannot change which plan
+//! is best; the reads whose plans do depend on them (a search's words, the entries one user
+//! holds across a company, a trash's drive) stay on the main pool and its custom plans.
+
+use sea_orm::sqlx::postgres::PgPool;
+use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector};
+
+/// Connections kept for the keyed reads, beside the main pool's.
+const KEYED_READ_CONNECTIONS: u32 = 8;
+
+/// The connection the keyed reads use: on PostgreSQL a pool beside `db`'s, with its settings,
+/// whose connections are opened as `db`'s are, with generic plans; elsewhere `db` itself.
+pub(super) fn keyed_reads(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return db.clone();
+    }
+    let main: &PgPool = db.get_postgres_connection_pool();
+    let options = (*main.connect_options())
+        .clone()
+        .options([("plan_cache_mode", "force_generic_plan")]);
+    let pool = main
+        .options()
+        .clone()
+        .max_connections(KEYED_READ_CONNECTIONS)
+        .min_connections(KEYED_READ_CONNECTIONS)
+        .connect_lazy_with(options);
+    SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+
+    async fn setting(db: &impl ConnectionTrait, name: &str) -> String {
+        db.query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT current_setting('{name}') AS value"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "value")
+        .unwrap()
+    }
+
+    /// On PostgreSQL (where `QUIRE_TEST_POSTGRES_URL` names one, as in CI): the keyed reads
+    /// plan once and are opened as the main pool's connections are; the main pool's plans are
+    /// left to PostgreSQL.
+    #[tokio::test]
+    async fn keyed_reads_keep_generic_plans_and_the_main_pool_does_not() {
+        let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
+            eprintln!("QUIRE_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+            return;
+        };
+        let db = sea_orm::Database::connect(super::super::connect_options(&url))
+            .await
+            .unwrap();
+        let keyed = super::keyed_reads(&db);
+        assert_eq!(
+            setting(&keyed, "plan_cache_mode").await,
+            "force_generic_plan"
+        );
+        assert_eq!(setting(&db, "plan_cache_mode").await, "auto");
+        for pool in [&db, &keyed] {
+            assert_eq!(setting(pool, "jit").await, "off");
+        }
+        let options = keyed.get_postgres_connection_pool().options();
+        assert_eq!(options.get_min_connections(), super::KEYED_READ_CONNECTIONS);
+        assert_eq!(
+            options.get_idle_timeout(),
+            db.get_postgres_connection_pool()
+                .options()
+                .get_idle_timeout()
+        );
+    }
+}

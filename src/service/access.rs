@@ -94,6 +94,10 @@ pub(super) fn owns_drive(viewer: &Viewer, company: CompanyId, drive: &str) -> bo
 /// inherit nothing. Matching the rows against all the viewer's entries (`IN`) read every entry
 /// they hold in the company as soon as one row inherited nothing, and a creator holds one per
 /// item: 210–310 ms a page for a million of them, against 0.6 ms (BENCHMARKS.md, issue 14).
+/// PostgreSQL may still turn an `EXISTS` into that list, hashed, when its estimates favour it,
+/// and a generic plan (`postgres_plans`) estimates for an average viewer, not one who holds a
+/// million entries: an `OFFSET` is the planner's fence against it (SQLite wants a `LIMIT` with
+/// it; one row is all an `EXISTS` reads).
 pub(super) fn visible_children(
     viewer: &Viewer,
     company: CompanyId,
@@ -111,6 +115,8 @@ pub(super) fn visible_children(
                 .equals((item::Entity, item::Column::Id)),
         )
         .and_where(Expr::col(grant::Column::Level).ne("none"))
+        .limit(1)
+        .offset(0)
         .to_owned();
     Some(
         Condition::any()

@@ -14,11 +14,9 @@
 use sea_orm::sqlx::postgres::PgPool;
 use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector};
 
-/// Connections kept for the keyed reads, beside the main pool's.
-const KEYED_READ_CONNECTIONS: u32 = 8;
-
-/// The connection the keyed reads use: on PostgreSQL a pool beside `db`'s, with its settings,
-/// whose connections are opened as `db`'s are, with generic plans; elsewhere `db` itself.
+/// The connection the keyed reads use: on PostgreSQL a pool beside `db`'s, half its size (8
+/// beside 16), with its settings, whose connections are opened as `db`'s are but with generic
+/// plans, each on first use and then kept; elsewhere `db` itself.
 pub(super) fn keyed_reads(db: &DatabaseConnection) -> DatabaseConnection {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return db.clone();
@@ -27,11 +25,12 @@ pub(super) fn keyed_reads(db: &DatabaseConnection) -> DatabaseConnection {
     let options = (*main.connect_options())
         .clone()
         .options([("plan_cache_mode", "force_generic_plan")]);
+    let size = (main.options().get_max_connections() / 2).max(1);
     let pool = main
         .options()
         .clone()
-        .max_connections(KEYED_READ_CONNECTIONS)
-        .min_connections(KEYED_READ_CONNECTIONS)
+        .max_connections(size)
+        .min_connections(size)
         .connect_lazy_with(options);
     SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
 }
@@ -73,13 +72,11 @@ mod tests {
         for pool in [&db, &keyed] {
             assert_eq!(setting(pool, "jit").await, "off");
         }
-        let options = keyed.get_postgres_connection_pool().options();
-        assert_eq!(options.get_min_connections(), super::KEYED_READ_CONNECTIONS);
-        assert_eq!(
-            options.get_idle_timeout(),
-            db.get_postgres_connection_pool()
-                .options()
-                .get_idle_timeout()
+        let (keyed, main) = (
+            keyed.get_postgres_connection_pool().options(),
+            db.get_postgres_connection_pool().options(),
         );
+        assert_eq!(keyed.get_max_connections(), 8);
+        assert_eq!(keyed.get_idle_timeout(), main.get_idle_timeout());
     }
 }

@@ -119,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
     if options.content && !options.live_only && !options.search_only {
         content::measure(SECRET, &mut report).await?;
     }
+    report.settle_against_sqlite(workload::SHARES, 2.0);
     println!("{}", report.markdown());
     eprintln!("whole run: {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

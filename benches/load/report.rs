@@ -37,6 +37,29 @@ impl Report {
         self.rows.push(row);
     }
 
+    /// Settles the goal of PostgreSQL's row of `scenario` that compares it with SQLite's, once
+    /// both have run: met when its rate is at least a `times`th of SQLite's (each row's rate
+    /// starts with its figure). With one backend run, the row stays unsettled.
+    pub fn settle_against_sqlite(&mut self, scenario: &str, times: f64) {
+        let rate = |backend: &str| {
+            self.rows
+                .iter()
+                .find(|row| row.backend == backend && row.scenario == scenario)
+                .and_then(|row| row.rate.split_whitespace().next()?.parse::<f64>().ok())
+        };
+        let (Some(sqlite), Some(postgres)) = (rate("sqlite"), rate("postgres")) else {
+            return;
+        };
+        let row = self
+            .rows
+            .iter_mut()
+            .find(|row| row.backend == "postgres" && row.scenario == scenario);
+        if let Some(row) = row {
+            row.versus = format!("{} ({:.2} of SQLite's rate)", row.versus, postgres / sqlite);
+            row.met = Some(postgres * times >= sqlite);
+        }
+    }
+
     pub fn markdown(&self) -> String {
         let mut table = String::from(
             "| backend | scenario | rate | p50 | p99 | peak RSS | compared with | goal | met |\n\

@@ -16,6 +16,9 @@ use crate::wrk::{self, Load};
 const CONNECTIONS: u32 = 16;
 /// Share-and-unshare rounds per writer.
 const SHARE_ROUNDS: usize = 25;
+
+/// The scenario of concurrent shares, whose PostgreSQL goal is settled against SQLite's rate.
+pub const SHARES: &str = "share and unshare one folder (GraphQL), 16 writers";
 const CREATES: usize = 1_000;
 
 /// The reference implementation (Node, PostgreSQL) on this machine kind, same data and load
@@ -146,14 +149,15 @@ impl Workload<'_> {
         let shares = writes::share_and_unshare(&writer, SHARE_ROUNDS, 16).await?;
         report.push(Row {
             backend: self.backend.into(),
-            scenario: "share and unshare one folder (GraphQL), 16 writers".into(),
+            scenario: SHARES.into(),
             rate: format!("{:.0} calls/s", shares.per_second),
             p50_ms: Some(shares.p50_ms),
             p99_ms: Some(shares.p99_ms),
             peak_rss_kib: None,
             versus: "every share landed".into(),
             goal: "no errors; PostgreSQL within 2x of SQLite".into(),
-            met: Some(true),
+            // Errors fail the run; PostgreSQL's rate is settled once SQLite's is known.
+            met: (self.backend == "sqlite").then_some(true),
         });
 
         Ok(())

@@ -50,14 +50,22 @@ pub(super) async fn places(
     if txn.get_database_backend() != DatabaseBackend::Postgres || ids.is_empty() {
         return Ok(());
     }
+    // By id alone, the company checked on the rows (as `rows::with_ancestors` reads them).
     let looked: Vec<(Uuid, String)> = item::Entity::find()
         .select_only()
-        .columns([item::Column::Id, item::Column::Path])
-        .filter(item::Column::CompanyId.eq(company))
+        .columns([
+            item::Column::Id,
+            item::Column::Path,
+            item::Column::CompanyId,
+        ])
         .filter(item::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
+        .into_tuple::<(Uuid, String, Uuid)>()
         .all(txn)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|(_, _, of)| *of == company)
+        .map(|(id, path, _)| (id, path))
+        .collect();
     let mut wanted: Vec<Uuid> = ids.to_vec();
     for (_, path) in &looked {
         wanted.extend(path_ids(path));

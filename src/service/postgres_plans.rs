@@ -6,10 +6,11 @@
 //! dearer than the plans made for the values bound. A page of children in a company that is
 //! small beside another is estimated at one row for its values and at nine for a generic
 //! company, so it was planned on every call: ~0.5 ms of PostgreSQL's CPU per `BrowseFolder`,
-//! as much as running it (BENCHMARKS.md, issue 14). These reads filter on the leading columns
-//! of an index and on nothing else that varies, so the values bound cannot change which plan
-//! is best; the reads whose plans do depend on them (a search's words, the entries one user
-//! holds across a company, a trash's drive) stay on the main pool and its custom plans.
+//! as much as running it (BENCHMARKS.md, issue 14). These reads find their rows by equality on
+//! the leading columns of an index (a page's cursor and the viewer's entries only narrow what
+//! that finds), so the values bound do not change which plan is best; the reads whose plans do
+//! depend on them (a search's words, the entries one user holds across a company, a trash's
+//! drive) stay on the main pool and its custom plans.
 
 use sea_orm::sqlx::postgres::PgPool;
 use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector};

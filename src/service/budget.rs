@@ -147,6 +147,7 @@ impl Budgeted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::test_postgres::{self, setting};
 
     /// A statement that never ends unless stopped.
     const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
@@ -191,30 +192,15 @@ mod tests {
     /// read-only and each statement has the budget.
     #[tokio::test]
     async fn a_postgres_budget_is_a_read_only_transaction_with_a_statement_timeout() {
-        let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
-            eprintln!("QUIRE_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+        let Some(db) = test_postgres::connect().await else {
             return;
         };
-        let db = sea_orm::Database::connect(super::super::connect_options(&url))
-            .await
-            .unwrap();
         let read = Budgeted::begin(&db, Duration::from_millis(50))
             .await
             .unwrap();
         let txn = read.txn();
-        let setting = |name: &'static str| async move {
-            txn.query_one_raw(Statement::from_string(
-                DatabaseBackend::Postgres,
-                format!("SELECT current_setting('{name}') AS value"),
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<String>("", "value")
-            .unwrap()
-        };
-        assert_eq!(setting("transaction_read_only").await, "on");
-        assert_eq!(setting("statement_timeout").await, "50ms");
+        assert_eq!(setting(txn, "transaction_read_only").await, "on");
+        assert_eq!(setting(txn, "statement_timeout").await, "50ms");
         let err = AppError::from(read.txn().execute_unprepared(ENDLESS).await.unwrap_err());
         assert!(err.ran_out_of_time(), "{err:?}");
         read.end().await.unwrap();

@@ -29,6 +29,8 @@ mod sqlite_memory;
 mod sqlite_plans;
 mod subtree;
 mod tabs;
+#[cfg(test)]
+mod test_postgres;
 mod users;
 mod versions;
 

@@ -38,32 +38,16 @@ pub(super) fn keyed_reads(db: &DatabaseConnection) -> DatabaseConnection {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
-
-    async fn setting(db: &impl ConnectionTrait, name: &str) -> String {
-        db.query_one_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT current_setting('{name}') AS value"),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<String>("", "value")
-        .unwrap()
-    }
+    use crate::service::test_postgres::{self, setting};
 
     /// On PostgreSQL (where `QUIRE_TEST_POSTGRES_URL` names one, as in CI): the keyed reads
     /// plan once and are opened as the main pool's connections are; the main pool's plans are
     /// left to PostgreSQL.
     #[tokio::test]
     async fn keyed_reads_keep_generic_plans_and_the_main_pool_does_not() {
-        let Ok(url) = std::env::var("QUIRE_TEST_POSTGRES_URL") else {
-            eprintln!("QUIRE_TEST_POSTGRES_URL unset: PostgreSQL not tested");
+        let Some(db) = test_postgres::connect().await else {
             return;
         };
-        let db = sea_orm::Database::connect(super::super::connect_options(&url))
-            .await
-            .unwrap();
         let keyed = super::keyed_reads(&db);
         assert_eq!(
             setting(&keyed, "plan_cache_mode").await,
